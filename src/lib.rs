@@ -5,7 +5,11 @@
 //! [`transform`] turns a vendor record into rows, and [`load`] writes and atomically publishes the
 //! files. [`sandbox`] emulates the five vendor APIs for the quick start, the tests and benchmarks.
 
+pub mod cli;
 pub mod load;
+pub mod pipeline;
+pub mod run;
 pub mod sandbox;
 pub mod secret;
 pub mod transform;
+pub mod vendors;

@@ -1,0 +1,283 @@
+//! The command line: `run`, `validate`, `vendors`, `sandbox`.
+//!
+//! Exit status: 0 success; 1 the run failed (an extraction, a write); 2 bad usage or a bad
+//! pipeline file. Errors are printed as one message walking their causes, never as a panic.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::pipeline;
+use crate::vendors::{self, VendorSpec};
+
+/// Export the customer lists of IT-channel platforms (C3, Crayon, Valomnia, AppXite,
+/// Adobe VIP Marketplace) to CSV, NDJSON and Parquet.
+#[derive(Debug, Parser)]
+#[command(name = "customer-export", version, propagate_version = true)]
+#[command(
+    after_help = "Quick start: customer-export run pipelines/demo.yaml  (runs against the embedded sandbox)"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run pipelines: extract every source, transform, write and publish the outputs.
+    Run(RunArgs),
+    /// Parse and check pipeline files without touching the network.
+    Validate {
+        /// Pipeline files (YAML).
+        #[arg(required = true, value_name = "PIPELINE.yaml")]
+        pipelines: Vec<PathBuf>,
+        /// Treat a `${VAR}` that is not set as an error (by default a warning: `validate` lints
+        /// files where the secrets are absent; `run` always requires them).
+        #[arg(long)]
+        require_env: bool,
+    },
+    /// List the connectors, their filters and columns.
+    Vendors {
+        /// Show one connector in detail.
+        #[arg(value_name = "VENDOR")]
+        vendor: Option<String>,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Pipeline files (YAML), run one after the other.
+    #[arg(required = true, value_name = "PIPELINE.yaml")]
+    pub pipelines: Vec<PathBuf>,
+    /// Run every source against the embedded sandbox instead of the vendors' hosts.
+    #[arg(long)]
+    pub sandbox: bool,
+    /// Root for relative output paths (default: the current directory).
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// Validate and print what would be fetched and written, without any request.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print only errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Log format on stderr: text for people, json for schedulers.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// More detail in logs (-v debug, -vv trace).
+    #[arg(long, short, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Parses the arguments, runs the command, and maps the outcome to an exit status.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match cli.command {
+        Command::Validate {
+            pipelines,
+            require_env,
+        } => validate(&pipelines, require_env),
+        Command::Vendors { vendor } => list_vendors(vendor.as_deref()),
+        Command::Run(args) => crate::run::main(args),
+    }
+}
+
+fn validate(paths: &[PathBuf], require_env: bool) -> ExitCode {
+    let env = if require_env {
+        pipeline::EnvMode::Strict
+    } else {
+        pipeline::EnvMode::Lenient
+    };
+    let mut ok = true;
+    for path in paths {
+        match pipeline::load(path, false, env) {
+            Ok(pipeline::Loaded { plan, warnings }) => {
+                for w in &warnings {
+                    eprintln!("{} (warning)", w.render(path));
+                }
+                println!(
+                    "{}: ok — pipeline {:?}, {} source(s), {} output(s)",
+                    path.display(),
+                    plan.name,
+                    plan.sources.len(),
+                    plan.outputs.len()
+                )
+            }
+            Err(e) => {
+                ok = false;
+                eprintln!("{e}");
+            }
+        }
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    }
+}
+
+fn list_vendors(vendor: Option<&str>) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    let written = match vendor {
+        None => write_catalogue(&mut out),
+        Some(id) => match vendors::find(id) {
+            Some(spec) => write_vendor(&mut out, spec),
+            None => {
+                eprintln!(
+                    "error: unknown vendor {id:?}; allowed: {}",
+                    vendors::ids().join(", ")
+                );
+                return ExitCode::from(2);
+            }
+        },
+    };
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        // A closed pipe (`| head`) is not a failure.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn write_catalogue(out: &mut impl Write) -> std::io::Result<()> {
+    for spec in vendors::ALL {
+        writeln!(out, "{:<12} {}", spec.id, spec.title)?;
+        let filters: Vec<String> = spec
+            .filters
+            .iter()
+            .map(|f| {
+                if f.required {
+                    format!("{} (required)", f.name)
+                } else {
+                    f.name.to_string()
+                }
+            })
+            .collect();
+        writeln!(
+            out,
+            "{:<12} filters: {}",
+            "",
+            if filters.is_empty() {
+                "none".to_string()
+            } else {
+                filters.join(", ")
+            }
+        )?;
+    }
+    writeln!(out, "\nDetails: customer-export vendors VENDOR")
+}
+
+fn write_vendor(out: &mut impl Write, spec: &VendorSpec) -> std::io::Result<()> {
+    writeln!(out, "{} — {}", spec.id, spec.title)?;
+    writeln!(out, "endpoint:  {}", spec.endpoint)?;
+    writeln!(
+        out,
+        "base_url:  {}",
+        spec.default_base_url.unwrap_or("(required)")
+    )?;
+    if spec.page_size.max > 0 {
+        writeln!(
+            out,
+            "page_size: default {}, at most {}",
+            spec.page_size.default, spec.page_size.max
+        )?;
+    } else {
+        writeln!(
+            out,
+            "page_size: no paging (one response holds every customer)"
+        )?;
+    }
+    writeln!(out, "key:       {} (de-duplicated on it)", spec.record_key)?;
+    for setting in spec.settings {
+        writeln!(
+            out,
+            "setting:   {}{} — {}",
+            setting.name,
+            if setting.required { " (required)" } else { "" },
+            setting.help
+        )?;
+    }
+    writeln!(out, "\nauth (one of):")?;
+    for mode in spec.auth_modes {
+        write!(out, "  {}: {}", mode.name, mode.required.join(", "))?;
+        if !mode.optional.is_empty() {
+            write!(out, "; optional {}", mode.optional.join(", "))?;
+        }
+        writeln!(out)?;
+    }
+    writeln!(out, "\nfilters:")?;
+    if spec.filters.is_empty() {
+        writeln!(out, "  none")?;
+    }
+    for f in spec.filters {
+        writeln!(
+            out,
+            "  {:<26} {}{} — {}",
+            f.name,
+            f.kind.describe(),
+            if f.required { ", required" } else { "" },
+            f.help
+        )?;
+    }
+    writeln!(out, "\ncolumns (fields: all):")?;
+    for f in spec.fields {
+        writeln!(
+            out,
+            "  {:<58} {:?}",
+            crate::transform::column_name(f.path),
+            f.ty
+        )?;
+    }
+    for a in spec.arrays {
+        writeln!(
+            out,
+            "  array {:<18} from `{}`{}",
+            a.name,
+            a.path,
+            if spec.default_explode == Some(a.name) {
+                " (exploded by default)"
+            } else {
+                ""
+            }
+        )?;
+        for f in a.fields {
+            writeln!(
+                out,
+                "    {:<56} {:?}",
+                crate::transform::column_name(&format!("{}.{}", a.name, f.path)),
+                f.ty
+            )?;
+        }
+    }
+    writeln!(out, "\ncanonical columns:")?;
+    let sources = spec.canonical.sources(spec.id);
+    for ((column, _), from) in vendors::spec::CANONICAL_COLUMNS.iter().zip(sources) {
+        let from = match from {
+            vendors::spec::From::Field(p) => p.to_string(),
+            vendors::spec::From::Element(a, p) => format!("{a}[].{p}"),
+            vendors::spec::From::Const(c) => format!("{c:?}"),
+            vendors::spec::From::None if *column == "source_record_id" => spec.record_key.into(),
+            vendors::spec::From::None => "(none)".into(),
+        };
+        writeln!(out, "  {column:<18} ← {from}")?;
+    }
+    Ok(())
+}

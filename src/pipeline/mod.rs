@@ -1,0 +1,149 @@
+//! Pipeline files: YAML → validated [`Plan`].
+//!
+//! Two stages, as in ripgrep's low/high args: [`raw`] mirrors the file with every value's
+//! location, [`plan`] checks it against the vendor registry and builds the `Plan` that the other
+//! stages run. Every problem is a [`Diagnostic`] naming `file:line:column`, what was found and what
+//! is allowed; all of them are reported at once when the file parses.
+
+pub mod plan;
+pub mod rate;
+pub mod raw;
+pub mod template;
+pub mod vars;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+pub use plan::{
+    ArrayMode, Auth, EnvMode, Fields, OnError, OutputFormat, OutputPlan, Plan, SourcePlan,
+    TransformPlan,
+};
+pub use rate::RateLimit;
+pub use template::{PathTemplate, PathValues};
+
+/// The largest pipeline file read; a pipeline is a page of YAML, not a data set.
+const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// One problem at one place in a pipeline file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub line: u64,
+    pub column: u64,
+    pub message: String,
+}
+
+impl Diagnostic {
+    /// `file:line:column: message`.
+    pub fn render(&self, file: &Path) -> String {
+        format!(
+            "{}:{}:{}: {}",
+            file.display(),
+            self.line,
+            self.column,
+            self.message
+        )
+    }
+
+    pub fn at(location: &serde_saphyr::Location, message: impl Into<String>) -> Self {
+        Diagnostic {
+            line: location.line(),
+            column: location.column(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Why a pipeline file could not become a plan.
+#[derive(Debug)]
+pub struct PipelineError {
+    pub file: PathBuf,
+    pub kind: PipelineErrorKind,
+}
+
+#[derive(Debug)]
+pub enum PipelineErrorKind {
+    Read(std::io::Error),
+    TooLarge(u64),
+    Invalid(Vec<Diagnostic>),
+}
+
+impl fmt::Display for PipelineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let file = self.file.display();
+        match &self.kind {
+            PipelineErrorKind::Read(e) => write!(f, "{file}: cannot read the pipeline file: {e}"),
+            PipelineErrorKind::TooLarge(n) => write!(
+                f,
+                "{file}: {n} bytes is too large for a pipeline file (at most {MAX_FILE_BYTES})"
+            ),
+            PipelineErrorKind::Invalid(diagnostics) => {
+                for (i, d) in diagnostics.iter().enumerate() {
+                    if i > 0 {
+                        writeln!(f)?;
+                    }
+                    f.write_str(&d.render(&self.file))?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for PipelineError {}
+
+/// A validated plan and the warnings found on the way (variables not set, in lenient mode).
+pub struct Loaded {
+    pub plan: Plan,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Reads, parses and validates a pipeline file. `sandbox` is `run --sandbox`.
+pub fn load(path: &Path, sandbox: bool, env: EnvMode) -> Result<Loaded, PipelineError> {
+    let fail = |kind| PipelineError {
+        file: path.to_path_buf(),
+        kind,
+    };
+    let size = std::fs::metadata(path)
+        .map_err(|e| fail(PipelineErrorKind::Read(e)))?
+        .len();
+    if size > MAX_FILE_BYTES {
+        return Err(fail(PipelineErrorKind::TooLarge(size)));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| fail(PipelineErrorKind::Read(e)))?;
+    parse(&text, path, sandbox, env, &|name| std::env::var(name).ok())
+        .map(|(plan, warnings)| Loaded { plan, warnings })
+        .map_err(|d| fail(PipelineErrorKind::Invalid(d)))
+}
+
+/// Parses and validates pipeline text; `lookup` reads `${VAR}`.
+pub fn parse(
+    text: &str,
+    path: &Path,
+    sandbox: bool,
+    env: EnvMode,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<(Plan, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let raw: raw::RawPipeline = serde_saphyr::from_str(text).map_err(|e| vec![yaml_error(&e)])?;
+    plan::resolve(raw, path.to_path_buf(), sandbox, env, lookup)
+}
+
+/// A YAML or shape error as a diagnostic, without a source snippet (it could show a literal secret).
+fn yaml_error(error: &serde_saphyr::Error) -> Diagnostic {
+    let (line, column) = error
+        .location()
+        .map_or((1, 1), |l| (l.line().max(1), l.column().max(1)));
+    let rendered = error.render_with_options(serde_saphyr::render_options! {
+        snippets: serde_saphyr::SnippetMode::Off,
+    });
+    // The plain rendering ends with its own location; ours leads the line instead.
+    let message = rendered
+        .rsplit_once(" at line ")
+        .map_or(rendered.as_str(), |(m, _)| m)
+        .trim()
+        .to_string();
+    Diagnostic {
+        line,
+        column,
+        message,
+    }
+}

@@ -1,0 +1,155 @@
+//! AppXite — "GET All Customers", `GET {base_url}/distis/organizations/details/{organization_id}`
+//! (or `POST {base_url}/api/v2/organizations/details` for several organizations).
+//!
+//! Client credentials behind Azure API Management (`Ocp-Apim-Subscription-Key`, `X-Referer`);
+//! the body is a bare JSON array with no total, and a short page ends the data.
+
+use super::spec::*;
+use crate::transform::row::ColumnType;
+
+const INCLUDE: FilterKind = FilterKind::Boolean;
+
+pub const SPEC: VendorSpec = VendorSpec {
+    id: "appxite",
+    title: "AppXite marketplace (GET All Customers)",
+    endpoint: "GET {base_url}/distis/organizations/details/{organization_id}?page=…&pageSize=…",
+    default_base_url: Some("https://api.appxite.com"),
+    settings: &[
+        Setting {
+            name: "organization_id",
+            required: false,
+            help: "the distributor or reseller GUID (or give organization_ids)",
+        },
+        Setting {
+            name: "organization_ids",
+            required: false,
+            help: "several organization GUIDs, sent as the POST body",
+        },
+        Setting {
+            name: "referer",
+            required: true,
+            help: "the X-Referer header: your platform's URL",
+        },
+    ],
+    auth_modes: &[AuthMode {
+        name: "client credentials behind API Management",
+        required: &[
+            "client_id",
+            "client_secret",
+            "subscription_key",
+            "token_url",
+        ],
+        optional: &["scope"],
+    }],
+    filters: &[
+        include("includeAddresses"),
+        include("includeContacts"),
+        include("includeCustomProperties"),
+        include("includeTenants"),
+        include("includeIndustries"),
+        include("includeChildOrganizations"),
+        FilterSpec {
+            name: "customerStatus",
+            kind: FilterKind::OneOf(&["New", "Active", "Suspended"]),
+            required: false,
+            help: "only customers with this status",
+        },
+    ],
+    page_size: PageSize {
+        default: 1000,
+        max: 10000,
+    },
+    record_key: "customerId",
+    fields: &[
+        text("customerId"),
+        text("customerName"),
+        text("resellerId"),
+        text("resellerName"),
+        text("customerStatus"),
+        text("customerCountry"),
+        text("customerErpOrganizationId"),
+        text("customerRegistrationNumber"),
+        text("customerVatNumber"),
+        text("customerCurrency"),
+        text("customerSegment"),
+        text("customerPrimaryAddress.primaryAddressAddressLine1"),
+        text("customerPrimaryAddress.primaryAddressAddressLine2"),
+        text("customerPrimaryAddress.primaryAddressCity"),
+        text("customerPrimaryAddress.primaryAddressProvince"),
+        text("customerPrimaryAddress.primaryAddressPostalCode"),
+        text("customerPrimaryAddress.primaryAddressCountryCode"),
+        text("customerBillingAddress.billingAddressAddressLine1"),
+        text("customerBillingAddress.billingAddressAddressLine2"),
+        text("customerBillingAddress.billingAddressCity"),
+        text("customerBillingAddress.billingAddressProvince"),
+        text("customerBillingAddress.billingAddressPostalCode"),
+        text("customerBillingAddress.billingAddressCountryCode"),
+        text("customerPrimaryContact.primaryContactFirstName"),
+        text("customerPrimaryContact.primaryContactLastName"),
+        text("customerPrimaryContact.primaryContactRole"),
+        text("customerPrimaryContact.primaryContactEmail"),
+        text("customerPrimaryContact.primaryContactPhone"),
+        text("customerBillingContact.billingContactFirstName"),
+        text("customerBillingContact.billingContactLastName"),
+        text("customerBillingContact.billingContactRole"),
+        text("customerBillingContact.billingContactEmail"),
+        text("customerBillingContact.billingContactPhone"),
+        text("customerAccountManagerContact.accountManagerContactFirstName"),
+        text("customerAccountManagerContact.accountManagerContactLastName"),
+        text("customerAccountManagerContact.accountManagerContactRole"),
+        text("customerAccountManagerContact.accountManagerContactEmail"),
+        text("customerAccountManagerContact.accountManagerContactPhone"),
+        text("customerServiceDeskContact.serviceDeskContactFirstName"),
+        text("customerServiceDeskContact.serviceDeskContactLastName"),
+        text("customerServiceDeskContact.serviceDeskContactRole"),
+        text("customerServiceDeskContact.serviceDeskContactEmail"),
+        text("customerServiceDeskContact.serviceDeskContactPhone"),
+    ],
+    arrays: &[
+        ArraySpec {
+            name: "tenants",
+            path: "customerTenants",
+            fields: &[
+                text("vendorId"),
+                text("vendorName"),
+                text("DomainName"),
+                text("InternalId"),
+                text("ExternalId"),
+            ],
+            scalar: None,
+        },
+        ArraySpec {
+            name: "custom_properties",
+            path: "customerCustomProperties",
+            fields: &[text("customPropertyName"), text("customPropertyValue")],
+            scalar: None,
+        },
+        ArraySpec {
+            name: "industries",
+            path: "customerIndustries",
+            fields: &[],
+            scalar: Some(ColumnType::Utf8),
+        },
+    ],
+    default_explode: Some("tenants"),
+    canonical: Canonical {
+        customer_id: From::Field("customerId"),
+        customer_name: From::Field("customerName"),
+        status: From::Field("customerStatus"),
+        country: From::Field("customerCountry"),
+        created_at: From::None,
+        reseller_id: From::Field("resellerId"),
+        tenant_id: From::Element("tenants", "ExternalId"),
+        tenant_domain: From::Element("tenants", "DomainName"),
+        contact_email: From::Field("customerPrimaryContact.primaryContactEmail"),
+    },
+};
+
+const fn include(name: &'static str) -> FilterSpec {
+    FilterSpec {
+        name,
+        kind: INCLUDE,
+        required: false,
+        help: "include this block (true/false)",
+    }
+}

@@ -1,0 +1,96 @@
+//! Crayon Cloud-iQ — `GET {base_url}/api/v1/customertenants/`.
+//!
+//! OAuth2 password grant with the client in Basic auth (PascalCase token body); `page` from 1,
+//! `{Items, TotalHits}`; each record is one customer tenant.
+
+use super::spec::*;
+
+pub const SPEC: VendorSpec = VendorSpec {
+    id: "crayon",
+    title: "Crayon Cloud-iQ",
+    endpoint: "GET {base_url}/api/v1/customertenants/?organizationId=…&page=…&pageSize=…",
+    default_base_url: Some("https://api.crayon.com"),
+    settings: &[],
+    auth_modes: &[AuthMode {
+        name: "OAuth2 password grant",
+        required: &["client_id", "client_secret", "username", "password"],
+        optional: &["token_url", "scope"],
+    }],
+    filters: &[
+        FilterSpec {
+            name: "organizationId",
+            kind: FilterKind::Integer,
+            required: true,
+            help: "the organization whose customer tenants are listed",
+        },
+        FilterSpec {
+            name: "search",
+            kind: FilterKind::Text,
+            required: false,
+            help: "customer tenant name or reference",
+        },
+        FilterSpec {
+            name: "domainPrefix",
+            kind: FilterKind::Text,
+            required: false,
+            help: "domain prefix of the tenant",
+        },
+        FilterSpec {
+            name: "publisherId",
+            kind: FilterKind::Integer,
+            required: false,
+            help: "publisher identifier",
+        },
+        FilterSpec {
+            name: "customerTenantType",
+            kind: FilterKind::OneOf(&["0", "1", "2"]),
+            required: false,
+            help: "T1 = 1, T2 = 2",
+        },
+    ],
+    page_size: PageSize {
+        default: 200,
+        max: 1000,
+    },
+    record_key: "Id",
+    fields: &[
+        int("Id"),
+        text("Name"),
+        int("Publisher.Id"),
+        text("Publisher.Name"),
+        text("PublisherCustomerId"),
+        text("ExternalPublisherCustomerId"),
+        text("DomainPrefix"),
+        text("Reference"),
+        int("CustomerTenantType"),
+        int("Organization.Id"),
+        text("Organization.Name"),
+        int("Organization.ParentId"),
+        text("Organization.CrayonCompanyName"),
+        text("Organization.AccountNumber"),
+        int("Organization.Tenant.Id"),
+        text("Organization.Tenant.Name"),
+        int("InvoiceProfile.Id"),
+        text("InvoiceProfile.Name"),
+        text("Program"),
+        text("Domain"),
+        text("EntityStatus"),
+        text("Consumer"),
+        float("ResellerMarkup"),
+        text("DefaultSubscriptionPriceType"),
+        text("agreement"),
+    ],
+    arrays: &[],
+    default_explode: None,
+    canonical: Canonical {
+        customer_id: From::Field("Id"),
+        customer_name: From::Field("Name"),
+        status: From::Field("EntityStatus"),
+        country: From::None,
+        created_at: From::None,
+        reseller_id: From::Field("Organization.Id"),
+        tenant_id: From::Field("PublisherCustomerId"),
+        tenant_domain: From::Field("DomainPrefix"),
+        contact_email: From::None,
+    },
+};
