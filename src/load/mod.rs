@@ -298,6 +298,16 @@ pub enum LoadError {
     },
 
     #[error(
+        "cannot write {}: a row holds {bytes} bytes of text, more than the {limit} a Parquet batch takes; check the field mapping picks the intended fields",
+        path.display()
+    )]
+    RowTooLarge {
+        path: PathBuf,
+        bytes: usize,
+        limit: usize,
+    },
+
+    #[error(
         "cannot write a raw JSON record to {} ({format}): only NDJSON takes nested records; use `format: ndjson` or flatten the arrays",
         path.display()
     )]
@@ -381,6 +391,17 @@ fn rfc3339(path: &Path, column: &Column, micros: i64) -> Result<String, LoadErro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The pipeline runs writers on blocking threads and wraps errors with anyhow.
+    #[test]
+    fn writers_and_errors_cross_threads() {
+        fn send<T: Send + 'static>() {}
+        fn send_sync<T: Send + Sync + 'static>() {}
+        send::<Writer>();
+        send::<Finished>();
+        send_sync::<LoadError>();
+        send_sync::<OutputSummary>();
+    }
 
     #[test]
     fn timestamps_render_as_rfc3339() {

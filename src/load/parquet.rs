@@ -34,6 +34,11 @@ use crate::transform::row::{Cell, ColumnType, Schema};
 /// treat them as instants rather than local wall-clock times.
 const UTC: &str = "UTC";
 
+/// A batch is handed to the encoder once its text reaches this many bytes, whatever
+/// `batch_rows` says. It keeps memory bounded when cells are large, and far below the 2 GiB
+/// (i32 offsets) an Arrow string array can hold, past which the builder would panic.
+const BATCH_TEXT_BYTES: usize = 64 * 1024 * 1024;
+
 /// A Parquet file being written.
 pub struct ParquetWriter {
     // Declared before `staged`: the file is closed before the temporary path is deleted.
@@ -45,6 +50,8 @@ pub struct ParquetWriter {
     batch_rows: usize,
     /// Rows in the builders, not yet handed to `out`.
     pending: usize,
+    /// Text bytes in the builders: a batch is also cut at [`BATCH_TEXT_BYTES`].
+    pending_text: usize,
     rows: u64,
 }
 
@@ -188,12 +195,27 @@ impl ParquetWriter {
             arrow_schema,
             batch_rows: options.batch_rows,
             pending: 0,
+            pending_text: 0,
             rows: 0,
         })
     }
 
     pub(crate) fn write_row(&mut self, row: &[Cell]) -> Result<(), LoadError> {
         check_row(self.staged.final_path(), &self.schema, row)?;
+        let text: usize = row
+            .iter()
+            .map(|c| if let Cell::Str(s) = c { s.len() } else { 0 })
+            .sum();
+        if text > BATCH_TEXT_BYTES {
+            return Err(LoadError::RowTooLarge {
+                path: self.staged.final_path().to_path_buf(),
+                bytes: text,
+                limit: BATCH_TEXT_BYTES,
+            });
+        }
+        if self.pending_text + text > BATCH_TEXT_BYTES {
+            self.flush_batch()?;
+        }
         for ((builder, cell), column) in self.builders.iter_mut().zip(row).zip(self.schema.iter()) {
             if !builder.append(cell) {
                 // check_row makes this unreachable; a bug must still not panic on data.
@@ -206,6 +228,7 @@ impl ParquetWriter {
             }
         }
         self.pending += 1;
+        self.pending_text += text;
         self.rows += 1;
         if self.pending >= self.batch_rows {
             self.flush_batch()?;
@@ -219,6 +242,7 @@ impl ParquetWriter {
         }
         let columns: Vec<ArrayRef> = self.builders.iter_mut().map(|b| b.finish()).collect();
         self.pending = 0;
+        self.pending_text = 0;
         let batch = RecordBatch::try_new(self.arrow_schema.clone(), columns).map_err(|source| {
             LoadError::Arrow {
                 path: self.staged.final_path().to_path_buf(),
