@@ -1,1 +1,424 @@
-pub mod placeholder {}
+//! Load: typed rows become CSV, NDJSON or Parquet files, published atomically.
+//!
+//! A [`Writer`] writes to a temporary file beside its final path (`.{file_name}.{random}.cetmp`,
+//! in the same directory so the final rename is atomic). [`Writer::finish`] flushes, fsyncs and
+//! closes the file (the Parquet footer is written here) and hands back a [`Finished`] file that is
+//! complete but still invisible; [`Finished::publish`] renames it into place. Until then the final
+//! path keeps whatever it held before (the previous night's file), and dropping a `Writer` or a
+//! `Finished` deletes the temporary file. So a reader never sees a half-written file, and a failed
+//! run leaves the previous outputs untouched.
+//!
+//! Every row is checked against the schema before anything of it is written: a row with the wrong
+//! number of cells or a cell of the wrong type is rejected with a [`LoadError`] naming the column,
+//! and the writer stays usable, so the caller may set the row aside and go on. Any other error
+//! (I/O, encoding) leaves the writer in an unknown state: drop it.
+//!
+//! Memory does not grow with the number of rows: CSV and NDJSON stream through a buffer, Parquet
+//! holds at most one record batch of builders plus one encoded row group.
+//!
+//! The byte count and SHA-256 of each file are computed while it is written (see
+//! [`publish::HashingWriter`]), never by reading the file back.
+
+mod csv;
+pub mod manifest;
+mod ndjson;
+mod parquet;
+pub mod publish;
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::transform::row::{Cell, Column, ColumnType, Schema};
+
+pub use self::csv::CsvWriter;
+pub use self::manifest::{Manifest, SourceSummary, write_manifest};
+pub use self::ndjson::NdjsonWriter;
+pub use self::parquet::{ParquetWriter, to_arrow_schema};
+pub use self::publish::{Finished, remove_stale_temp_files};
+
+/// CSV options.
+#[derive(Debug, Clone)]
+pub struct CsvOptions {
+    /// Prefix text cells that a spreadsheet would run as a formula with `'` (default true).
+    /// Turn off for machine consumers that need the text byte for byte.
+    pub spreadsheet_safe: bool,
+    /// Start the file with a UTF-8 byte order mark, which older Excel versions need to detect
+    /// UTF-8 (default false).
+    pub bom: bool,
+    /// The field delimiter (default `b','`).
+    pub delimiter: u8,
+}
+
+impl Default for CsvOptions {
+    fn default() -> Self {
+        CsvOptions {
+            spreadsheet_safe: true,
+            bom: false,
+            delimiter: b',',
+        }
+    }
+}
+
+/// NDJSON options. There are none yet: one JSON object per line, keys in schema order, `null` for
+/// a null cell, timestamps as RFC 3339 strings.
+#[derive(Debug, Clone, Default)]
+pub struct NdjsonOptions {}
+
+/// Parquet options.
+#[derive(Debug, Clone)]
+pub struct ParquetOptions {
+    /// Maximum rows per row group (default 65 536). The writer holds one encoded row group in
+    /// memory, so this bounds memory; smaller groups also let readers skip more.
+    pub row_group_rows: usize,
+    /// Rows buffered in column builders before they are handed to the encoder (default 8192).
+    pub batch_rows: usize,
+    /// ZSTD compression level, 1..=22 (default 3).
+    pub zstd_level: i32,
+}
+
+impl Default for ParquetOptions {
+    fn default() -> Self {
+        ParquetOptions {
+            row_group_rows: 65_536,
+            batch_rows: 8192,
+            zstd_level: 3,
+        }
+    }
+}
+
+/// An output format with its options.
+#[derive(Debug, Clone)]
+pub enum Format {
+    Csv(CsvOptions),
+    Ndjson(NdjsonOptions),
+    Parquet(ParquetOptions),
+}
+
+impl Format {
+    /// The format's name as written in pipeline files and manifests.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Format::Csv(_) => "csv",
+            Format::Ndjson(_) => "ndjson",
+            Format::Parquet(_) => "parquet",
+        }
+    }
+
+    /// The usual file extension, without the dot.
+    pub fn extension(&self) -> &'static str {
+        self.name()
+    }
+}
+
+/// What was written: the manifest's record of one output file.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OutputSummary {
+    /// The final path (where the file is, or will be once published).
+    pub path: PathBuf,
+    pub format: &'static str,
+    pub rows: u64,
+    /// The file's size in bytes.
+    pub bytes: u64,
+    /// Lower-case hex SHA-256 of the file's bytes.
+    pub sha256: String,
+    pub schema: Vec<Column>,
+}
+
+/// An output file being written to its temporary path.
+///
+/// Dropping it without [`Writer::finish`] deletes the temporary file.
+#[derive(Debug)]
+pub enum Writer {
+    Csv(CsvWriter),
+    Ndjson(NdjsonWriter),
+    Parquet(ParquetWriter),
+}
+
+impl Writer {
+    /// Starts a file that will be published at `final_path`, creating missing parent directories.
+    /// Nothing appears at `final_path` until [`Finished::publish`].
+    pub fn create(final_path: &Path, format: &Format, schema: Schema) -> Result<Writer, LoadError> {
+        if schema.is_empty() {
+            return Err(LoadError::EmptySchema {
+                path: final_path.to_path_buf(),
+            });
+        }
+        Ok(match format {
+            Format::Csv(options) => Writer::Csv(CsvWriter::create(final_path, options, schema)?),
+            Format::Ndjson(options) => {
+                Writer::Ndjson(NdjsonWriter::create(final_path, options, schema)?)
+            }
+            Format::Parquet(options) => {
+                Writer::Parquet(ParquetWriter::create(final_path, options, schema)?)
+            }
+        })
+    }
+
+    /// Writes one row: one cell per schema column, each `Null` or of the column's type.
+    pub fn write_row(&mut self, row: &[Cell]) -> Result<(), LoadError> {
+        match self {
+            Writer::Csv(w) => w.write_row(row),
+            Writer::Ndjson(w) => w.write_row(row),
+            Writer::Parquet(w) => w.write_row(row),
+        }
+    }
+
+    /// Writes a raw JSON object as one line (the nested mode). NDJSON only: the other formats
+    /// have a fixed schema, so they refuse with [`LoadError::JsonNotSupported`].
+    pub fn write_json(&mut self, value: &serde_json::Value) -> Result<(), LoadError> {
+        match self {
+            Writer::Ndjson(w) => w.write_json(value),
+            Writer::Csv(w) => Err(LoadError::JsonNotSupported {
+                path: w.final_path().to_path_buf(),
+                format: "csv",
+            }),
+            Writer::Parquet(w) => Err(LoadError::JsonNotSupported {
+                path: w.final_path().to_path_buf(),
+                format: "parquet",
+            }),
+        }
+    }
+
+    /// Rows written so far.
+    pub fn rows(&self) -> u64 {
+        match self {
+            Writer::Csv(w) => w.rows(),
+            Writer::Ndjson(w) => w.rows(),
+            Writer::Parquet(w) => w.rows(),
+        }
+    }
+
+    /// The path the file will be published at.
+    pub fn final_path(&self) -> &Path {
+        match self {
+            Writer::Csv(w) => w.final_path(),
+            Writer::Ndjson(w) => w.final_path(),
+            Writer::Parquet(w) => w.final_path(),
+        }
+    }
+
+    /// Flushes, fsyncs and closes the file. The result is complete but not yet visible: call
+    /// [`Finished::publish`] to move it into place.
+    pub fn finish(self) -> Result<Finished, LoadError> {
+        match self {
+            Writer::Csv(w) => w.finish(),
+            Writer::Ndjson(w) => w.finish(),
+            Writer::Parquet(w) => w.finish(),
+        }
+    }
+}
+
+/// Why a file could not be written or published. Each message names the file and says what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(
+        "cannot create directory {}: {source}; check the parent directory is writable or pass --output-dir",
+        dir.display()
+    )]
+    CreateDir { dir: PathBuf, source: io::Error },
+
+    #[error(
+        "cannot create {}: {source}; check the directory is writable or pass --output-dir",
+        path.display()
+    )]
+    Create { path: PathBuf, source: io::Error },
+
+    #[error("cannot write {}: {source}; check free disk space and that the file system is writable", path.display())]
+    Write { path: PathBuf, source: io::Error },
+
+    #[error("cannot write {}: {source}; check free disk space and that the file system is writable", path.display())]
+    Csv { path: PathBuf, source: ::csv::Error },
+
+    #[error("cannot write Parquet file {}: {source}", path.display())]
+    Parquet {
+        path: PathBuf,
+        source: ::parquet::errors::ParquetError,
+    },
+
+    #[error("cannot build a Parquet batch for {}: {source}", path.display())]
+    Arrow {
+        path: PathBuf,
+        source: arrow_schema::ArrowError,
+    },
+
+    #[error("cannot write JSON to {}: {source}", path.display())]
+    Json {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+
+    #[error(
+        "cannot move the finished file into place at {}: {source}; check the directory is writable and the path is not a directory",
+        path.display()
+    )]
+    Publish { path: PathBuf, source: io::Error },
+
+    #[error("invalid output path {}: it must name a file", path.display())]
+    InvalidPath { path: PathBuf },
+
+    #[error("invalid {format} option for {}: {reason}", path.display())]
+    InvalidOption {
+        path: PathBuf,
+        format: &'static str,
+        reason: String,
+    },
+
+    #[error("cannot write {}: the schema has no columns; check the field mapping", path.display())]
+    EmptySchema { path: PathBuf },
+
+    #[error(
+        "cannot write {}: a row has {found} cells but the schema has {expected} columns; this is a bug in the transform stage",
+        path.display()
+    )]
+    RowLength {
+        path: PathBuf,
+        expected: usize,
+        found: usize,
+    },
+
+    #[error(
+        "cannot write {}: column `{column}` is declared {expected} but a row holds {found}; fix the field mapping or the column's type",
+        path.display()
+    )]
+    TypeMismatch {
+        path: PathBuf,
+        column: String,
+        expected: &'static str,
+        found: &'static str,
+    },
+
+    #[error(
+        "cannot write {}: column `{column}` holds the timestamp {micros} µs, outside the years -9999..=9999 that RFC 3339 can show",
+        path.display()
+    )]
+    TimestampOutOfRange {
+        path: PathBuf,
+        column: String,
+        micros: i64,
+    },
+
+    #[error(
+        "cannot write {}: a row holds {bytes} bytes of text, more than the {limit} a Parquet batch takes; check the field mapping picks the intended fields",
+        path.display()
+    )]
+    RowTooLarge {
+        path: PathBuf,
+        bytes: usize,
+        limit: usize,
+    },
+
+    #[error(
+        "cannot write a raw JSON record to {} ({format}): only NDJSON takes nested records; use `format: ndjson` or flatten the arrays",
+        path.display()
+    )]
+    JsonNotSupported { path: PathBuf, format: &'static str },
+
+    #[error("cannot write a raw JSON record to {}: it is {found}, not an object", path.display())]
+    JsonNotObject { path: PathBuf, found: &'static str },
+}
+
+fn type_name(ty: ColumnType) -> &'static str {
+    match ty {
+        ColumnType::Utf8 => "utf8",
+        ColumnType::Int64 => "int64",
+        ColumnType::Float64 => "float64",
+        ColumnType::Boolean => "boolean",
+        ColumnType::Timestamp => "timestamp",
+    }
+}
+
+fn cell_name(cell: &Cell) -> &'static str {
+    match cell {
+        Cell::Null => "null",
+        Cell::Str(_) => "a string",
+        Cell::Int(_) => "an integer",
+        Cell::Float(_) => "a float",
+        Cell::Bool(_) => "a boolean",
+        Cell::Timestamp(_) => "a timestamp",
+    }
+}
+
+/// Checks a row against the schema before any of it is written, so a bad row never leaves a
+/// partial record (or mismatched Parquet column builders) behind. No coercion: the transform
+/// stage owns types, and a silent Int→Float here would hide its bugs.
+fn check_row(path: &Path, schema: &[Column], row: &[Cell]) -> Result<(), LoadError> {
+    if row.len() != schema.len() {
+        return Err(LoadError::RowLength {
+            path: path.to_path_buf(),
+            expected: schema.len(),
+            found: row.len(),
+        });
+    }
+    for (column, cell) in schema.iter().zip(row) {
+        let ok = matches!(
+            (column.ty, cell),
+            (_, Cell::Null)
+                | (ColumnType::Utf8, Cell::Str(_))
+                | (ColumnType::Int64, Cell::Int(_))
+                | (ColumnType::Float64, Cell::Float(_))
+                | (ColumnType::Boolean, Cell::Bool(_))
+                | (ColumnType::Timestamp, Cell::Timestamp(_))
+        );
+        if !ok {
+            return Err(LoadError::TypeMismatch {
+                path: path.to_path_buf(),
+                column: column.name.clone(),
+                expected: type_name(column.ty),
+                found: cell_name(cell),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Renders a timestamp as RFC 3339 in UTC: `2025-08-27T12:57:22Z`, or with exactly six fractional
+/// digits (`2025-08-27T12:57:22.123400Z`) when the microseconds are not zero. A fixed width keeps
+/// the text sortable and says the precision plainly.
+fn rfc3339(path: &Path, column: &Column, micros: i64) -> Result<String, LoadError> {
+    let ts =
+        jiff::Timestamp::from_microsecond(micros).map_err(|_| LoadError::TimestampOutOfRange {
+            path: path.to_path_buf(),
+            column: column.name.clone(),
+            micros,
+        })?;
+    Ok(if micros.rem_euclid(1_000_000) == 0 {
+        format!("{ts:.0}")
+    } else {
+        format!("{ts:.6}")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The pipeline runs writers on blocking threads and wraps errors with anyhow.
+    #[test]
+    fn writers_and_errors_cross_threads() {
+        fn send<T: Send + 'static>() {}
+        fn send_sync<T: Send + Sync + 'static>() {}
+        send::<Writer>();
+        send::<Finished>();
+        send_sync::<LoadError>();
+        send_sync::<OutputSummary>();
+    }
+
+    #[test]
+    fn timestamps_render_as_rfc3339() {
+        let col = Column::new("t", ColumnType::Timestamp);
+        let p = Path::new("x");
+        assert_eq!(
+            rfc3339(p, &col, 1_756_299_442_000_000).unwrap(),
+            "2025-08-27T12:57:22Z"
+        );
+        assert_eq!(
+            rfc3339(p, &col, 1_756_299_442_123_400).unwrap(),
+            "2025-08-27T12:57:22.123400Z"
+        );
+        assert_eq!(rfc3339(p, &col, -1).unwrap(), "1969-12-31T23:59:59.999999Z");
+        assert!(matches!(
+            rfc3339(p, &col, i64::MAX),
+            Err(LoadError::TimestampOutOfRange { .. })
+        ));
+    }
+}

@@ -1,0 +1,57 @@
+//! The run manifest: what a run read and wrote, as pretty JSON beside the outputs.
+//!
+//! Schedulers and data-lake loaders read it to learn which files a run published, with their row
+//! counts, sizes and checksums. It is written like every output (temporary file, fsync, rename),
+//! so a reader finds the previous complete manifest or the new complete one. It holds no
+//! secrets: sources are described by name and vendor, errors by their already-redacted messages.
+
+use std::io::Write as _;
+use std::path::Path;
+
+use super::publish;
+use super::{LoadError, OutputSummary};
+
+/// One run's record.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Manifest {
+    pub pipeline: String,
+    pub run_id: String,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    /// RFC 3339, UTC.
+    pub finished_at: String,
+    /// `"succeeded"` or `"failed"`.
+    pub status: String,
+    pub sources: Vec<SourceSummary>,
+    pub outputs: Vec<OutputSummary>,
+    pub errors: Vec<String>,
+}
+
+/// What one source yielded.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct SourceSummary {
+    pub name: String,
+    pub vendor: String,
+    pub pages: u64,
+    pub records: u64,
+    pub duplicates_dropped: u64,
+    /// The total the API reported, when it reports one.
+    pub api_total: Option<u64>,
+    pub retries: u64,
+    pub rate_limited: u64,
+    pub seconds: f64,
+    pub status: String,
+    pub error: Option<String>,
+}
+
+/// Writes `manifest` as pretty JSON at `path`, atomically, and returns the file's summary (format
+/// `"json"`; `rows` is 0, a manifest holds no rows).
+pub fn write_manifest(path: &Path, manifest: &Manifest) -> Result<OutputSummary, LoadError> {
+    let (mut sink, staged) = publish::stage(path)?;
+    serde_json::to_writer_pretty(&mut sink, manifest).map_err(|source| LoadError::Json {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    sink.write_all(b"\n").map_err(|e| staged.write_error(e))?;
+    staged.seal(sink, "json", 0, &[])?.publish()
+}

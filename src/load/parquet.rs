@@ -1,0 +1,282 @@
+//! Parquet: the declared schema, ZSTD-compressed, written in bounded record batches and row groups.
+//!
+//! Types: `Utf8` → Utf8, `Int64` → Int64, `Float64` → Float64, `Boolean` → Boolean, `Timestamp` →
+//! `Timestamp(Microsecond, "UTC")` (Parquet `TIMESTAMP(MICROS, isAdjustedToUTC=true)`, which
+//! DuckDB reads as `TIMESTAMPTZ` and pyarrow as `timestamp[us, tz=UTC]`). Every column is
+//! nullable, so the file's schema depends only on the declared schema, never on the data: the
+//! same pipeline writes the same schema every night.
+//!
+//! Memory: rows are appended to one column builder per column; every `batch_rows` rows they
+//! become a `RecordBatch` handed to the `ArrowWriter`, which encodes and compresses it into the
+//! current row group and writes the group out once it holds `row_group_rows` rows. So the
+//! writer holds at most one batch of raw values plus one encoded row group, however many rows
+//! the file gets. The footer is written by [`ParquetWriter::finish`]; a file that was not
+//! finished is unreadable, which is why it stays a temporary file until then. A file of zero
+//! rows is still valid and carries the schema.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow_array::builder::{
+    BooleanBuilder, Float64Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder,
+};
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::{DataType, Field, SchemaRef, TimeUnit};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+
+use super::publish::{self, Sink, Staged};
+use super::{Finished, LoadError, ParquetOptions, check_row};
+use crate::transform::row::{Cell, ColumnType, Schema};
+
+/// The time zone written on timestamp columns. Cells are UTC instants; saying so lets readers
+/// treat them as instants rather than local wall-clock times.
+const UTC: &str = "UTC";
+
+/// A batch is handed to the encoder once its text reaches this many bytes, whatever
+/// `batch_rows` says. It keeps memory bounded when cells are large, and far below the 2 GiB
+/// (i32 offsets) an Arrow string array can hold, past which the builder would panic.
+const BATCH_TEXT_BYTES: usize = 64 * 1024 * 1024;
+
+/// A Parquet file being written.
+pub struct ParquetWriter {
+    // Declared before `staged`: the file is closed before the temporary path is deleted.
+    out: ArrowWriter<Sink>,
+    staged: Staged,
+    schema: Schema,
+    arrow_schema: SchemaRef,
+    builders: Vec<ColumnBuilder>,
+    batch_rows: usize,
+    /// Rows in the builders, not yet handed to `out`.
+    pending: usize,
+    /// Text bytes in the builders: a batch is also cut at [`BATCH_TEXT_BYTES`].
+    pending_text: usize,
+    rows: u64,
+}
+
+impl std::fmt::Debug for ParquetWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParquetWriter")
+            .field("final_path", &self.staged.final_path())
+            .field("rows", &self.rows)
+            .field("pending", &self.pending)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One column's values for the current batch. A closed set, so an enum rather than
+/// `Box<dyn ArrayBuilder>` and downcasts.
+enum ColumnBuilder {
+    Utf8(StringBuilder),
+    Int64(Int64Builder),
+    Float64(Float64Builder),
+    Boolean(BooleanBuilder),
+    Timestamp(TimestampMicrosecondBuilder),
+}
+
+impl ColumnBuilder {
+    fn new(ty: ColumnType, capacity: usize) -> Self {
+        match ty {
+            ColumnType::Utf8 => ColumnBuilder::Utf8(StringBuilder::with_capacity(capacity, 0)),
+            ColumnType::Int64 => ColumnBuilder::Int64(Int64Builder::with_capacity(capacity)),
+            ColumnType::Float64 => ColumnBuilder::Float64(Float64Builder::with_capacity(capacity)),
+            ColumnType::Boolean => ColumnBuilder::Boolean(BooleanBuilder::with_capacity(capacity)),
+            ColumnType::Timestamp => ColumnBuilder::Timestamp(
+                TimestampMicrosecondBuilder::with_capacity(capacity).with_timezone(UTC),
+            ),
+        }
+    }
+
+    /// Appends a cell already checked against the column type by [`check_row`]; a mismatch
+    /// here is unreachable, and is reported rather than panicking all the same.
+    fn append(&mut self, cell: &Cell) -> bool {
+        match (self, cell) {
+            (ColumnBuilder::Utf8(b), Cell::Null) => b.append_null(),
+            (ColumnBuilder::Int64(b), Cell::Null) => b.append_null(),
+            (ColumnBuilder::Float64(b), Cell::Null) => b.append_null(),
+            (ColumnBuilder::Boolean(b), Cell::Null) => b.append_null(),
+            (ColumnBuilder::Timestamp(b), Cell::Null) => b.append_null(),
+            (ColumnBuilder::Utf8(b), Cell::Str(s)) => b.append_value(s),
+            (ColumnBuilder::Int64(b), Cell::Int(i)) => b.append_value(*i),
+            (ColumnBuilder::Float64(b), Cell::Float(f)) => b.append_value(*f),
+            (ColumnBuilder::Boolean(b), Cell::Bool(v)) => b.append_value(*v),
+            (ColumnBuilder::Timestamp(b), Cell::Timestamp(t)) => b.append_value(*t),
+            _ => return false,
+        }
+        true
+    }
+
+    fn finish(&mut self) -> ArrayRef {
+        match self {
+            ColumnBuilder::Utf8(b) => Arc::new(b.finish()),
+            ColumnBuilder::Int64(b) => Arc::new(b.finish()),
+            ColumnBuilder::Float64(b) => Arc::new(b.finish()),
+            ColumnBuilder::Boolean(b) => Arc::new(b.finish()),
+            ColumnBuilder::Timestamp(b) => Arc::new(b.finish()),
+        }
+    }
+}
+
+/// The Arrow schema a [`Schema`] is written with.
+pub fn to_arrow_schema(schema: &Schema) -> SchemaRef {
+    let fields: Vec<Field> = schema
+        .iter()
+        .map(|c| {
+            let ty = match c.ty {
+                ColumnType::Utf8 => DataType::Utf8,
+                ColumnType::Int64 => DataType::Int64,
+                ColumnType::Float64 => DataType::Float64,
+                ColumnType::Boolean => DataType::Boolean,
+                ColumnType::Timestamp => {
+                    DataType::Timestamp(TimeUnit::Microsecond, Some(UTC.into()))
+                }
+            };
+            Field::new(&c.name, ty, true)
+        })
+        .collect();
+    Arc::new(arrow_schema::Schema::new(fields))
+}
+
+impl ParquetWriter {
+    pub(crate) fn create(
+        final_path: &Path,
+        options: &ParquetOptions,
+        schema: Schema,
+    ) -> Result<ParquetWriter, LoadError> {
+        let invalid = |reason: String| LoadError::InvalidOption {
+            path: final_path.to_path_buf(),
+            format: "parquet",
+            reason,
+        };
+        // Checked here because the parquet crate asserts (panics) on a zero row-group size.
+        if options.row_group_rows == 0 {
+            return Err(invalid("row_group_rows must be at least 1".into()));
+        }
+        if options.batch_rows == 0 {
+            return Err(invalid("batch_rows must be at least 1".into()));
+        }
+        let level = ZstdLevel::try_new(options.zstd_level).map_err(|_| {
+            invalid(format!(
+                "zstd_level {} is out of range; use 1 to 22",
+                options.zstd_level
+            ))
+        })?;
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(level))
+            .set_max_row_group_row_count(Some(options.row_group_rows))
+            // The `{app} version {semver}` shape is the one parquet-mr and others parse.
+            .set_created_by(format!(
+                "customer-export version {}",
+                env!("CARGO_PKG_VERSION")
+            ))
+            .build();
+
+        let arrow_schema = to_arrow_schema(&schema);
+        let (sink, staged) = publish::stage(final_path)?;
+        let out =
+            ArrowWriter::try_new(sink, arrow_schema.clone(), Some(props)).map_err(|source| {
+                LoadError::Parquet {
+                    path: final_path.to_path_buf(),
+                    source,
+                }
+            })?;
+        // Builders never need more than one batch, and a huge batch_rows must not reserve
+        // memory up front.
+        let capacity = options.batch_rows.min(8192);
+        Ok(ParquetWriter {
+            out,
+            staged,
+            builders: schema
+                .iter()
+                .map(|c| ColumnBuilder::new(c.ty, capacity))
+                .collect(),
+            schema,
+            arrow_schema,
+            batch_rows: options.batch_rows,
+            pending: 0,
+            pending_text: 0,
+            rows: 0,
+        })
+    }
+
+    pub(crate) fn write_row(&mut self, row: &[Cell]) -> Result<(), LoadError> {
+        check_row(self.staged.final_path(), &self.schema, row)?;
+        let text: usize = row
+            .iter()
+            .map(|c| if let Cell::Str(s) = c { s.len() } else { 0 })
+            .sum();
+        if text > BATCH_TEXT_BYTES {
+            return Err(LoadError::RowTooLarge {
+                path: self.staged.final_path().to_path_buf(),
+                bytes: text,
+                limit: BATCH_TEXT_BYTES,
+            });
+        }
+        if self.pending_text + text > BATCH_TEXT_BYTES {
+            self.flush_batch()?;
+        }
+        for ((builder, cell), column) in self.builders.iter_mut().zip(row).zip(self.schema.iter()) {
+            if !builder.append(cell) {
+                // check_row makes this unreachable; a bug must still not panic on data.
+                return Err(LoadError::TypeMismatch {
+                    path: self.staged.final_path().to_path_buf(),
+                    column: column.name.clone(),
+                    expected: super::type_name(column.ty),
+                    found: super::cell_name(cell),
+                });
+            }
+        }
+        self.pending += 1;
+        self.pending_text += text;
+        self.rows += 1;
+        if self.pending >= self.batch_rows {
+            self.flush_batch()?;
+        }
+        Ok(())
+    }
+
+    fn flush_batch(&mut self) -> Result<(), LoadError> {
+        if self.pending == 0 {
+            return Ok(());
+        }
+        let columns: Vec<ArrayRef> = self.builders.iter_mut().map(|b| b.finish()).collect();
+        self.pending = 0;
+        self.pending_text = 0;
+        let batch = RecordBatch::try_new(self.arrow_schema.clone(), columns).map_err(|source| {
+            LoadError::Arrow {
+                path: self.staged.final_path().to_path_buf(),
+                source,
+            }
+        })?;
+        self.out.write(&batch).map_err(|source| LoadError::Parquet {
+            path: self.staged.final_path().to_path_buf(),
+            source,
+        })
+    }
+
+    pub(crate) fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    pub(crate) fn final_path(&self) -> &Path {
+        self.staged.final_path()
+    }
+
+    pub(crate) fn finish(mut self) -> Result<Finished, LoadError> {
+        self.flush_batch()?;
+        let ParquetWriter {
+            out,
+            staged,
+            schema,
+            rows,
+            ..
+        } = self;
+        // into_inner closes the last row group and writes the footer.
+        let sink = out.into_inner().map_err(|source| LoadError::Parquet {
+            path: staged.final_path().to_path_buf(),
+            source,
+        })?;
+        staged.seal(sink, "parquet", rows, &schema)
+    }
+}

@@ -1,0 +1,705 @@
+//! The loaders, end to end: each format written with hard values and read back with an
+//! independent reader; atomic publication; summaries that match the files.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Float64Type, Int64Type, TimestampMicrosecondType};
+use arrow_array::{Array, RecordBatch};
+use arrow_schema::{DataType, TimeUnit};
+use customer_export::load::{
+    CsvOptions, Format, LoadError, Manifest, NdjsonOptions, OutputSummary, ParquetOptions,
+    SourceSummary, Writer, remove_stale_temp_files, write_manifest,
+};
+use customer_export::transform::row::{Cell, Column, ColumnType, Row, Schema};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::basic::Compression;
+use sha2::{Digest, Sha256};
+
+/// 2025-08-27T12:57:22Z in microseconds.
+const T0: i64 = 1_756_299_442_000_000;
+
+fn schema() -> Schema {
+    Arc::from(vec![
+        Column::new("name", ColumnType::Utf8),
+        Column::new("count", ColumnType::Int64),
+        Column::new("score", ColumnType::Float64),
+        Column::new("active", ColumnType::Boolean),
+        Column::new("seen_at", ColumnType::Timestamp),
+    ])
+}
+
+/// The hard text values, and how a spreadsheet-safe CSV must show each (None = Null).
+fn hard_names() -> Vec<(Option<&'static str>, Option<&'static str>)> {
+    vec![
+        (
+            Some("Société Générale 株式会社"),
+            Some("Société Générale 株式会社"),
+        ),
+        (Some("Acme, Inc."), Some("Acme, Inc.")),
+        (Some("He said \"hi\""), Some("He said \"hi\"")),
+        (Some("line1\nline2\r\nline3"), Some("line1\nline2\r\nline3")),
+        (Some("=HYPERLINK(\"x\")"), Some("'=HYPERLINK(\"x\")")),
+        (Some("+31 20"), Some("'+31 20")),
+        (Some("-5"), Some("-5")),
+        (Some("@acme"), Some("'@acme")),
+        (Some("\tleading tab"), Some("'\tleading tab")),
+        (Some(""), Some("")),
+        (None, None),
+    ]
+}
+
+fn hard_rows() -> Vec<Row> {
+    hard_names()
+        .into_iter()
+        .enumerate()
+        .map(|(i, (name, _))| {
+            let i64i = i as i64;
+            vec![
+                name.map_or(Cell::Null, |s| Cell::Str(s.to_string())),
+                if i % 4 == 3 {
+                    Cell::Null
+                } else {
+                    Cell::Int(i64i * 1000 - 3)
+                },
+                if i % 5 == 4 {
+                    Cell::Null
+                } else {
+                    Cell::Float(i as f64 + 0.25)
+                },
+                if i % 3 == 2 {
+                    Cell::Null
+                } else {
+                    Cell::Bool(i % 2 == 0)
+                },
+                match i % 3 {
+                    0 => Cell::Timestamp(T0 + i64i * 1_000_000),
+                    1 => Cell::Timestamp(T0 + 123_400),
+                    _ => Cell::Null,
+                },
+            ]
+        })
+        .collect()
+}
+
+fn write_all(path: &Path, format: &Format, rows: &[Row]) -> OutputSummary {
+    let mut w = Writer::create(path, format, schema()).unwrap();
+    for row in rows {
+        w.write_row(row).unwrap();
+    }
+    w.finish().unwrap().publish().unwrap()
+}
+
+fn dir_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+fn assert_summary(summary: &OutputSummary, path: &Path, format: &str, rows: u64) {
+    let bytes = fs::read(path).unwrap();
+    assert_eq!(summary.path, path);
+    assert_eq!(summary.format, format);
+    assert_eq!(summary.rows, rows);
+    assert_eq!(summary.bytes, bytes.len() as u64);
+    let hex: String = Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(summary.sha256, hex);
+    assert_eq!(summary.schema, schema().to_vec());
+}
+
+// ---------------------------------------------------------------- CSV
+
+fn read_csv(bytes: &[u8], delimiter: u8) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut r = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .from_reader(bytes);
+    let header = r.headers().unwrap().iter().map(String::from).collect();
+    let records = r
+        .records()
+        .map(|rec| rec.unwrap().iter().map(String::from).collect())
+        .collect();
+    (header, records)
+}
+
+#[test]
+fn csv_round_trips_hard_values_spreadsheet_safe() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested/dirs/customers.csv");
+    let rows = hard_rows();
+    let summary = write_all(&path, &Format::Csv(CsvOptions::default()), &rows);
+    assert_summary(&summary, &path, "csv", rows.len() as u64);
+
+    let bytes = fs::read(&path).unwrap();
+    assert!(
+        !bytes.starts_with("\u{feff}".as_bytes()),
+        "no BOM by default"
+    );
+    let (header, records) = read_csv(&bytes, b',');
+    assert_eq!(header, ["name", "count", "score", "active", "seen_at"]);
+    assert_eq!(records.len(), rows.len());
+    for (i, (record, (_, expected))) in records.iter().zip(hard_names()).enumerate() {
+        assert_eq!(record[0], expected.unwrap_or(""), "row {i}");
+    }
+    // Numbers, booleans and timestamps as rendered, never prefixed; Null is an empty field.
+    assert_eq!(
+        records[0][1..],
+        ["-3", "0.25", "true", "2025-08-27T12:57:22Z"]
+    );
+    assert_eq!(
+        records[1][1..],
+        ["997", "1.25", "false", "2025-08-27T12:57:22.123400Z"]
+    );
+    assert_eq!(records[2][1..], ["1997", "2.25", "", ""]);
+    assert_eq!(records[3][1], "");
+    assert_eq!(records[4][2], "");
+    // Records end with CRLF (RFC 4180).
+    assert!(bytes.ends_with(b"\r\n"));
+}
+
+#[test]
+fn csv_unsafe_mode_keeps_text_as_is_and_bom_and_delimiter_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("raw.csv");
+    let rows = hard_rows();
+    let options = CsvOptions {
+        spreadsheet_safe: false,
+        bom: true,
+        delimiter: b';',
+    };
+    let summary = write_all(&path, &Format::Csv(options), &rows);
+    assert_summary(&summary, &path, "csv", rows.len() as u64);
+
+    let bytes = fs::read(&path).unwrap();
+    let body = bytes
+        .strip_prefix("\u{feff}".as_bytes())
+        .expect("file starts with a UTF-8 BOM");
+    let (header, records) = read_csv(body, b';');
+    assert_eq!(header[0], "name");
+    assert_eq!(records.len(), rows.len());
+    for (record, (input, _)) in records.iter().zip(hard_names()) {
+        assert_eq!(record[0], input.unwrap_or(""));
+    }
+}
+
+// ---------------------------------------------------------------- NDJSON
+
+#[test]
+fn ndjson_round_trips_with_keys_in_schema_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("customers.ndjson");
+    let rows = hard_rows();
+    let summary = write_all(&path, &Format::Ndjson(NdjsonOptions::default()), &rows);
+    assert_summary(&summary, &path, "ndjson", rows.len() as u64);
+
+    let text = fs::read_to_string(&path).unwrap();
+    assert!(text.ends_with('\n'));
+    let lines: Vec<&str> = text.split_terminator('\n').collect();
+    assert_eq!(lines.len(), rows.len(), "one line per row, no raw newlines");
+    for (i, (line, (name, _))) in lines.iter().zip(hard_names()).enumerate() {
+        // Keys in schema order, checked on the text itself (a parsed Map would sort them).
+        let positions: Vec<usize> = [
+            "\"name\":",
+            "\"count\":",
+            "\"score\":",
+            "\"active\":",
+            "\"seen_at\":",
+        ]
+        .iter()
+        .map(|k| {
+            line.find(k)
+                .unwrap_or_else(|| panic!("{k} missing in {line}"))
+        })
+        .collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]), "order in {line}");
+
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let obj = v.as_object().unwrap();
+        assert_eq!(obj.len(), 5);
+        match name {
+            Some(s) => assert_eq!(obj["name"], s, "row {i}"),
+            None => assert!(obj["name"].is_null()),
+        }
+    }
+    let first: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+    assert_eq!(
+        first,
+        serde_json::json!({"name": "Société Générale 株式会社", "count": -3, "score": 0.25,
+            "active": true, "seen_at": "2025-08-27T12:57:22Z"})
+    );
+    let second: serde_json::Value = serde_json::from_str(lines[1]).unwrap();
+    assert_eq!(second["seen_at"], "2025-08-27T12:57:22.123400Z");
+    let third: serde_json::Value = serde_json::from_str(lines[2]).unwrap();
+    assert!(third["active"].is_null() && third["seen_at"].is_null());
+    assert!(third["count"].is_i64());
+    // Empty string and Null stay distinct.
+    let empty: serde_json::Value = serde_json::from_str(lines[9]).unwrap();
+    assert_eq!(empty["name"], "");
+}
+
+#[test]
+fn ndjson_takes_raw_objects_other_formats_refuse() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested.ndjson");
+    let mut w = Writer::create(&path, &Format::Ndjson(NdjsonOptions::default()), schema()).unwrap();
+    let record = serde_json::json!({"id": 1, "tenants": [{"domain": "a\nb"}]});
+    w.write_json(&record).unwrap();
+    let err = w.write_json(&serde_json::json!([1, 2])).unwrap_err();
+    assert!(matches!(err, LoadError::JsonNotObject { .. }), "{err}");
+    let summary = w.finish().unwrap().publish().unwrap();
+    assert_eq!(summary.rows, 1);
+    let text = fs::read_to_string(&path).unwrap();
+    assert_eq!(text.lines().count(), 1);
+    let back: serde_json::Value = serde_json::from_str(text.trim_end()).unwrap();
+    assert_eq!(back, record);
+
+    let csv_path = dir.path().join("nested.csv");
+    let mut w = Writer::create(&csv_path, &Format::Csv(CsvOptions::default()), schema()).unwrap();
+    let err = w.write_json(&record).unwrap_err();
+    assert!(matches!(err, LoadError::JsonNotSupported { .. }), "{err}");
+    assert!(err.to_string().contains("nested.csv"), "{err}");
+}
+
+// ---------------------------------------------------------------- Parquet
+
+fn read_parquet(
+    path: &Path,
+) -> (
+    arrow_schema::SchemaRef,
+    Vec<RecordBatch>,
+    parquet::file::metadata::ParquetMetaData,
+) {
+    let file = fs::File::open(path).unwrap();
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+    let metadata = builder.metadata().as_ref().clone();
+    let schema = builder.schema().clone();
+    let reader = builder.build().unwrap();
+    let batches = reader.collect::<Result<Vec<_>, _>>().unwrap();
+    (schema, batches, metadata)
+}
+
+#[test]
+fn parquet_round_trips_types_values_and_row_groups() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("customers.parquet");
+    let rows = hard_rows();
+    let options = ParquetOptions {
+        row_group_rows: 3,
+        batch_rows: 2,
+        zstd_level: 3,
+    };
+    let summary = write_all(&path, &Format::Parquet(options), &rows);
+    assert_summary(&summary, &path, "parquet", rows.len() as u64);
+
+    let (arrow, batches, metadata) = read_parquet(&path);
+    let types: Vec<DataType> = arrow
+        .fields()
+        .iter()
+        .map(|f| f.data_type().clone())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            DataType::Utf8,
+            DataType::Int64,
+            DataType::Float64,
+            DataType::Boolean,
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+        ]
+    );
+    assert!(arrow.fields().iter().all(|f| f.is_nullable()));
+    let names: Vec<&str> = arrow.fields().iter().map(|f| f.name().as_str()).collect();
+    assert_eq!(names, ["name", "count", "score", "active", "seen_at"]);
+
+    let meta = metadata.file_metadata();
+    assert_eq!(meta.num_rows(), rows.len() as i64);
+    assert!(meta.created_by().unwrap().starts_with("customer-export"));
+    assert_eq!(metadata.num_row_groups(), rows.len().div_ceil(3));
+    for rg in metadata.row_groups() {
+        assert!(rg.num_rows() <= 3);
+        for col in rg.columns() {
+            assert!(
+                matches!(col.compression(), Compression::ZSTD(_)),
+                "{:?}",
+                col.compression()
+            );
+        }
+    }
+
+    // Values, row by row, across all batches.
+    let mut got: Vec<Row> = Vec::new();
+    for batch in &batches {
+        let name = batch.column(0).as_string::<i32>();
+        let count = batch.column(1).as_primitive::<Int64Type>();
+        let score = batch.column(2).as_primitive::<Float64Type>();
+        let active = batch.column(3).as_boolean();
+        let seen = batch.column(4).as_primitive::<TimestampMicrosecondType>();
+        for i in 0..batch.num_rows() {
+            got.push(vec![
+                if name.is_null(i) {
+                    Cell::Null
+                } else {
+                    Cell::Str(name.value(i).into())
+                },
+                if count.is_null(i) {
+                    Cell::Null
+                } else {
+                    Cell::Int(count.value(i))
+                },
+                if score.is_null(i) {
+                    Cell::Null
+                } else {
+                    Cell::Float(score.value(i))
+                },
+                if active.is_null(i) {
+                    Cell::Null
+                } else {
+                    Cell::Bool(active.value(i))
+                },
+                if seen.is_null(i) {
+                    Cell::Null
+                } else {
+                    Cell::Timestamp(seen.value(i))
+                },
+            ]);
+        }
+    }
+    assert_eq!(got, rows);
+}
+
+#[test]
+fn parquet_many_rows_span_bounded_row_groups() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("many.parquet");
+    let options = ParquetOptions {
+        row_group_rows: 4096,
+        batch_rows: 1000,
+        zstd_level: 1,
+    };
+    let mut w = Writer::create(&path, &Format::Parquet(options), schema()).unwrap();
+    let n = 20_000u64;
+    for i in 0..n {
+        let row = vec![
+            Cell::Str(format!("customer {i}")),
+            Cell::Int(i as i64),
+            Cell::Float(i as f64 / 3.0),
+            Cell::Bool(i % 2 == 0),
+            Cell::Timestamp(T0 + i as i64),
+        ];
+        w.write_row(&row).unwrap();
+    }
+    let summary = w.finish().unwrap().publish().unwrap();
+    assert_summary(&summary, &path, "parquet", n);
+    let (_, batches, metadata) = read_parquet(&path);
+    assert_eq!(batches.iter().map(|b| b.num_rows() as u64).sum::<u64>(), n);
+    assert_eq!(metadata.num_row_groups(), 5);
+    assert!(metadata.row_groups().iter().all(|rg| rg.num_rows() <= 4096));
+}
+
+#[test]
+fn parquet_with_zero_rows_is_readable_with_its_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("empty.parquet");
+    let summary = write_all(&path, &Format::Parquet(ParquetOptions::default()), &[]);
+    assert_summary(&summary, &path, "parquet", 0);
+    let (arrow, batches, metadata) = read_parquet(&path);
+    assert_eq!(arrow.fields().len(), 5);
+    assert_eq!(
+        arrow.field(4).data_type(),
+        &DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+    );
+    assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 0);
+    assert_eq!(metadata.file_metadata().num_rows(), 0);
+}
+
+#[test]
+fn parquet_rejects_bad_options_instead_of_panicking() {
+    let dir = tempfile::tempdir().unwrap();
+    for options in [
+        ParquetOptions {
+            row_group_rows: 0,
+            ..Default::default()
+        },
+        ParquetOptions {
+            batch_rows: 0,
+            ..Default::default()
+        },
+        ParquetOptions {
+            zstd_level: 99,
+            ..Default::default()
+        },
+    ] {
+        let err = Writer::create(
+            &dir.path().join("x.parquet"),
+            &Format::Parquet(options),
+            schema(),
+        )
+        .unwrap_err();
+        assert!(matches!(err, LoadError::InvalidOption { .. }), "{err}");
+    }
+    assert!(dir_names(dir.path()).is_empty());
+}
+
+// ---------------------------------------------------------------- type checks
+
+fn all_formats() -> Vec<Format> {
+    vec![
+        Format::Csv(CsvOptions::default()),
+        Format::Ndjson(NdjsonOptions::default()),
+        Format::Parquet(ParquetOptions::default()),
+    ]
+}
+
+#[test]
+fn mismatched_cell_names_the_column_and_the_writer_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    for format in all_formats() {
+        let path = dir.path().join(format!("typed.{}", format.extension()));
+        let mut w = Writer::create(&path, &format, schema()).unwrap();
+        let bad = vec![
+            Cell::Str("ok".into()),
+            Cell::Str("12".into()),
+            Cell::Null,
+            Cell::Null,
+            Cell::Null,
+        ];
+        let err = w.write_row(&bad).unwrap_err();
+        assert!(matches!(err, LoadError::TypeMismatch { .. }), "{err}");
+        let msg = err.to_string();
+        assert!(msg.contains("`count`") && msg.contains("typed."), "{msg}");
+
+        let short = vec![Cell::Null];
+        assert!(matches!(
+            w.write_row(&short),
+            Err(LoadError::RowLength { .. })
+        ));
+
+        // The bad rows left nothing behind: the next good row writes a clean file.
+        w.write_row(&hard_rows()[0]).unwrap();
+        let summary = w.finish().unwrap().publish().unwrap();
+        assert_eq!(summary.rows, 1);
+        assert_summary(&summary, &path, format.name(), 1);
+    }
+    // The Parquet file reads back with exactly one row.
+    let (_, batches, _) = read_parquet(&dir.path().join("typed.parquet"));
+    assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 1);
+}
+
+#[test]
+fn out_of_range_timestamp_is_an_error_for_text_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    for format in all_formats().into_iter().take(2) {
+        let path = dir.path().join(format!("ts.{}", format.extension()));
+        let mut w = Writer::create(&path, &format, schema()).unwrap();
+        let row = vec![
+            Cell::Null,
+            Cell::Null,
+            Cell::Null,
+            Cell::Null,
+            Cell::Timestamp(i64::MAX),
+        ];
+        let err = w.write_row(&row).unwrap_err();
+        assert!(err.to_string().contains("`seen_at`"), "{err}");
+    }
+}
+
+// ---------------------------------------------------------------- atomicity
+
+#[test]
+fn nothing_is_visible_before_publish_and_publish_replaces() {
+    let dir = tempfile::tempdir().unwrap();
+    for format in all_formats() {
+        let path = dir.path().join(format!("atomic.{}", format.extension()));
+        let mut w = Writer::create(&path, &format, schema()).unwrap();
+        for row in hard_rows() {
+            w.write_row(&row).unwrap();
+        }
+        assert!(!path.exists(), "nothing at the final path while writing");
+        let finished = w.finish().unwrap();
+        assert!(!path.exists(), "nothing at the final path before publish");
+
+        let temp = finished.temp_path().to_path_buf();
+        assert_eq!(
+            temp.parent(),
+            path.parent(),
+            "temp file beside the final path"
+        );
+        let temp_name = temp.file_name().unwrap().to_string_lossy().into_owned();
+        let prefix = format!(".atomic.{}.", format.extension());
+        assert!(
+            temp_name.starts_with(&prefix) && temp_name.ends_with(".cetmp"),
+            "{temp_name}"
+        );
+        assert!(temp.exists());
+
+        fs::write(&path, b"previous night").unwrap();
+        let summary = finished.publish().unwrap();
+        assert!(!temp.exists());
+        assert_summary(&summary, &path, format.name(), hard_rows().len() as u64);
+    }
+    assert_eq!(
+        dir_names(dir.path()),
+        ["atomic.csv", "atomic.ndjson", "atomic.parquet"]
+    );
+}
+
+#[test]
+fn dropping_a_writer_or_a_finished_file_leaves_the_previous_file() {
+    let dir = tempfile::tempdir().unwrap();
+    for format in all_formats() {
+        let path = dir.path().join(format!("kept.{}", format.extension()));
+        let previous = format!("previous night's {}", format.name()).into_bytes();
+        fs::write(&path, &previous).unwrap();
+
+        // Dropped mid-write.
+        let mut w = Writer::create(&path, &format, schema()).unwrap();
+        w.write_row(&hard_rows()[0]).unwrap();
+        drop(w);
+        assert_eq!(fs::read(&path).unwrap(), previous);
+
+        // Finished but never published.
+        let mut w = Writer::create(&path, &format, schema()).unwrap();
+        w.write_row(&hard_rows()[0]).unwrap();
+        let finished = w.finish().unwrap();
+        let temp = finished.temp_path().to_path_buf();
+        drop(finished);
+        assert!(!temp.exists());
+        assert_eq!(fs::read(&path).unwrap(), previous);
+    }
+    assert_eq!(
+        dir_names(dir.path()),
+        ["kept.csv", "kept.ndjson", "kept.parquet"]
+    );
+}
+
+#[test]
+fn stale_temp_files_are_removed_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("vendor/2025-08-27");
+    fs::create_dir_all(&sub).unwrap();
+    fs::write(dir.path().join(".x.csv.123.cetmp"), b"half").unwrap();
+    fs::write(sub.join(".customers.parquet.AbC123.cetmp"), b"half").unwrap();
+    fs::write(sub.join("customers.parquet"), b"kept").unwrap();
+    fs::write(sub.join(".hidden"), b"kept").unwrap();
+    fs::write(sub.join("notes.cetmp"), b"kept: not one of ours").unwrap();
+
+    assert_eq!(remove_stale_temp_files(dir.path()).unwrap(), 2);
+    assert_eq!(dir_names(dir.path()), ["vendor"]);
+    assert_eq!(
+        dir_names(&sub),
+        [".hidden", "customers.parquet", "notes.cetmp"]
+    );
+    assert_eq!(
+        remove_stale_temp_files(&dir.path().join("missing")).unwrap(),
+        0
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn read_only_directory_is_an_error_not_a_panic() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    let ro = dir.path().join("ro");
+    fs::create_dir(&ro).unwrap();
+    fs::set_permissions(&ro, fs::Permissions::from_mode(0o555)).unwrap();
+    // Root ignores permissions; then there is nothing to assert.
+    let probe = ro.join("probe");
+    let enforced = fs::write(&probe, b"").is_err();
+    let _ = fs::remove_file(&probe);
+
+    if enforced {
+        for format in all_formats() {
+            let path = ro.join(format!("out.{}", format.extension()));
+            let err = Writer::create(&path, &format, schema()).unwrap_err();
+            assert!(matches!(err, LoadError::Create { .. }), "{err}");
+            let msg = err.to_string();
+            assert!(msg.contains(&path.display().to_string()), "{msg}");
+            assert!(msg.contains("--output-dir"), "{msg}");
+        }
+        let nested: PathBuf = ro.join("sub/out.csv");
+        let err =
+            Writer::create(&nested, &Format::Csv(CsvOptions::default()), schema()).unwrap_err();
+        assert!(matches!(err, LoadError::CreateDir { .. }), "{err}");
+    } else {
+        eprintln!("permissions are not enforced (running as root?); skipping the assertions");
+    }
+    fs::set_permissions(&ro, fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// An error path that holds even for root: the would-be parent directory is a file.
+#[test]
+fn parent_that_is_a_file_is_an_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("blocker");
+    fs::write(&blocker, b"a file").unwrap();
+    for format in all_formats() {
+        let path = blocker.join(format!("out.{}", format.extension()));
+        let err = Writer::create(&path, &format, schema()).unwrap_err();
+        assert!(matches!(err, LoadError::CreateDir { .. }), "{err}");
+        assert!(err.to_string().contains("blocker"), "{err}");
+    }
+    // Publishing onto a directory fails cleanly and removes the temporary file.
+    let target = dir.path().join("taken");
+    fs::create_dir(target.join("child").parent().unwrap()).unwrap();
+    fs::write(target.join("child"), b"x").unwrap();
+    let mut w = Writer::create(&target, &Format::Csv(CsvOptions::default()), schema()).unwrap();
+    w.write_row(&hard_rows()[0]).unwrap();
+    let err = w.finish().unwrap().publish().unwrap_err();
+    assert!(matches!(err, LoadError::Publish { .. }), "{err}");
+    assert_eq!(dir_names(dir.path()), ["blocker", "taken"]);
+}
+
+// ---------------------------------------------------------------- manifest
+
+#[test]
+fn manifest_is_pretty_json_written_atomically() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("customers.csv");
+    let output = write_all(&out, &Format::Csv(CsvOptions::default()), &hard_rows());
+    let manifest = Manifest {
+        pipeline: "nightly".into(),
+        run_id: "01J".into(),
+        started_at: "2025-08-27T12:57:22Z".into(),
+        finished_at: "2025-08-27T12:58:00Z".into(),
+        status: "succeeded".into(),
+        sources: vec![SourceSummary {
+            name: "crayon".into(),
+            vendor: "crayon".into(),
+            pages: 3,
+            records: 11,
+            api_total: Some(11),
+            seconds: 1.5,
+            status: "succeeded".into(),
+            ..Default::default()
+        }],
+        outputs: vec![output.clone()],
+        errors: vec![],
+    };
+    let path = dir.path().join("manifest.json");
+    fs::write(&path, b"old").unwrap();
+    let summary = write_manifest(&path, &manifest).unwrap();
+    assert_eq!(summary.bytes, fs::metadata(&path).unwrap().len());
+
+    let text = fs::read_to_string(&path).unwrap();
+    assert!(
+        text.contains("\n  \"pipeline\": \"nightly\""),
+        "pretty: {text}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["status"], "succeeded");
+    assert_eq!(v["sources"][0]["api_total"], 11);
+    assert!(v["sources"][0]["error"].is_null());
+    assert_eq!(v["outputs"][0]["rows"], 11);
+    assert_eq!(v["outputs"][0]["sha256"], output.sha256);
+    assert_eq!(v["outputs"][0]["schema"][4]["type"], "timestamp");
+    assert_eq!(dir_names(dir.path()), ["customers.csv", "manifest.json"]);
+}
