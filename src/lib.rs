@@ -6,6 +6,7 @@
 //! files. [`sandbox`] emulates the five vendor APIs for the quick start, the tests and benchmarks.
 
 pub mod cli;
+pub mod extract;
 pub mod load;
 pub mod pipeline;
 pub mod run;

@@ -5,6 +5,15 @@
 //! the body is a bare JSON array with no total, and a short page ends the data.
 
 use super::spec::*;
+
+use std::sync::Arc;
+
+use reqwest::header::{HeaderMap, HeaderValue};
+use url::Url;
+
+use crate::extract::auth::AuthFlow;
+use crate::extract::connector::*;
+use crate::pipeline::SourcePlan;
 use crate::transform::row::ColumnType;
 
 const INCLUDE: FilterKind = FilterKind::Boolean;
@@ -143,6 +152,7 @@ pub const SPEC: VendorSpec = VendorSpec {
         tenant_domain: From::Element("tenants", "DomainName"),
         contact_email: From::Field("customerPrimaryContact.primaryContactEmail"),
     },
+    connect,
 };
 
 const fn include(name: &'static str) -> FilterSpec {
@@ -151,5 +161,109 @@ const fn include(name: &'static str) -> FilterSpec {
         kind: INCLUDE,
         required: false,
         help: "include this block (true/false)",
+    }
+}
+
+fn connect(source: &SourcePlan) -> Result<Arc<dyn Connector>, String> {
+    let base = source.base_url.as_ref().ok_or("appxite needs base_url")?;
+    let auth = &source.auth;
+    let mut extra = Vec::new();
+    if let Some(scope) = &auth.scope {
+        extra.push(("scope", scope.clone()));
+    }
+    let flow = AuthFlow::ClientCredentials {
+        token_url: auth.token_url.clone().ok_or("appxite needs auth.token_url")?,
+        client_id: auth.client_id.clone().ok_or("appxite needs auth.client_id")?,
+        client_secret: auth.client_secret.clone().ok_or("appxite needs auth.client_secret")?,
+        extra,
+    };
+    let subscription_key = auth
+        .subscription_key
+        .as_ref()
+        .ok_or("appxite needs auth.subscription_key")?;
+    let mut headers = HeaderMap::new();
+    let mut key = HeaderValue::from_str(subscription_key.expose())
+        .map_err(|_| "auth.subscription_key holds characters a header cannot carry")?;
+    key.set_sensitive(true);
+    headers.insert("Ocp-Apim-Subscription-Key", key);
+    let referer = source.referer.as_deref().ok_or("appxite needs referer")?;
+    headers.insert(
+        "X-Referer",
+        HeaderValue::from_str(referer).map_err(|_| "referer is not a valid header value")?,
+    );
+    let (request, organizations) = match source.organization_ids.as_slice() {
+        [one] => (
+            endpoint(base, &format!("distis/organizations/details/{one}"))?,
+            None,
+        ),
+        many => (
+            endpoint(base, "api/v2/organizations/details")?,
+            Some(serde_json::json!(many)),
+        ),
+    };
+    Ok(Arc::new(Appxite {
+        flow,
+        headers,
+        url: request,
+        organizations,
+        filters: source.filters.clone(),
+        page_size: u64::from(source.page_size),
+    }))
+}
+
+struct Appxite {
+    flow: AuthFlow,
+    headers: HeaderMap,
+    url: Url,
+    /// Several organizations go as the POST body.
+    organizations: Option<serde_json::Value>,
+    filters: Vec<(String, String)>,
+    page_size: u64,
+}
+
+impl Connector for Appxite {
+    fn auth(&self) -> &AuthFlow {
+        &self.flow
+    }
+
+    fn headers(&self, headers: &mut HeaderMap) {
+        headers.extend(self.headers.clone());
+    }
+
+    fn page_request(&self, index: u64) -> PageRequest {
+        let mut query = self.filters.clone();
+        query.push(("page".into(), (index + 1).to_string()));
+        query.push(("pageSize".into(), self.page_size.to_string()));
+        match &self.organizations {
+            None => PageRequest::get(self.url.clone(), query),
+            Some(body) => PageRequest {
+                method: reqwest::Method::POST,
+                url: self.url.clone(),
+                query,
+                json: Some(body.clone()),
+            },
+        }
+    }
+
+    fn parse_page(&self, _index: u64, body: &[u8]) -> Result<Page, VendorError> {
+        // A bare array and no total: a short page ends the data.
+        let records = match parse_json(body)? {
+            serde_json::Value::Array(items) => items,
+            other => {
+                return Err(VendorError::new(format!(
+                    "expected a JSON list of customers, found {}",
+                    kind(&other)
+                )));
+            }
+        };
+        Ok(Page {
+            last: (records.len() as u64) < self.page_size,
+            records,
+            total: None,
+        })
+    }
+
+    fn parse_error(&self, body: &[u8]) -> VendorError {
+        error_from_json(body, &["message", "Message", "error_description", "error"], &[])
     }
 }

@@ -5,6 +5,14 @@
 
 use super::spec::*;
 
+use std::sync::Arc;
+
+use url::Url;
+
+use crate::extract::auth::AuthFlow;
+use crate::extract::connector::*;
+use crate::pipeline::SourcePlan;
+
 pub const SPEC: VendorSpec = VendorSpec {
     id: "crayon",
     title: "Crayon Cloud-iQ",
@@ -93,4 +101,77 @@ pub const SPEC: VendorSpec = VendorSpec {
         tenant_domain: From::Field("DomainPrefix"),
         contact_email: From::None,
     },
+    connect,
 };
+
+fn connect(source: &SourcePlan) -> Result<Arc<dyn Connector>, String> {
+    let base = source.base_url.as_ref().ok_or("crayon needs base_url")?;
+    let auth = &source.auth;
+    let token_url = match &auth.token_url {
+        Some(url) => url.clone(),
+        None => endpoint(base, "api/v1/connect/token/")?,
+    };
+    let flow = AuthFlow::PasswordGrant {
+        token_url,
+        client_id: auth.client_id.clone().ok_or("crayon needs auth.client_id")?,
+        client_secret: auth.client_secret.clone().ok_or("crayon needs auth.client_secret")?,
+        username: auth.username.clone().ok_or("crayon needs auth.username")?,
+        password: auth.password.clone().ok_or("crayon needs auth.password")?,
+        scope: auth.scope.clone().unwrap_or_else(|| "CustomerApi".into()),
+    };
+    Ok(Arc::new(Crayon {
+        flow,
+        url: endpoint(base, "api/v1/customertenants/")?,
+        filters: source.filters.clone(),
+        page_size: u64::from(source.page_size),
+    }))
+}
+
+struct Crayon {
+    flow: AuthFlow,
+    url: Url,
+    filters: Vec<(String, String)>,
+    page_size: u64,
+}
+
+impl Connector for Crayon {
+    fn auth(&self) -> &AuthFlow {
+        &self.flow
+    }
+
+    fn page_request(&self, index: u64) -> PageRequest {
+        let mut query = self.filters.clone();
+        query.push(("page".into(), (index + 1).to_string()));
+        query.push(("pageSize".into(), self.page_size.to_string()));
+        PageRequest::get(self.url.clone(), query)
+    }
+
+    fn parse_page(&self, index: u64, body: &[u8]) -> Result<Page, VendorError> {
+        let mut json = parse_json(body)?;
+        let total = json_count(&json, "TotalHits")
+            .ok_or_else(|| VendorError::new("the response has no TotalHits"))?;
+        let records = take_array(&mut json, &["Items"])?;
+        let last = records.is_empty() || (index + 1) * self.page_size >= total;
+        Ok(Page {
+            records,
+            total: Some(total),
+            last,
+        })
+    }
+
+    fn parse_error(&self, body: &[u8]) -> VendorError {
+        let mut error = error_from_json(body, &["Message", "ErrorCode", "Error"], &[]);
+        // ObjectErrors carry the per-field reasons of a 400.
+        if let Ok(json) = serde_json::from_slice::<serde_json::Value>(body)
+            && let Some(list) = json.get("ObjectErrors").and_then(|o| o.as_array())
+        {
+            for item in list {
+                if let Some(m) = json_text(item, &["Message"]) {
+                    error.message.push_str("; ");
+                    error.message.push_str(&m);
+                }
+            }
+        }
+        error
+    }
+}

@@ -1,10 +1,16 @@
 //! What a vendor declares about itself, before any network code runs: its settings, auth keys,
 //! filters, page sizes and output columns. `validate` and `vendors` work from this alone.
 
+use std::sync::Arc;
+
+use crate::extract::Connector;
+use crate::pipeline::SourcePlan;
 use crate::transform::row::ColumnType;
 
+/// Builds a vendor's connector for one source; the message says what is missing.
+pub type Connect = fn(&SourcePlan) -> Result<Arc<dyn Connector>, String>;
+
 /// The declared facts about one connector.
-#[derive(Debug)]
 pub struct VendorSpec {
     /// The `vendor:` value in a pipeline file.
     pub id: &'static str,
@@ -30,6 +36,8 @@ pub struct VendorSpec {
     pub default_explode: Option<&'static str>,
     /// How each canonical column is filled for this vendor.
     pub canonical: Canonical,
+    /// The connector: auth, page requests, page parsing.
+    pub connect: Connect,
 }
 
 /// A source key specific to a vendor.
@@ -224,6 +232,12 @@ impl Canonical {
             self.contact_email,
             From::None, // filled from `record_key` by the transform
         ]
+    }
+}
+
+impl std::fmt::Debug for VendorSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VendorSpec").field("id", &self.id).finish_non_exhaustive()
     }
 }
 

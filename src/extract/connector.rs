@@ -1,0 +1,195 @@
+//! The contract between a vendor and the engine: a connector says *what* (how to authenticate, the
+//! request for page N, where the records are, when paging ends, how to read an error body); the
+//! engine does *how* (HTTP, rate limiting, retries, concurrency, ordering, counting).
+
+use reqwest::Method;
+use reqwest::header::HeaderMap;
+use serde_json::Value;
+use url::Url;
+
+use super::auth::AuthFlow;
+
+/// What a vendor connector provides to the engine.
+pub trait Connector: Send + Sync + 'static {
+    /// How to obtain the bearer token (or none).
+    fn auth(&self) -> &AuthFlow;
+
+    /// The request for page `index`, counted from 0 whatever the vendor's own numbering.
+    fn page_request(&self, index: u64) -> PageRequest;
+
+    /// Headers added to every attempt of every list request (API keys, request ids — a fresh one
+    /// per attempt where the vendor demands it).
+    fn headers(&self, _headers: &mut HeaderMap) {}
+
+    /// Reads a successful (2xx) response body of page `index`.
+    fn parse_page(&self, index: u64, body: &[u8]) -> Result<Page, VendorError>;
+
+    /// Reads an error response body (4xx/5xx) into the vendor's message and correlation id.
+    fn parse_error(&self, body: &[u8]) -> VendorError;
+}
+
+/// One list request.
+#[derive(Debug, Clone)]
+pub struct PageRequest {
+    pub method: Method,
+    pub url: Url,
+    pub query: Vec<(String, String)>,
+    /// A JSON body (AppXite's POST form with several organizations).
+    pub json: Option<Value>,
+}
+
+impl PageRequest {
+    pub fn get(url: Url, query: Vec<(String, String)>) -> Self {
+        PageRequest {
+            method: Method::GET,
+            url,
+            query,
+            json: None,
+        }
+    }
+}
+
+/// One page of records as the vendor returned it.
+#[derive(Debug, Default)]
+pub struct Page {
+    pub records: Vec<Value>,
+    /// The total the API reports (TotalHits, paging.total, totalCount), when it does.
+    pub total: Option<u64>,
+    /// The vendor says there is nothing after this page.
+    pub last: bool,
+}
+
+/// A vendor's own account of a failure.
+#[derive(Debug, Clone, Default)]
+pub struct VendorError {
+    pub message: String,
+    /// The vendor's correlation / request id, for its support desk.
+    pub correlation_id: Option<String>,
+    /// `Some(false)` when the vendor says retrying cannot help (an application error in a 200).
+    pub retryable: Option<bool>,
+}
+
+impl VendorError {
+    pub fn new(message: impl Into<String>) -> Self {
+        VendorError {
+            message: message.into(),
+            ..Default::default()
+        }
+    }
+
+    pub fn fatal(mut self) -> Self {
+        self.retryable = Some(false);
+        self
+    }
+
+    pub fn with_correlation(mut self, id: Option<String>) -> Self {
+        self.correlation_id = id;
+        self
+    }
+}
+
+impl std::fmt::Display for VendorError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(id) = &self.correlation_id {
+            write!(f, " (correlation id {id})")?;
+        }
+        Ok(())
+    }
+}
+
+/// A short, safe excerpt of a body for error messages (bodies never hold our secrets, but may be
+/// huge or binary).
+pub fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(300)]);
+    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if body.len() > 300 {
+        format!("{one_line}…")
+    } else {
+        one_line
+    }
+}
+
+/// Reads the first of `keys` that is a string (or number) in a JSON error body.
+pub fn json_text(body: &Value, keys: &[&str]) -> Option<String> {
+    keys.iter().find_map(|k| match body.get(*k)? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    })
+}
+
+/// The common error-body reader: the vendor's message keys, else an excerpt of the body.
+pub fn error_from_json(body: &[u8], message_keys: &[&str], id_keys: &[&str]) -> VendorError {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(json) => {
+            let message = json_text(&json, message_keys).unwrap_or_else(|| excerpt(body));
+            VendorError::new(message).with_correlation(json_text(&json, id_keys))
+        }
+        Err(_) => VendorError::new(if body.is_empty() {
+            "empty body".to_string()
+        } else {
+            excerpt(body)
+        }),
+    }
+}
+
+/// Parses a JSON body, naming what was wrong with it.
+pub fn parse_json(body: &[u8]) -> Result<Value, VendorError> {
+    serde_json::from_slice(body).map_err(|e| {
+        VendorError::new(format!(
+            "the response is not the JSON expected ({e}); it starts: {}",
+            excerpt(body)
+        ))
+    })
+}
+
+/// `base` (which may carry a path prefix) joined with `path`.
+pub fn endpoint(base: &Url, path: &str) -> Result<Url, String> {
+    let joined = format!(
+        "{}/{}",
+        base.as_str().trim_end_matches('/'),
+        path.trim_start_matches('/')
+    );
+    Url::parse(&joined).map_err(|e| format!("cannot build a URL from {base} and {path}: {e}"))
+}
+
+/// Takes the array at `key` out of a JSON object.
+pub fn take_array(json: &mut Value, keys: &[&str]) -> Result<Vec<Value>, VendorError> {
+    for key in keys {
+        if let Some(value) = json.get_mut(*key) {
+            return match value.take() {
+                Value::Array(items) => Ok(items),
+                Value::Null => Ok(Vec::new()),
+                other => Err(VendorError::new(format!(
+                    "`{key}` should be a list, found {}",
+                    kind(&other)
+                ))),
+            };
+        }
+    }
+    Err(VendorError::new(format!(
+        "the response has no `{}` list",
+        keys.join("` or `")
+    )))
+}
+
+/// Reads a count that vendors send as a number or a numeric string.
+pub fn json_count(json: &Value, key: &str) -> Option<u64> {
+    match json.get(key)? {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+pub fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "text",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}

@@ -1,0 +1,590 @@
+//! One source's conversation with its vendor: the rate limiter, the token cache, and every request
+//! with its retries.
+//!
+//! Retries cover what a retry can fix — transport errors and timeouts, dropped connections,
+//! truncated or unparsable bodies, 408, 429 and 5xx — bounded by attempts and total time. A 429
+//! honours `Retry-After` (seconds or an HTTP date) and pauses the whole source, so concurrent
+//! requests slow down together instead of storming; other waits back off exponentially with
+//! jitter. A 401 gets one fresh token, then fails.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use backon::BackoffBuilder;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::{RequestBuilder, StatusCode};
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+use tracing::{debug, warn};
+
+use super::auth::{AuthFlow, Token, parse_token, session_cookie};
+use super::connector::{Connector, Page, PageRequest, VendorError};
+use super::error::ExtractError;
+use super::progress::SourceProgress;
+use crate::pipeline::SourcePlan;
+
+/// Bodies above this are refused rather than buffered (a C3 partner can send tens of MB).
+pub const DEFAULT_MAX_BODY_BYTES: usize = 512 * 1024 * 1024;
+
+/// The retry budget of one source.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    pub max_attempts: u32,
+    pub max_elapsed: Duration,
+    pub timeout: Duration,
+    pub max_body_bytes: usize,
+}
+
+impl RetryPolicy {
+    pub fn from_plan(source: &SourcePlan) -> Self {
+        RetryPolicy {
+            max_attempts: source.max_attempts,
+            max_elapsed: source.max_retry,
+            timeout: source.timeout,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+}
+
+/// What one attempt came to.
+enum Attempt<T> {
+    Done(T),
+    Retry {
+        reason: String,
+        after: Option<Duration>,
+        rate_limited: bool,
+    },
+    Unauthorized(String),
+    Fail(ExtractError),
+}
+
+/// A response read in full (up to the size cap).
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+pub struct Session {
+    pub name: String,
+    client: reqwest::Client,
+    connector: Arc<dyn Connector>,
+    limiter: Option<DefaultDirectRateLimiter>,
+    token: Mutex<Option<Token>>,
+    policy: RetryPolicy,
+    progress: SourceProgress,
+    /// After a 429 every request of the source waits until then.
+    paused_until: std::sync::Mutex<Option<Instant>>,
+}
+
+impl Session {
+    pub fn new(
+        source: &SourcePlan,
+        client: reqwest::Client,
+        connector: Arc<dyn Connector>,
+        progress: SourceProgress,
+    ) -> Session {
+        let limiter = source.rate_limit.and_then(|rate| {
+            let period = rate.per / rate.count.get();
+            Quota::with_period(period).map(RateLimiter::direct)
+        });
+        Session {
+            name: source.name.clone(),
+            client,
+            connector,
+            limiter,
+            token: Mutex::new(None),
+            policy: RetryPolicy::from_plan(source),
+            progress,
+            paused_until: std::sync::Mutex::new(None),
+        }
+    }
+
+    pub fn progress(&self) -> &SourceProgress {
+        &self.progress
+    }
+
+    /// Fetches and parses page `index`, retrying as the policy allows.
+    pub async fn fetch_page(&self, index: u64) -> Result<Page, ExtractError> {
+        let request = self.connector.page_request(index);
+        let url = redacted(&request.url);
+        let mut reauthenticated = false;
+        let mut backoff = backoff();
+        let started = Instant::now();
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let token = self.token().await?;
+            let builder = self.list_request(&request, token.as_ref());
+            let outcome = match self.exchange(builder).await {
+                Err(reason) => retry(reason),
+                Ok(reply) => self.classify_page(index, reply, &url),
+            };
+            match outcome {
+                Attempt::Done(page) => return Ok(page),
+                Attempt::Fail(e) => return Err(e),
+                Attempt::Unauthorized(detail) => {
+                    if reauthenticated || matches!(self.connector.auth(), AuthFlow::Static(_)) {
+                        return Err(ExtractError::Auth {
+                            source_name: self.name.clone(),
+                            url,
+                            detail: format!("{detail}; check the credentials"),
+                        });
+                    }
+                    reauthenticated = true;
+                    debug!(source = %self.name, url = %url, "Token refused; authenticating again.");
+                    self.forget_token(token.as_ref()).await;
+                    attempt -= 1;
+                }
+                Attempt::Retry {
+                    reason,
+                    after,
+                    rate_limited,
+                } => {
+                    self.wait_to_retry(
+                        &url, attempt, &reason, after, rate_limited, started, &mut backoff,
+                    )
+                    .await?;
+                }
+            }
+        }
+    }
+
+    /// Sleeps before the next attempt, or fails when the budget is spent.
+    #[allow(clippy::too_many_arguments)]
+    async fn wait_to_retry(
+        &self,
+        url: &str,
+        attempt: u32,
+        reason: &str,
+        after: Option<Duration>,
+        rate_limited: bool,
+        started: Instant,
+        backoff: &mut impl Iterator<Item = Duration>,
+    ) -> Result<(), ExtractError> {
+        let delay = after.unwrap_or_else(|| backoff.next().unwrap_or(Duration::from_secs(30)));
+        let elapsed = started.elapsed();
+        if attempt >= self.policy.max_attempts || elapsed + delay > self.policy.max_elapsed {
+            return Err(ExtractError::RetriesExhausted {
+                source_name: self.name.clone(),
+                url: url.to_string(),
+                attempts: attempt,
+                seconds: elapsed.as_secs_f64(),
+                last: reason.to_string(),
+            });
+        }
+        if rate_limited {
+            self.progress.rate_limited();
+            let until = Instant::now() + delay;
+            let mut paused = self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
+            if paused.is_none_or(|p| p < until) {
+                *paused = Some(until);
+            }
+            warn!(source = %self.name, retry_after_s = delay.as_secs_f64(), "Rate limited; slowing down.");
+        }
+        self.progress.retried();
+        debug!(source = %self.name, url = %url, attempt, delay_ms = delay.as_millis() as u64, reason = %reason, "Retrying.");
+        tokio::time::sleep(delay).await;
+        Ok(())
+    }
+
+    fn list_request(&self, request: &PageRequest, token: Option<&Token>) -> RequestBuilder {
+        let mut headers = HeaderMap::new();
+        self.connector.headers(&mut headers);
+        let mut builder = self
+            .client
+            .request(request.method.clone(), request.url.clone())
+            .query(&request.query)
+            .headers(headers)
+            .header(reqwest::header::ACCEPT, "application/json");
+        if let Some(token) = token {
+            builder = builder.bearer_auth(token.value.expose());
+        }
+        if let Some(json) = &request.json {
+            builder = builder.json(json);
+        }
+        builder
+    }
+
+    fn classify_page(&self, index: u64, reply: Reply, url: &str) -> Attempt<Page> {
+        let status = reply.status;
+        if status.is_success() {
+            return match self.connector.parse_page(index, &reply.body) {
+                Ok(page) => Attempt::Done(page),
+                Err(vendor) if vendor.retryable == Some(false) => {
+                    Attempt::Fail(self.vendor_error(url, status, vendor))
+                }
+                Err(vendor) => retry(format!("unusable {status} response: {vendor}")),
+            };
+        }
+        let vendor = self.connector.parse_error(&reply.body);
+        self.classify_failure(status, &reply.headers, vendor, url)
+    }
+
+    fn classify_failure<T>(
+        &self,
+        status: StatusCode,
+        headers: &HeaderMap,
+        vendor: VendorError,
+        url: &str,
+    ) -> Attempt<T> {
+        match status.as_u16() {
+            401 => Attempt::Unauthorized(format!("401 {vendor}")),
+            429 => Attempt::Retry {
+                reason: format!("429 {vendor}"),
+                after: retry_after(headers),
+                rate_limited: true,
+            },
+            408 | 500..=599 => Attempt::Retry {
+                reason: format!("{status} {vendor}"),
+                after: retry_after(headers),
+                rate_limited: false,
+            },
+            300..=399 => Attempt::Fail(ExtractError::Redirect {
+                source_name: self.name.clone(),
+                url: url.to_string(),
+                location: headers
+                    .get(reqwest::header::LOCATION)
+                    .and_then(|l| l.to_str().ok())
+                    .unwrap_or("?")
+                    .to_string(),
+            }),
+            _ => Attempt::Fail(self.vendor_error(url, status, vendor)),
+        }
+    }
+
+    fn vendor_error(&self, url: &str, status: StatusCode, vendor: VendorError) -> ExtractError {
+        ExtractError::Vendor {
+            source_name: self.name.clone(),
+            url: url.to_string(),
+            status: status.as_u16(),
+            vendor,
+        }
+    }
+
+    /// Sends one request under the rate limiter and reads its body; `Err` is a retryable
+    /// transport failure (connection refused or dropped, timeout, truncated body).
+    async fn exchange(&self, builder: RequestBuilder) -> Result<Reply, String> {
+        self.wait_for_turn().await;
+        self.progress.request();
+        let mut response = builder
+            .timeout(self.policy.timeout)
+            .send()
+            .await
+            .map_err(|e| describe(&e))?;
+        let status = response.status();
+        let headers = std::mem::take(response.headers_mut());
+        let mut body = Vec::with_capacity(
+            response
+                .content_length()
+                .map_or(16 * 1024, |n| n as usize)
+                .min(self.policy.max_body_bytes),
+        );
+        while let Some(chunk) = response.chunk().await.map_err(|e| describe(&e))? {
+            if body.len() + chunk.len() > self.policy.max_body_bytes {
+                return Err(format!(
+                    "the response is larger than {} bytes",
+                    self.policy.max_body_bytes
+                ));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Reply {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    async fn wait_for_turn(&self) {
+        loop {
+            let until = *self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
+            match until {
+                Some(at) if at > Instant::now() => tokio::time::sleep_until(at).await,
+                _ => break,
+            }
+        }
+        if let Some(limiter) = &self.limiter {
+            limiter.until_ready().await;
+        }
+    }
+
+    /// The current token, fetching one when there is none or it is about to expire.
+    async fn token(&self) -> Result<Option<Token>, ExtractError> {
+        let flow = self.connector.auth();
+        if let AuthFlow::Static(secret) = flow {
+            return Ok(Some(Token::new(secret.clone(), None)));
+        }
+        // Held across the fetch so that concurrent pages wait for one token, not one each.
+        let mut cached = self.token.lock().await;
+        if let Some(token) = cached.as_ref().filter(|t| t.is_fresh()) {
+            return Ok(Some(token.clone()));
+        }
+        let token = self.fetch_token(flow).await?;
+        self.progress.token_issued();
+        *cached = Some(token.clone());
+        Ok(Some(token))
+    }
+
+    async fn forget_token(&self, used: Option<&Token>) {
+        let mut cached = self.token.lock().await;
+        if cached.as_ref().map(|t| &t.value) == used.map(|t| &t.value) {
+            *cached = None;
+        }
+    }
+
+    async fn fetch_token(&self, flow: &AuthFlow) -> Result<Token, ExtractError> {
+        let url = flow.endpoint().map(redacted).unwrap_or_default();
+        let mut backoff = backoff();
+        let started = Instant::now();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let outcome = match self.token_attempt(flow, &url).await {
+                Ok(token) => Attempt::Done(token),
+                Err(attempt) => attempt,
+            };
+            match outcome {
+                Attempt::Done(token) => return Ok(token),
+                Attempt::Fail(e) => return Err(e),
+                Attempt::Unauthorized(detail) => {
+                    return Err(self.auth_error(&url, format!("{detail}; check the credentials")));
+                }
+                Attempt::Retry {
+                    reason,
+                    after,
+                    rate_limited,
+                } => {
+                    self.wait_to_retry(
+                        &url, attempt, &reason, after, rate_limited, started, &mut backoff,
+                    )
+                    .await?
+                }
+            }
+        }
+    }
+
+    fn auth_error(&self, url: &str, detail: String) -> ExtractError {
+        ExtractError::Auth {
+            source_name: self.name.clone(),
+            url: url.to_string(),
+            detail,
+        }
+    }
+
+    /// One try at a token; `Err` says whether to retry.
+    async fn token_attempt(&self, flow: &AuthFlow, url: &str) -> Result<Token, Attempt<Token>> {
+        let builder = match flow {
+            AuthFlow::Static(secret) => return Ok(Token::new(secret.clone(), None)),
+            AuthFlow::ClientCredentials {
+                token_url,
+                client_id,
+                client_secret,
+                extra,
+            } => {
+                let mut form: Vec<(&str, &str)> = vec![
+                    ("grant_type", "client_credentials"),
+                    ("client_id", client_id),
+                    ("client_secret", client_secret.expose()),
+                ];
+                form.extend(extra.iter().map(|(k, v)| (*k, v.as_str())));
+                self.client.post(token_url.clone()).form(&form)
+            }
+            AuthFlow::PasswordGrant {
+                token_url,
+                client_id,
+                client_secret,
+                username,
+                password,
+                scope,
+            } => self
+                .client
+                .post(token_url.clone())
+                .basic_auth(client_id, Some(client_secret.expose()))
+                .form(&[
+                    ("grant_type", "password"),
+                    ("username", username),
+                    ("password", password.expose()),
+                    ("scope", scope),
+                ]),
+            AuthFlow::SessionLogin {
+                login_url,
+                token_url,
+                username,
+                password,
+            } => return self.session_login(login_url, token_url, username, password, url).await,
+        };
+        let reply = self.exchange(builder).await.map_err(retry)?;
+        self.read_token(reply, url)
+    }
+
+    fn read_token(&self, reply: Reply, url: &str) -> Result<Token, Attempt<Token>> {
+        if reply.status.is_success() {
+            return parse_token(&reply.body).map_err(|detail| {
+                // A 200 that says "error" is a refusal; a garbled 200 may be a proxy hiccup.
+                if reply.body.starts_with(b"{") {
+                    Attempt::Fail(self.auth_error(url, detail))
+                } else {
+                    retry(detail)
+                }
+            });
+        }
+        let vendor = super::connector::error_from_json(
+            &reply.body,
+            &["error_description", "Error", "error", "message", "Message"],
+            &["correlation_id", "trace_id"],
+        );
+        match reply.status.as_u16() {
+            400 | 401 | 403 => Err(Attempt::Fail(self.auth_error(
+                url,
+                format!("{} {vendor}; check the credentials", reply.status),
+            ))),
+            _ => Err(self.classify_failure(reply.status, &reply.headers, vendor, url)),
+        }
+    }
+
+    /// Valomnia: form login → `JSESSIONID` → `/login/ajaxSuccess` → `{"token": …}`.
+    async fn session_login(
+        &self,
+        login_url: &url::Url,
+        token_url: &url::Url,
+        username: &str,
+        password: &crate::secret::Secret,
+        url: &str,
+    ) -> Result<Token, Attempt<Token>> {
+        let login = self.client.post(login_url.clone()).form(&[
+            ("j_username", username),
+            ("j_password", password.expose()),
+            ("ajax", "true"),
+        ]);
+        let reply = self.exchange(login).await.map_err(retry)?;
+        let cookies = reply
+            .headers
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok());
+        let Some(session) = session_cookie(cookies) else {
+            return Err(match reply.status.as_u16() {
+                429 | 500..=599 => self.classify_failure(
+                    reply.status,
+                    &reply.headers,
+                    VendorError::new(super::connector::excerpt(&reply.body)),
+                    url,
+                ),
+                _ => Attempt::Fail(self.auth_error(
+                    url,
+                    format!(
+                        "{} without a session cookie: {}; check username and password",
+                        reply.status,
+                        super::connector::excerpt(&reply.body)
+                    ),
+                )),
+            });
+        };
+        let success = self
+            .client
+            .get(token_url.clone())
+            .header(reqwest::header::COOKIE, format!("JSESSIONID={session}"))
+            .header(reqwest::header::ACCEPT, "application/json");
+        let reply = self.exchange(success).await.map_err(retry)?;
+        self.read_token(reply, &redacted(token_url))
+    }
+}
+
+fn retry<T>(reason: String) -> Attempt<T> {
+    Attempt::Retry {
+        reason,
+        after: None,
+        rate_limited: false,
+    }
+}
+
+/// Exponential backoff with full jitter: 250 ms doubling up to 30 s.
+fn backoff() -> impl Iterator<Item = Duration> {
+    backon::ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(250))
+        .with_max_delay(Duration::from_secs(30))
+        .with_factor(2.0)
+        .with_jitter()
+        .without_max_times()
+        .build()
+}
+
+/// `Retry-After` as seconds or an HTTP date, capped at 10 minutes.
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    let delay = match value.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs >= 0.0 => Duration::from_secs_f64(secs),
+        Ok(_) => return None,
+        Err(_) => {
+            let at = jiff::fmt::rfc2822::parse(value).ok()?.timestamp();
+            let now = jiff::Timestamp::now();
+            Duration::try_from(at.duration_since(now)).unwrap_or(Duration::ZERO)
+        }
+    };
+    Some(delay.min(Duration::from_secs(600)))
+}
+
+/// A URL for logs and errors: no userinfo, no query (filters may be sensitive; secrets never go
+/// in URLs, but a user-supplied base_url could carry credentials).
+pub fn redacted(url: &url::Url) -> String {
+    let mut shown = url.clone();
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.set_query(None);
+    shown.to_string()
+}
+
+/// A transport error in one line, without the request (whose body may hold credentials).
+fn describe(error: &reqwest::Error) -> String {
+    let kind = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "could not connect"
+    } else if error.is_body() || error.is_decode() {
+        "the response body was cut off"
+    } else if error.is_request() {
+        "the request failed"
+    } else {
+        "transport error"
+    };
+    let mut detail = String::new();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        detail = cause.to_string();
+        source = cause.source();
+    }
+    if detail.is_empty() {
+        kind.to_string()
+    } else {
+        format!("{kind}: {detail}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_retry_after_in_both_forms() {
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, "3".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
+        let later = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(5);
+        let date = jiff::fmt::rfc2822::DateTimePrinter::new()
+            .timestamp_to_rfc9110_string(&later)
+            .unwrap();
+        h.insert(RETRY_AFTER, date.parse().unwrap());
+        let d = retry_after(&h).unwrap();
+        assert!(d <= Duration::from_secs(5) && d >= Duration::from_secs(3), "{d:?}");
+        h.insert(RETRY_AFTER, "soon".parse().unwrap());
+        assert_eq!(retry_after(&h), None);
+    }
+
+    #[test]
+    fn redacts_userinfo_and_query() {
+        let url = url::Url::parse("https://user:pw@host/path?key=v").unwrap();
+        assert_eq!(redacted(&url), "https://host/path");
+    }
+}
