@@ -72,6 +72,11 @@ impl SourceProgress {
         &self.inner.name
     }
 
+    /// Whether a progress bar shows this source (else the caller logs plain lines).
+    pub fn has_bar(&self) -> bool {
+        self.inner.bar.is_some()
+    }
+
     pub fn request(&self) {
         self.inner.requests.fetch_add(1, Relaxed);
     }
