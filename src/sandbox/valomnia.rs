@@ -355,9 +355,11 @@ impl Row {
         };
         let user = g.h(i, 87) % 5 + 1;
         let currency = ["EUR", "TND", "USD", "MAD"][g.pick(i, 121, 4)];
-        let coordinate = |field: u64, span: f64| -> Value {
+        // Whole numbers divided by a power of ten: the shortest decimal form parses back to the same f64.
+        let coordinate = |field: u64, span: i64| -> Value {
             if g.chance(i, field, 50) {
-                json!(((g.h(i, field + 1) % 1_000_000) as f64 / 1_000_000.0 - 0.5) * span)
+                let micro = (g.h(i, field + 1) % (span as u64 * 100_000)) as i64 - span * 50_000;
+                json!(micro as f64 / 100_000.0)
             } else {
                 Value::Null
             }
@@ -393,8 +395,8 @@ impl Row {
             "city": city,
             "postalCode": if g.chance(i, 101, 20) { Value::Null } else { json!(postal) },
             "address": data::sometimes_empty(g, i, 102, data::street(g, i, 103)),
-            "latitude": coordinate(104, 180.0),
-            "longitude": coordinate(106, 360.0),
+            "latitude": coordinate(104, 180),
+            "longitude": coordinate(106, 360),
         });
         let tail = json!({
             "isCredit": if g.chance(i, 108, 50) { json!(g.chance(i, 109, 50)) } else { Value::Null },
