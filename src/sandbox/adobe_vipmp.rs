@@ -71,13 +71,13 @@ impl Query {
         };
         let from = date("from-created-date", false)?;
         let to = date("to-created-date", true)?;
-        if let (Some(f), Some(t)) = (from, to) {
-            if f > t {
-                return Err(invalid(
-                    "from-created-date",
-                    p("from-created-date").unwrap_or(""),
-                ));
-            }
+        if let (Some(f), Some(t)) = (from, to)
+            && f > t
+        {
+            return Err(invalid(
+                "from-created-date",
+                p("from-created-date").unwrap_or(""),
+            ));
         }
         let offset = match p("offset") {
             None => 0,

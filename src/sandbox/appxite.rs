@@ -131,7 +131,7 @@ impl Query {
 
 /// The organization owning customer `i`.
 fn owner(i: u64) -> (&'static str, &'static str) {
-    if i % 10 == 0 {
+    if i.is_multiple_of(10) {
         (DISTRIBUTOR_ID, DISTRIBUTOR_NAME)
     } else {
         RESELLERS[(i % 3) as usize]

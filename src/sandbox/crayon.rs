@@ -210,12 +210,12 @@ fn organization(g: &Gen, i: u64) -> Value {
     };
     let mut org = json!({"Id": id, "Name": name, "Tenant": {"Id": tenant_id, "Name": name}});
     // Some responses carry the extra organization fields the page does not show.
-    if g.chance(i, 43, 50) {
-        if let Some(map) = org.as_object_mut() {
-            map.insert("ParentId".into(), json!(1));
-            map.insert("CrayonCompanyName".into(), json!("Crayon Group AS"));
-            map.insert("AccountNumber".into(), json!(format!("{}", 100_000 + id)));
-        }
+    if g.chance(i, 43, 50)
+        && let Some(map) = org.as_object_mut()
+    {
+        map.insert("ParentId".into(), json!(1));
+        map.insert("CrayonCompanyName".into(), json!("Crayon Group AS"));
+        map.insert("AccountNumber".into(), json!(format!("{}", 100_000 + id)));
     }
     org
 }

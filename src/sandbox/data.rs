@@ -240,7 +240,7 @@ pub fn sometimes_empty(g: &Gen, i: u64, field: u64, value: String) -> Value {
 
 /// `null` or `""` (both occur in vendor data for "no value").
 pub fn empty(g: &Gen, i: u64, field: u64) -> Value {
-    if g.h(i, field) % 2 == 0 {
+    if g.h(i, field).is_multiple_of(2) {
         Value::Null
     } else {
         Value::String(String::new())
