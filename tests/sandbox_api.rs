@@ -1336,3 +1336,22 @@ async fn throughput_report() {
     );
     assert_eq!(n, 10_000);
 }
+
+#[test]
+#[ignore]
+fn generation_cost_report() {
+    for vendor in sandbox::VENDORS {
+        let cfg = config(20_000);
+        let filters = if vendor == "crayon" {
+            pairs(&[("organizationId", "4703")])
+        } else {
+            vec![]
+        };
+        let started = Instant::now();
+        let n = expected_records(vendor, &cfg, &filters)
+            .expect("records")
+            .len();
+        let per = started.elapsed() / n as u32;
+        println!("{vendor}: {n} records, {per:?} per record");
+    }
+}

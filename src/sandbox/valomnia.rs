@@ -322,6 +322,11 @@ impl Row {
     }
 
     fn record(&self) -> Value {
+        serde_json::to_value(self.customer()).unwrap_or(Value::Null)
+    }
+
+    /// The record as the API serialises it (a struct: far cheaper than a 60-key map per record).
+    fn customer(&self) -> Customer {
         let g = &self.g;
         let i = self.i;
         let (category_ref, category_name, category_id) = self.category();
@@ -364,72 +369,198 @@ impl Row {
                 Value::Null
             }
         };
-        let mut head = json!({
-            "id": self.id,
-            "reference": self.reference(),
-            "reference2": if g.chance(i, 88, 20) { json!(format!("+{}", self.id)) } else { Value::Null },
-            "name": self.name(),
-            "categoryReference": category_ref,
-            "customerCategory": {"id": category_id, "reference": category_ref, "name": category_name, "href": format!("/api/v1.0/customerCategories/{category_id}")},
-            "isSubCustomer": sub,
-            "parentCustomer": parent,
-            "billWithParent": sub && g.chance(i, 89, 50),
-            "customerSegmentationReference": segment_ref,
-            "customerSegmentation": {"id": segment_id, "reference": segment_ref, "name": segment_name, "href": format!("/api/v1.0/customerSegmentations/{segment_id}")},
-            "pocTenus": null,
-            "email": data::sometimes_empty(g, i, 90, data::email(first, last, self.id)),
-            "logo": if g.chance(i, 91, 10) { json!(format!("/entity1-1450169988465/photoCustomer/{}_logo.png", self.id)) } else { Value::Null },
-            "phone": data::sometimes_empty(g, i, 92, data::phone(g, i, 93)),
-            "mobile": if g.chance(i, 94, 50) { json!(data::phone(g, i, 95)) } else { Value::Null },
-            "fax": null,
-            "comment": match g.pick(i, 96, 6) { 0 => json!("Deliver before 10:00, ring twice"), 1 => json!("Note:\n\"fragile\" goods"), 2 => json!("@sales please call"), _ => Value::Null },
-            "barcode": if g.chance(i, 97, 30) { json!(format!("{:013}", g.h(i, 98) % 10_000_000_000_000)) } else { Value::Null },
-            "isSameAddress": same_address,
-            "billingCountry": bill_country,
-            "billingCity": bill_city,
-            "billingPostalCode": if g.chance(i, 99, 20) { Value::Null } else { json!(bill_postal) },
-            "billingAddress": if same_address { Value::Null } else { json!(data::street(g, i, 100)) },
-            "billingLat": null,
-            "billingLng": null,
-            "country": country,
-            "city": city,
-            "postalCode": if g.chance(i, 101, 20) { Value::Null } else { json!(postal) },
-            "address": data::sometimes_empty(g, i, 102, data::street(g, i, 103)),
-            "latitude": coordinate(104, 180),
-            "longitude": coordinate(106, 360),
-        });
-        let tail = json!({
-            "isCredit": if g.chance(i, 108, 50) { json!(g.chance(i, 109, 50)) } else { Value::Null },
-            "creditLimit": if g.chance(i, 110, 60) { json!((g.h(i, 111) % 100) * 500) } else { Value::Null },
-            "balance": if g.chance(i, 112, 40) { json!(((g.h(i, 113) % 2_000_000) as f64 - 1_000_000.0) / 100.0) } else { Value::Null },
-            "maxChequePeriod": null,
-            "maxChequeValue": null,
-            "appliedCashBackOutput": null,
-            "returnDiscount": null,
-            "invoicesPerRoute": null,
-            "isActive": self.is_active(),
-            "onHold": g.chance(i, 114, 5),
-            "onHoldReason": if g.chance(i, 114, 5) { json!("Unpaid invoices, see \"dunning\"") } else { Value::Null },
-            "paymentTerm": null,
-            "createdBy": {"userId": user, "reference": format!("emp-{user:03}"), "href": format!("/api/v1.0/users/{user}")},
-            "dueDateConfigNumber": g.h(i, 115) % 60,
-            "dueDateConfigType": "daysAfterInvoiceDate",
-            "paymentTypes": payment_types,
-            "website": if g.chance(i, 116, 30) { json!(format!("https://www.example.com/c/{}", self.id)) } else { Value::Null },
-            "taxNumber": data::sometimes_empty(g, i, 117, format!("FR{:011}", g.h(i, 118) % 100_000_000_000)),
-            "companyRegistrationNumber": if g.chance(i, 119, 40) { json!(format!("{:09}", g.h(i, 120) % 1_000_000_000)) } else { Value::Null },
-            "contacts": contacts,
-            "currency": currency,
-            "organization": "entity1",
-            "dateCreated": data::iso_seconds(self.created),
-            "lastUpdated": data::iso_seconds(self.last_updated()),
-            "region": null,
-        });
-        if let (Some(map), Value::Object(rest)) = (head.as_object_mut(), tail) {
-            map.extend(rest);
+        Customer {
+            id: json!(self.id),
+            reference: json!(self.reference()),
+            reference2: json!(if g.chance(i, 88, 20) {
+                json!(format!("+{}", self.id))
+            } else {
+                Value::Null
+            }),
+            name: json!(self.name()),
+            categoryReference: json!(category_ref),
+            customerCategory: json!({"id": category_id, "reference": category_ref, "name": category_name, "href": format!("/api/v1.0/customerCategories/{category_id}")}),
+            isSubCustomer: json!(sub),
+            parentCustomer: json!(parent),
+            billWithParent: json!(sub && g.chance(i, 89, 50)),
+            customerSegmentationReference: json!(segment_ref),
+            customerSegmentation: json!({"id": segment_id, "reference": segment_ref, "name": segment_name, "href": format!("/api/v1.0/customerSegmentations/{segment_id}")}),
+            pocTenus: Value::Null,
+            email: json!(data::sometimes_empty(
+                g,
+                i,
+                90,
+                data::email(first, last, self.id)
+            )),
+            logo: json!(if g.chance(i, 91, 10) {
+                json!(format!(
+                    "/entity1-1450169988465/photoCustomer/{}_logo.png",
+                    self.id
+                ))
+            } else {
+                Value::Null
+            }),
+            phone: json!(data::sometimes_empty(g, i, 92, data::phone(g, i, 93))),
+            mobile: json!(if g.chance(i, 94, 50) {
+                json!(data::phone(g, i, 95))
+            } else {
+                Value::Null
+            }),
+            fax: Value::Null,
+            comment: json!(match g.pick(i, 96, 6) {
+                0 => json!("Deliver before 10:00, ring twice"),
+                1 => json!("Note:\n\"fragile\" goods"),
+                2 => json!("@sales please call"),
+                _ => Value::Null,
+            }),
+            barcode: json!(if g.chance(i, 97, 30) {
+                json!(format!("{:013}", g.h(i, 98) % 10_000_000_000_000))
+            } else {
+                Value::Null
+            }),
+            isSameAddress: json!(same_address),
+            billingCountry: json!(bill_country),
+            billingCity: json!(bill_city),
+            billingPostalCode: json!(if g.chance(i, 99, 20) {
+                Value::Null
+            } else {
+                json!(bill_postal)
+            }),
+            billingAddress: json!(if same_address {
+                Value::Null
+            } else {
+                json!(data::street(g, i, 100))
+            }),
+            billingLat: Value::Null,
+            billingLng: Value::Null,
+            country: json!(country),
+            city: json!(city),
+            postalCode: json!(if g.chance(i, 101, 20) {
+                Value::Null
+            } else {
+                json!(postal)
+            }),
+            address: json!(data::sometimes_empty(g, i, 102, data::street(g, i, 103))),
+            latitude: json!(coordinate(104, 180)),
+            longitude: json!(coordinate(106, 360)),
+            isCredit: json!(if g.chance(i, 108, 50) {
+                json!(g.chance(i, 109, 50))
+            } else {
+                Value::Null
+            }),
+            creditLimit: json!(if g.chance(i, 110, 60) {
+                json!((g.h(i, 111) % 100) * 500)
+            } else {
+                Value::Null
+            }),
+            balance: json!(if g.chance(i, 112, 40) {
+                json!(((g.h(i, 113) % 2_000_000) as f64 - 1_000_000.0) / 100.0)
+            } else {
+                Value::Null
+            }),
+            maxChequePeriod: Value::Null,
+            maxChequeValue: Value::Null,
+            appliedCashBackOutput: Value::Null,
+            returnDiscount: Value::Null,
+            invoicesPerRoute: Value::Null,
+            isActive: json!(self.is_active()),
+            onHold: json!(g.chance(i, 114, 5)),
+            onHoldReason: json!(if g.chance(i, 114, 5) {
+                json!("Unpaid invoices, see \"dunning\"")
+            } else {
+                Value::Null
+            }),
+            paymentTerm: Value::Null,
+            createdBy: json!({"userId": user, "reference": format!("emp-{user:03}"), "href": format!("/api/v1.0/users/{user}")}),
+            dueDateConfigNumber: json!(g.h(i, 115) % 60),
+            dueDateConfigType: json!("daysAfterInvoiceDate"),
+            paymentTypes: json!(payment_types),
+            website: json!(if g.chance(i, 116, 30) {
+                json!(format!("https://www.example.com/c/{}", self.id))
+            } else {
+                Value::Null
+            }),
+            taxNumber: json!(data::sometimes_empty(
+                g,
+                i,
+                117,
+                format!("FR{:011}", g.h(i, 118) % 100_000_000_000)
+            )),
+            companyRegistrationNumber: json!(if g.chance(i, 119, 40) {
+                json!(format!("{:09}", g.h(i, 120) % 1_000_000_000))
+            } else {
+                Value::Null
+            }),
+            contacts: json!(contacts),
+            currency: json!(currency),
+            organization: json!("entity1"),
+            dateCreated: json!(data::iso_seconds(self.created)),
+            lastUpdated: json!(data::iso_seconds(self.last_updated())),
+            region: Value::Null,
         }
-        head
     }
+}
+
+#[allow(non_snake_case)]
+#[derive(serde::Serialize)]
+struct Customer {
+    id: Value,
+    reference: Value,
+    reference2: Value,
+    name: Value,
+    categoryReference: Value,
+    customerCategory: Value,
+    isSubCustomer: Value,
+    parentCustomer: Value,
+    billWithParent: Value,
+    customerSegmentationReference: Value,
+    customerSegmentation: Value,
+    pocTenus: Value,
+    email: Value,
+    logo: Value,
+    phone: Value,
+    mobile: Value,
+    fax: Value,
+    comment: Value,
+    barcode: Value,
+    isSameAddress: Value,
+    billingCountry: Value,
+    billingCity: Value,
+    billingPostalCode: Value,
+    billingAddress: Value,
+    billingLat: Value,
+    billingLng: Value,
+    country: Value,
+    city: Value,
+    postalCode: Value,
+    address: Value,
+    latitude: Value,
+    longitude: Value,
+    isCredit: Value,
+    creditLimit: Value,
+    balance: Value,
+    maxChequePeriod: Value,
+    maxChequeValue: Value,
+    appliedCashBackOutput: Value,
+    returnDiscount: Value,
+    invoicesPerRoute: Value,
+    isActive: Value,
+    onHold: Value,
+    onHoldReason: Value,
+    paymentTerm: Value,
+    createdBy: Value,
+    dueDateConfigNumber: Value,
+    dueDateConfigType: Value,
+    paymentTypes: Value,
+    website: Value,
+    taxNumber: Value,
+    companyRegistrationNumber: Value,
+    contacts: Value,
+    currency: Value,
+    organization: Value,
+    dateCreated: Value,
+    lastUpdated: Value,
+    region: Value,
 }
 
 fn contact(g: &Gen, i: u64, k: u64, customer_id: u64) -> Value {
@@ -643,12 +774,22 @@ async fn list(
     let (rows, total) = page(g, live, n, &base, &q, inserted);
     let next = (q.offset.saturating_add(q.max) < total).then(|| q.link(q.offset + q.max));
     let previous = (q.offset > 0).then(|| q.link(q.offset.saturating_sub(q.max)));
-    let data: Vec<Value> = rows.iter().map(Row::record).collect();
-    let body = json!({
-        "paging": {"total": total, "max": q.max, "offset": q.offset, "previous": previous, "next": next},
-        "data": data,
-    });
-    let response = super::json(StatusCode::OK, &body);
+    #[derive(serde::Serialize)]
+    struct Page {
+        paging: Value,
+        data: Vec<Customer>,
+    }
+    let page = Page {
+        paging: json!({"total": total, "max": q.max, "offset": q.offset, "previous": previous, "next": next}),
+        data: rows.iter().map(Row::customer).collect(),
+    };
+    let bytes = serde_json::to_vec(&page).unwrap_or_default();
+    let response = (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        bytes,
+    )
+        .into_response();
     // New customers arrive while the client pages (ids stay positive: at most FIRST_ID - 1 inserts).
     let k = u64::from(shared.config.live_inserts);
     if k > 0 {
