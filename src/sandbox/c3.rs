@@ -1,0 +1,248 @@
+//! C3 (Spektra Systems): `GET /c3/api/activecustomers/v5` behind Azure AD v1 client credentials at
+//! `POST /aad/{tenant_id}/oauth2/token`.
+//!
+//! Promises: no paging (one envelope holds every customer, in index order); the token response
+//! carries its numbers as strings; an invalid or expired token gets an ASP.NET-style 401 with
+//! `WWW-Authenticate: Bearer …`; `c3_application_error` makes every list call an HTTP 200 with
+//! `Status:"Error"` and `Data:null`, while random faults use HTTP 5xx with the same envelope (so a
+//! client can tell the retryable kind apart). `RequestCorrelationID` is a fresh UUID per response:
+//! it is the only part of a page that is not a function of the config.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+use super::data::{self, Gen};
+use super::{SandboxConfig, Shared, TokenCheck, Vendor};
+
+pub(super) fn routes() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/aad/{tenant_id}/oauth2/token", post(token))
+        .route("/c3/api/activecustomers/v5", get(list))
+}
+
+pub(super) fn expected(config: &SandboxConfig) -> Vec<Value> {
+    let g = Gen::new(config.seed, "c3");
+    (0..config.customers_for("c3"))
+        .map(|i| record(&g, i))
+        .collect()
+}
+
+/// Customer `i`, exactly as the documentation's example shapes it.
+fn record(g: &Gen, i: u64) -> Value {
+    let first = data::first_name(g, i, 10);
+    let last = data::last_name(g, i, 11);
+    let (city, state, country, zip) = data::place(g, i, 12);
+    let name = data::company_name(g, i);
+    let slug: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(12)
+        .collect();
+    json!({
+        "CustomerFirstName": data::sometimes_empty(g, i, 13, first.to_string()),
+        "CustomerLastName": data::sometimes_empty(g, i, 14, last.to_string()),
+        "Name": name,
+        "CustomerID": customer_id(g, i),
+        "TenantId": g.guid(i, 16),
+        "CustomerBillingReferenceId": data::sometimes_empty(g, i, 17, format!("BR-{:06}", i + 1)),
+        "LinkedProviderName": if g.chance(i, 18, 85) { "Microsoft" } else { "Partner" },
+        "ProviderReferenceName": format!("{}{}.onmicrosoft.com", slug.to_ascii_lowercase(), i + 1),
+        "EmailAddresses": data::sometimes_empty(g, i, 19, data::email(first, last, i)),
+        "PhoneNumbers": data::sometimes_empty(g, i, 20, data::phone(g, i, 21)),
+        "Line1": data::street(g, i, 22),
+        "Line2": if g.chance(i, 23, 30) { Value::String(format!("Floor {}", i % 12 + 1)) } else { data::empty(g, i, 24) },
+        "City": city,
+        "State": if state.is_empty() { data::empty(g, i, 25) } else { Value::String(state.to_string()) },
+        "Zip": if g.chance(i, 26, 20) { Value::Null } else { Value::String(zip.to_string()) },
+        "Country": country,
+        "CustomerBillingType": match g.pick(i, 27, 4) { 0 => Value::String("Invoice".into()), 1 => Value::String("CreditCard".into()), _ => data::empty(g, i, 28) },
+        "ERPCustomerID": data::sometimes_empty(g, i, 29, format!("=ERP{:05}", i % 100_000)),
+        "CRMOpportunityID": if g.chance(i, 30, 40) { Value::String(format!("OPP-{}", g.h(i, 31) % 1_000_000)) } else { data::empty(g, i, 32) },
+    })
+}
+
+/// Upper-case GUIDs, except now and then an id that is not a GUID at all (real C3 data has them).
+fn customer_id(g: &Gen, i: u64) -> String {
+    match i % 23 {
+        5 => format!("C3-LEGACY-{:06}", i + 1),
+        17 => g.guid(i, 15).replace('-', "").to_uppercase(),
+        _ => g.guid(i, 15).to_uppercase(),
+    }
+}
+
+fn envelope(data: Value, status: &str, message: Value, detail: Value) -> Value {
+    json!({
+        "OperationType": null,
+        "Status": status,
+        "RequestCorrelationID": uuid::Uuid::new_v4().to_string(),
+        "ErrorMessage": message,
+        "ErrorDetail": detail,
+        "Data": data,
+    })
+}
+
+pub(super) fn server_error(status: StatusCode) -> Response {
+    let body = envelope(
+        Value::Null,
+        "Error",
+        json!("An error has occurred while processing the request."),
+        json!(format!(
+            "Upstream service unavailable ({})",
+            status.as_u16()
+        )),
+    );
+    super::json(status, &body)
+}
+
+pub(super) fn throttled() -> Response {
+    let body = envelope(
+        Value::Null,
+        "Error",
+        json!("Too many requests. Please retry later."),
+        Value::Null,
+    );
+    super::json(StatusCode::TOO_MANY_REQUESTS, &body)
+}
+
+async fn list(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    let check = shared.check_bearer(Vendor::C3, &headers);
+    if check != TokenCheck::Valid {
+        return unauthorized(&shared, check);
+    }
+    if shared.config.c3_application_error {
+        let body = envelope(
+            Value::Null,
+            "Error",
+            json!("An error occurred while fetching the active customers."),
+            json!("Sandbox: c3_application_error is set (HTTP 200 with Status:\"Error\")."),
+        );
+        return super::json(StatusCode::OK, &body);
+    }
+    let g = Gen::new(shared.config.seed, "c3");
+    let records: Vec<Value> = (0..shared.config.customers_for("c3"))
+        .map(|i| record(&g, i))
+        .collect();
+    super::json(
+        StatusCode::OK,
+        &envelope(Value::Array(records), "Success", Value::Null, Value::Null),
+    )
+}
+
+fn unauthorized(shared: &Shared, check: TokenCheck) -> Response {
+    let tenant = &shared.config.credentials.c3.tenant_id;
+    let description = match check {
+        TokenCheck::Expired => "The token is expired",
+        TokenCheck::Missing => "The access token is missing",
+        _ => "The signature is invalid",
+    };
+    let mut response = super::json(
+        StatusCode::UNAUTHORIZED,
+        &json!({"Message": "Authorization has been denied for this request."}),
+    );
+    let challenge = format!(
+        "Bearer authorization_uri=\"https://login.microsoftonline.com/{tenant}/oauth2/authorize\", error=\"invalid_token\", error_description=\"{description}\""
+    );
+    if let Ok(value) = HeaderValue::from_str(&challenge) {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, value);
+    }
+    response
+}
+
+/// Azure AD v1 client-credentials token endpoint.
+async fn token(
+    State(shared): State<Arc<Shared>>,
+    Path(tenant_id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let form = super::query_pairs(std::str::from_utf8(&body).ok());
+    let field = |name: &str| super::param(&form, name).unwrap_or("");
+    let creds = &shared.config.credentials.c3;
+    if tenant_id != creds.tenant_id {
+        let msg = format!(
+            "AADSTS90002: Tenant '{tenant_id}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."
+        );
+        return aad_error(StatusCode::BAD_REQUEST, "invalid_request", 90002, &msg);
+    }
+    if field("grant_type") != "client_credentials" {
+        let msg = "AADSTS70003: The app requested an unsupported grant type.";
+        return aad_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            70003,
+            msg,
+        );
+    }
+    if field("client_id") != creds.client_id {
+        let msg = format!(
+            "AADSTS700016: Application with identifier '{}' was not found in the directory '{tenant_id}'.",
+            field("client_id")
+        );
+        return aad_error(StatusCode::BAD_REQUEST, "unauthorized_client", 700016, &msg);
+    }
+    if field("client_secret").is_empty() {
+        let msg = "AADSTS7000216: 'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type.";
+        return aad_error(StatusCode::BAD_REQUEST, "invalid_request", 7000216, msg);
+    }
+    if field("client_secret") != creds.client_secret.expose() {
+        let msg = format!(
+            "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{}'.",
+            creds.client_id
+        );
+        return aad_error(StatusCode::UNAUTHORIZED, "invalid_client", 7000215, &msg);
+    }
+    // v1 takes `resource`; a v2-style `scope` of `{resource}/.default` names the same thing.
+    let resource = match (field("resource"), field("scope")) {
+        ("", "") => {
+            let msg =
+                "AADSTS900144: The request body must contain the following parameter: 'resource'.";
+            return aad_error(StatusCode::BAD_REQUEST, "invalid_request", 900144, msg);
+        }
+        ("", scope) => scope.trim_end_matches("/.default").to_string(),
+        (resource, _) => resource.to_string(),
+    };
+    if resource != creds.resource {
+        let msg = format!(
+            "AADSTS500011: The resource principal named {resource} was not found in the tenant named {tenant_id}."
+        );
+        return aad_error(StatusCode::BAD_REQUEST, "invalid_resource", 500011, &msg);
+    }
+    let (access_token, ttl) = shared.issue_token(Vendor::C3);
+    let now = jiff::Timestamp::now().as_second();
+    let expires_in = ttl.saturating_sub(1).max(1);
+    let body = json!({
+        "token_type": "Bearer",
+        "expires_in": expires_in.to_string(),
+        "ext_expires_in": expires_in.to_string(),
+        "expires_on": (now + ttl as i64).to_string(),
+        "not_before": now.to_string(),
+        "resource": resource,
+        "access_token": access_token,
+    });
+    super::json(StatusCode::OK, &body)
+}
+
+fn aad_error(status: StatusCode, error: &str, code: u64, description: &str) -> Response {
+    let trace_id = uuid::Uuid::new_v4();
+    let correlation_id = uuid::Uuid::new_v4();
+    let timestamp = jiff::Timestamp::now()
+        .strftime("%Y-%m-%d %H:%M:%SZ")
+        .to_string();
+    let body = json!({
+        "error": error,
+        "error_description": format!("{description}\r\nTrace ID: {trace_id}\r\nCorrelation ID: {correlation_id}\r\nTimestamp: {timestamp}"),
+        "error_codes": [code],
+        "timestamp": timestamp,
+        "trace_id": trace_id.to_string(),
+        "correlation_id": correlation_id.to_string(),
+    });
+    super::json(status, &body)
+}
