@@ -44,6 +44,8 @@ pub enum Command {
         #[arg(value_name = "VENDOR")]
         vendor: Option<String>,
     },
+    /// Serve the emulation of all five vendor APIs on 127.0.0.1 until Ctrl-C.
+    Sandbox(crate::sandbox::SandboxConfig),
 }
 
 #[derive(Debug, clap::Args)]
@@ -94,6 +96,7 @@ pub fn main() -> ExitCode {
         } => validate(&pipelines, require_env),
         Command::Vendors { vendor } => list_vendors(vendor.as_deref()),
         Command::Run(args) => crate::run::main(args),
+        Command::Sandbox(config) => serve_sandbox(config),
     }
 }
 
@@ -128,6 +131,27 @@ fn validate(paths: &[PathBuf], require_env: bool) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(2)
+    }
+}
+
+fn serve_sandbox(config: crate::sandbox::SandboxConfig) -> ExitCode {
+    if !(0.0..=1.0).contains(&config.faults) {
+        eprintln!("error: --faults must be a probability from 0 to 1");
+        return ExitCode::from(2);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(crate::sandbox::serve_forever(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: the sandbox stopped: {e}");
+            ExitCode::from(1)
+        }
     }
 }
 

@@ -24,7 +24,7 @@
 #![allow(clippy::result_large_err)]
 
 mod adobe_vipmp;
-mod appxite;
+pub mod appxite;
 mod c3;
 mod crayon;
 pub mod data;
