@@ -1,15 +1,24 @@
 //! Transform: a vendor record (JSON) becomes rows of typed cells for a declared schema.
+//!
+//! [`Transformer`] is the stage: pure (no I/O), streaming (one record in, its rows out), with
+//! tables and schemas fixed before the first record. [`value`] holds the coercion rules,
+//! [`row`] the typed rows handed to the loaders.
 
 pub mod row;
+mod rows;
+mod value;
+
+pub use rows::{EXTRA_COLUMN, RecordReport, Table, Transformer, record_key};
 
 use crate::vendors::VendorSpec;
 
 /// Paths a field mapping may name besides the vendors' fields.
 pub const SPECIAL_PATHS: [&str; 2] = ["vendor", "source_record_id"];
 
-/// Whether `path` names a field of any of these vendors: a declared field, an array
-/// (`customerTenants`), an element field of the exploded array (`tenants.DomainName`), or a
-/// canonical column.
+/// Whether `path` names a field of any of these vendors: a declared field, an array (by name or
+/// JSON key: `tenants`, `customerTenants`), an element field (`tenants.DomainName`), or a
+/// canonical column. It agrees with what [`Transformer`] resolves, so a validated mapping never
+/// meets a path the transform does not understand.
 pub fn is_known_path<'a>(path: &str, vendors: impl IntoIterator<Item = &'a VendorSpec>) -> bool {
     if SPECIAL_PATHS.contains(&path)
         || crate::vendors::spec::CANONICAL_COLUMNS
@@ -18,17 +27,7 @@ pub fn is_known_path<'a>(path: &str, vendors: impl IntoIterator<Item = &'a Vendo
     {
         return true;
     }
-    vendors.into_iter().any(|v| {
-        v.fields.iter().any(|f| f.path == path)
-            || v.arrays.iter().any(|a| {
-                a.path == path
-                    || a.name == path
-                    || path
-                        .strip_prefix(a.name)
-                        .and_then(|rest| rest.strip_prefix('.'))
-                        .is_some_and(|field| a.fields.iter().any(|f| f.path == field))
-            })
-    })
+    vendors.into_iter().any(|v| rows::resolves(v, path))
 }
 
 /// The output column for a dotted path: `companyProfile.companyName` → `companyProfile_companyName`.

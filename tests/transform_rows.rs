@@ -1,0 +1,1059 @@
+//! The transform's contract, on the vendors' own documented example records: canonical rows for
+//! every vendor, explosion, JSON and child-table modes, mappings, coercion and drift, and (by
+//! property test) rows that always match their schema whatever JSON comes in.
+
+use customer_export::pipeline::plan::{ArrayMode, Fields, TransformPlan};
+use customer_export::transform::row::{Cell, ColumnType, Row};
+use customer_export::transform::{RecordReport, Table, Transformer, record_key};
+use customer_export::vendors::spec::{self, CANONICAL_COLUMNS, VendorSpec};
+use customer_export::vendors::{adobe_vipmp, appxite, c3, crayon, valomnia};
+use serde_json::{Value, json};
+
+// ---- the vendors' documented examples -------------------------------------------------------
+
+/// AppXite "GET All Customers" example, junk `//` keys included (duplicates and all).
+const APPXITE: &str = r#"{
+"customerId": "11111111-2222-3333-4444-555555555555",
+"customerName": "Some Customer Name",
+"resellerId": "22222222-3333-4444-5555-666666666666",
+"resellerName": "Some Reseller Name",
+"customerStatus": "Active",
+"customerCountry": "GenericCountry",
+"customerErpOrganizationId": "99999",
+"customerRegistrationNumber": "123456789",
+"customerVatNumber": "123456789",
+"customerCurrency": "EUR",
+"customerSegment": "Segment1",
+"customerTenants": [
+{
+"vendorId": "77777777-8888-9999-aaaa-bbbbbbbbbbbb",
+"vendorName": "Some Vendor's Name",
+"DomainName": "genericdomain.example",
+"InternalId": "abcdef12-3456-7890-abcd-ef1234567890",
+"ExternalId": "G999999999"
+},
+{
+"vendorId": "77777777-8888-9999-aaaa-bbbbbbbbbbb1",
+"vendorName": "Another Vendor's Name",
+"DomainName": "anothergenericdomain.example",
+"InternalId": "abcdef12-3456-7890-abcd-ef1234567891",
+"ExternalId": "G999999998"
+}
+],
+"// Addresses": "",
+"// \"Type\": \"Primary\"": "",
+"customerPrimaryAddress": {
+"primaryAddressAddressLine1": "Primary Address Line 1",
+"primaryAddressAddressLine2": "Primary Address Line 2",
+"primaryAddressCity": "PrimaryCity",
+"primaryAddressProvince": "PrimaryProvince",
+"primaryAddressPostalCode": "0000AA",
+"primaryAddressCountryCode": "GC"
+},
+"// \"Type\": \"Billing\"": "",
+"customerBillingAddress": {
+"billingAddressAddressLine1": "Billing Address Line 1",
+"billingAddressAddressLine2": "Billing Address Line 2",
+"billingAddressCity": "BillingCity",
+"billingAddressProvince": "BillingProvince",
+"billingAddressPostalCode": "1111BB",
+"billingAddressCountryCode": "BE"
+},
+"// Contacts": "",
+"// \"Type\": \"Primary\"": "",
+"customerPrimaryContact": {
+"primaryContactFirstName": "John",
+"primaryContactLastName": "Brown",
+"primaryContactRole": "CEO",
+"primaryContactEmail": "primary@example.com",
+"primaryContactPhone": "+10000000000"
+},
+"// \"Type\": \"Billing\"": "",
+"customerBillingContact": {
+"billingContactFirstName": "Jane",
+"billingContactLastName": "Jackson",
+"billingContactRole": "CFO",
+"billingContactEmail": "billing@example.com",
+"billingContactPhone": "+10000000001"
+},
+"// \"Type\": \"AccountManager\"": "",
+"customerAccountManagerContact": {
+"accountManagerContactFirstName": "Adam",
+"accountManagerContactLastName": "Smith",
+"accountManagerContactRole": "Account Manager",
+"accountManagerContactEmail": "accountmanager@example.com",
+"accountManagerContactPhone": "+10000000002"
+},
+"// \"Type\": \"ServiceDesk\"": "",
+"customerServiceDeskContact": {
+"serviceDeskContactFirstName": "Bob",
+"serviceDeskContactLastName": "Johnson",
+"serviceDeskContactRole": "Service Desk Lead",
+"serviceDeskContactEmail": "servicedesk@example.com",
+"serviceDeskContactPhone": "+10000000003"
+},
+"customerCustomProperties": [
+{
+"customPropertyName": "Tax Zone",
+"customPropertyValue": "EU_Belgium"
+}
+],
+"customerIndustries": [
+"SomeIndustry"
+]
+}"#;
+
+/// Adobe VIP Marketplace "Get customer list", first account.
+const ADOBE: &str = r#"{
+    "externalReferenceId": "a19143f0-b5a7-47d3-abf5-bdfd79dc9ef",
+    "customerId": "1006500792",
+    "resellerId": "1000396138",
+    "status": "1000",
+    "companyProfile": {
+        "companyName": "Customer Name 1"
+    },
+    "creationDate": "2025-08-27T12:57:22Z",
+    "links": {
+        "self": {
+            "uri": "/v3/customers/1006500792",
+            "method": "GET",
+            "headers": []
+        }
+    }
+}"#;
+
+/// Valomnia `GET /api/v1.0/customers`, first customer.
+const VALOMNIA: &str = r#"{
+  "id": 256,
+  "reference": "NC-3",
+  "reference2": null,
+  "name": "Marie's Jewelry",
+  "categoryReference": "jewelry",
+  "customerCategory": {
+    "id": 2,
+    "reference": "jewelry",
+    "name": "Home",
+    "href": "/api/v1.0/customerCategories/2"
+  },
+  "isSubCustomer": false,
+  "parentCustomer": null,
+  "billWithParent": true,
+  "customerSegmentationReference": "seg_a",
+  "customerSegmentation": {
+    "id": 1,
+    "reference": "seg_a",
+    "name": "Segmentation A",
+    "href": "/api/v1.0/customerSegmentations/1"
+  },
+  "pocTenus": null,
+  "email": null,
+  "logo": null,
+  "phone": null,
+  "mobile": null,
+  "fax": null,
+  "comment": null,
+  "barcode": null,
+  "isSameAddress": true,
+  "billingCountry": "FR",
+  "billingCity": "Nice",
+  "billingPostalCode": null,
+  "billingAddress": null,
+  "billingLat": null,
+  "billingLng": null,
+  "country": "FR",
+  "city": "Nice",
+  "postalCode": null,
+  "address": null,
+  "latitude": null,
+  "longitude": null,
+  "isCredit": null,
+  "creditLimit": 5000,
+  "balance": null,
+  "maxChequePeriod": null,
+  "maxChequeValue": null,
+  "appliedCashBackOutput": null,
+  "returnDiscount": null,
+  "invoicesPerRoute": null,
+  "isActive": true,
+  "onHold": false,
+  "onHoldReason": null,
+  "paymentTerm": null,
+  "createdBy": {
+    "userId": 2,
+    "reference": "emp-002",
+    "href": "/api/v1.0/users/2"
+  },
+  "dueDateConfigNumber": 3,
+  "dueDateConfigType": "daysAfterInvoiceDate",
+  "paymentTypes": [],
+  "website": null,
+  "taxNumber": null,
+  "companyRegistrationNumber": null,
+  "contacts": [],
+  "currency": "EUR",
+  "organization": "entity1",
+  "dateCreated": "2015-12-17T23:00:00Z",
+  "lastUpdated": "2015-12-17T23:00:00Z",
+  "region": null
+}"#;
+
+/// Crayon `GET /api/v1/customertenants/`, first item.
+const CRAYON: &str = r#"{
+  "Id": 32,
+  "Name": "My Customer AB",
+  "Publisher": {
+    "Id": 2,
+    "Name": "Microsoft"
+  },
+  "PublisherCustomerId": "y73ce2e6-d573-4fbe-966c-c5155015cce5",
+  "ExternalPublisherCustomerId": "f1f80c1e-498d-4c4e-b54c-55095479c8e3",
+  "DomainPrefix": "mycustomer",
+  "Reference": "",
+  "CustomerTenantType": 2,
+  "Organization": {
+    "Id": 4703,
+    "Name": "My company AB",
+    "Tenant": {
+      "Id": 1,
+      "Name": "My company AB"
+    }
+  },
+  "InvoiceProfile": {
+    "Id": 57,
+    "Name": "Invoice profile"
+  }
+}"#;
+
+/// C3 `GET /api/activecustomers/v5`, the one customer of the example.
+const C3: &str = r#"{
+    "CustomerFirstName": "John",
+    "CustomerLastName": "Doe",
+    "Name": "City of Urbandale",
+    "CustomerID": "9582D9F2-1234-5678-AB56-DADED948C1C4",
+    "TenantId": "0f96f6b1-fe7f-8909-5678-152d0f2ff171",
+    "CustomerBillingReferenceId": "",
+    "LinkedProviderName": "Microsoft",
+    "ProviderReferenceName": "contoso.onmicrosoft.com",
+    "EmailAddresses": "johndoe@contoso.com",
+    "PhoneNumbers": "(123) 456-7890",
+    "Line1": "3600 86th Street",
+    "Line2": null,
+    "City": "Urbandale",
+    "State": "IA",
+    "Zip": null,
+    "Country": "US",
+    "CustomerBillingType": null,
+    "ERPCustomerID": null,
+    "CRMOpportunityID": null
+}"#;
+
+const ALL_VENDORS: [&VendorSpec; 5] = [
+    &c3::SPEC,
+    &crayon::SPEC,
+    &valomnia::SPEC,
+    &appxite::SPEC,
+    &adobe_vipmp::SPEC,
+];
+
+// ---- helpers --------------------------------------------------------------------------------
+
+fn parse(text: &str) -> Value {
+    serde_json::from_str(text).expect("example JSON")
+}
+
+fn plan(fields: Fields, arrays: ArrayMode) -> TransformPlan {
+    TransformPlan {
+        fields,
+        arrays,
+        explode: None,
+    }
+}
+
+fn mapping(pairs: &[(&str, &str)]) -> Fields {
+    Fields::Mapping(
+        pairs
+            .iter()
+            .map(|(c, p)| (c.to_string(), p.to_string()))
+            .collect(),
+    )
+}
+
+fn transformer(vendor: &'static VendorSpec, plan: &TransformPlan) -> Transformer {
+    Transformer::new(vendor, plan, &ALL_VENDORS)
+}
+
+/// The rows of one record for one table, checked against that table's schema.
+fn run(t: &Transformer, record: &Value) -> (Vec<(usize, Row)>, RecordReport) {
+    let mut out = Vec::new();
+    let report = t.rows(record, &mut out);
+    for (table, row) in &out {
+        assert_rows_fit(&t.tables()[*table], row);
+    }
+    (out, report)
+}
+
+fn table_rows(out: &[(usize, Row)], table: usize) -> Vec<&Row> {
+    out.iter()
+        .filter(|(t, _)| *t == table)
+        .map(|(_, r)| r)
+        .collect()
+}
+
+fn assert_rows_fit(table: &Table, row: &Row) {
+    assert_eq!(row.len(), table.schema.len(), "table {}", table.name);
+    for (cell, column) in row.iter().zip(table.schema.iter()) {
+        let ok = matches!(
+            (cell, column.ty),
+            (Cell::Null, _)
+                | (Cell::Str(_), ColumnType::Utf8)
+                | (Cell::Int(_), ColumnType::Int64)
+                | (Cell::Float(_), ColumnType::Float64)
+                | (Cell::Bool(_), ColumnType::Boolean)
+                | (Cell::Timestamp(_), ColumnType::Timestamp)
+        );
+        assert!(
+            ok,
+            "{}.{}: {cell:?} in a {:?} column",
+            table.name, column.name, column.ty
+        );
+    }
+}
+
+/// The cell of column `name` in table `table`.
+fn cell<'r>(t: &Transformer, table: usize, row: &'r Row, name: &str) -> &'r Cell {
+    let i = t.tables()[table]
+        .schema
+        .iter()
+        .position(|c| c.name == name)
+        .unwrap_or_else(|| panic!("no column {name} in {}", t.tables()[table].name));
+    &row[i]
+}
+
+fn s(text: &str) -> Cell {
+    Cell::Str(text.to_string())
+}
+
+fn names(table: &Table) -> Vec<&str> {
+    table.schema.iter().map(|c| c.name.as_str()).collect()
+}
+
+fn extra(t: &Transformer, row: &Row) -> Option<Value> {
+    match cell(t, 0, row, "_extra") {
+        Cell::Null => None,
+        Cell::Str(text) => Some(serde_json::from_str(text).expect("_extra is JSON")),
+        other => panic!("_extra holds {other:?}"),
+    }
+}
+
+// ---- canonical ------------------------------------------------------------------------------
+
+#[test]
+fn canonical_columns_are_the_same_for_every_vendor() {
+    let p = plan(Fields::Canonical, ArrayMode::Explode);
+    let expected: Vec<(&str, ColumnType)> = CANONICAL_COLUMNS.to_vec();
+    for vendor in ALL_VENDORS {
+        let t = transformer(vendor, &p);
+        assert_eq!(t.tables().len(), 1);
+        let got: Vec<(&str, ColumnType)> = t.tables()[0]
+            .schema
+            .iter()
+            .map(|c| (c.name.as_str(), c.ty))
+            .collect();
+        assert_eq!(got, expected, "{}", vendor.id);
+    }
+}
+
+#[test]
+fn canonical_appxite_gives_one_row_per_tenant() {
+    let t = transformer(&appxite::SPEC, &plan(Fields::Canonical, ArrayMode::Explode));
+    let (out, report) = run(&t, &parse(APPXITE));
+    assert_eq!(out.len(), 2);
+    let (r0, r1) = (&out[0].1, &out[1].1);
+    assert_eq!(cell(&t, 0, r0, "vendor"), &s("appxite"));
+    assert_eq!(
+        cell(&t, 0, r0, "customer_id"),
+        &s("11111111-2222-3333-4444-555555555555")
+    );
+    assert_eq!(cell(&t, 0, r0, "customer_name"), &s("Some Customer Name"));
+    assert_eq!(cell(&t, 0, r0, "status"), &s("Active"));
+    assert_eq!(cell(&t, 0, r0, "country"), &s("GenericCountry"));
+    assert_eq!(cell(&t, 0, r0, "created_at"), &Cell::Null);
+    assert_eq!(
+        cell(&t, 0, r0, "reseller_id"),
+        &s("22222222-3333-4444-5555-666666666666")
+    );
+    assert_eq!(cell(&t, 0, r0, "contact_email"), &s("primary@example.com"));
+    assert_eq!(
+        cell(&t, 0, r0, "source_record_id"),
+        &s("11111111-2222-3333-4444-555555555555")
+    );
+    assert_eq!(cell(&t, 0, r0, "tenant_id"), &s("G999999999"));
+    assert_eq!(
+        cell(&t, 0, r0, "tenant_domain"),
+        &s("genericdomain.example")
+    );
+    assert_eq!(cell(&t, 0, r1, "tenant_id"), &s("G999999998"));
+    assert_eq!(
+        cell(&t, 0, r1, "tenant_domain"),
+        &s("anothergenericdomain.example")
+    );
+    // The `//` comment keys of the documented payload are not drift.
+    assert_eq!(report, RecordReport::default());
+}
+
+#[test]
+fn canonical_adobe_reads_company_profile_and_creation_date() {
+    let t = transformer(
+        &adobe_vipmp::SPEC,
+        &plan(Fields::Canonical, ArrayMode::Explode),
+    );
+    let (out, report) = run(&t, &parse(ADOBE));
+    assert_eq!(out.len(), 1);
+    let r = &out[0].1;
+    assert_eq!(cell(&t, 0, r, "customer_id"), &s("1006500792"));
+    assert_eq!(cell(&t, 0, r, "customer_name"), &s("Customer Name 1"));
+    assert_eq!(cell(&t, 0, r, "status"), &s("1000"));
+    assert_eq!(cell(&t, 0, r, "reseller_id"), &s("1000396138"));
+    // 2025-08-27T12:57:22Z
+    assert_eq!(
+        cell(&t, 0, r, "created_at"),
+        &Cell::Timestamp(1_756_299_442_000_000)
+    );
+    assert_eq!(cell(&t, 0, r, "tenant_id"), &Cell::Null);
+    assert_eq!(cell(&t, 0, r, "source_record_id"), &s("1006500792"));
+    // `links.self.headers` is in the payload but not in the spec: drift, counted.
+    assert_eq!(report.undeclared_fields, 1);
+    assert_eq!(report.type_mismatches, 0);
+}
+
+#[test]
+fn canonical_valomnia_renders_is_active_as_a_status_word() {
+    let t = transformer(
+        &valomnia::SPEC,
+        &plan(Fields::Canonical, ArrayMode::Explode),
+    );
+    let (out, report) = run(&t, &parse(VALOMNIA));
+    assert_eq!(
+        out.len(),
+        1,
+        "no element columns: contacts are not exploded"
+    );
+    let r = &out[0].1;
+    assert_eq!(cell(&t, 0, r, "customer_id"), &s("NC-3"));
+    assert_eq!(cell(&t, 0, r, "customer_name"), &s("Marie's Jewelry"));
+    assert_eq!(cell(&t, 0, r, "status"), &s("Active"));
+    assert_eq!(cell(&t, 0, r, "country"), &s("FR"));
+    assert_eq!(cell(&t, 0, r, "reseller_id"), &s("entity1"));
+    assert_eq!(cell(&t, 0, r, "contact_email"), &Cell::Null);
+    assert_eq!(
+        cell(&t, 0, r, "created_at"),
+        &Cell::Timestamp(1_450_393_200_000_000)
+    );
+    // The numeric id becomes the text key.
+    assert_eq!(cell(&t, 0, r, "source_record_id"), &s("256"));
+    assert_eq!(report, RecordReport::default());
+
+    let mut inactive = parse(VALOMNIA);
+    inactive["isActive"] = json!(false);
+    let (out, _) = run(&t, &inactive);
+    assert_eq!(cell(&t, 0, &out[0].1, "status"), &s("Inactive"));
+}
+
+#[test]
+fn canonical_crayon_renders_numbers_as_text() {
+    let t = transformer(&crayon::SPEC, &plan(Fields::Canonical, ArrayMode::Explode));
+    let (out, report) = run(&t, &parse(CRAYON));
+    let r = &out[0].1;
+    assert_eq!(cell(&t, 0, r, "customer_id"), &s("32"));
+    assert_eq!(cell(&t, 0, r, "customer_name"), &s("My Customer AB"));
+    assert_eq!(cell(&t, 0, r, "reseller_id"), &s("4703"));
+    assert_eq!(
+        cell(&t, 0, r, "tenant_id"),
+        &s("y73ce2e6-d573-4fbe-966c-c5155015cce5")
+    );
+    assert_eq!(cell(&t, 0, r, "tenant_domain"), &s("mycustomer"));
+    assert_eq!(cell(&t, 0, r, "status"), &Cell::Null);
+    assert_eq!(cell(&t, 0, r, "source_record_id"), &s("32"));
+    assert_eq!(report, RecordReport::default());
+}
+
+#[test]
+fn canonical_c3_has_a_constant_status() {
+    let t = transformer(&c3::SPEC, &plan(Fields::Canonical, ArrayMode::Explode));
+    let (out, report) = run(&t, &parse(C3));
+    let r = &out[0].1;
+    assert_eq!(
+        cell(&t, 0, r, "customer_id"),
+        &s("9582D9F2-1234-5678-AB56-DADED948C1C4")
+    );
+    assert_eq!(cell(&t, 0, r, "customer_name"), &s("City of Urbandale"));
+    assert_eq!(cell(&t, 0, r, "status"), &s("Active"));
+    assert_eq!(cell(&t, 0, r, "country"), &s("US"));
+    assert_eq!(
+        cell(&t, 0, r, "tenant_domain"),
+        &s("contoso.onmicrosoft.com")
+    );
+    assert_eq!(cell(&t, 0, r, "contact_email"), &s("johndoe@contoso.com"));
+    assert_eq!(report, RecordReport::default());
+}
+
+// ---- explode --------------------------------------------------------------------------------
+
+#[test]
+fn a_customer_without_tenants_still_gives_one_row() {
+    let t = transformer(&appxite::SPEC, &plan(Fields::Canonical, ArrayMode::Explode));
+    for tenants in [Some(json!([])), Some(Value::Null), None] {
+        let mut record = parse(APPXITE);
+        match &tenants {
+            Some(v) => record["customerTenants"] = v.clone(),
+            None => {
+                record.as_object_mut().unwrap().remove("customerTenants");
+            }
+        }
+        let (out, report) = run(&t, &record);
+        assert_eq!(out.len(), 1, "{tenants:?}");
+        assert_eq!(cell(&t, 0, &out[0].1, "tenant_id"), &Cell::Null);
+        assert_eq!(
+            cell(&t, 0, &out[0].1, "customer_name"),
+            &s("Some Customer Name")
+        );
+        assert_eq!(report, RecordReport::default());
+    }
+}
+
+#[test]
+fn all_fields_explode_tenants_with_element_columns_and_index() {
+    let t = transformer(&appxite::SPEC, &plan(Fields::All, ArrayMode::Explode));
+    assert_eq!(t.exploded_array(), Some("tenants"));
+    let cols = names(&t.tables()[0]);
+    let fields = appxite::SPEC.fields.len();
+    assert_eq!(cols[0], "customerId");
+    assert_eq!(
+        cols[fields - 1],
+        "customerServiceDeskContact_serviceDeskContactPhone"
+    );
+    assert_eq!(
+        &cols[fields..],
+        [
+            "tenants_index",
+            "tenants_vendorId",
+            "tenants_vendorName",
+            "tenants_DomainName",
+            "tenants_InternalId",
+            "tenants_ExternalId",
+            "custom_properties",
+            "industries",
+            "_extra",
+        ]
+    );
+
+    let (out, report) = run(&t, &parse(APPXITE));
+    assert_eq!(out.len(), 2);
+    for (n, (_, r)) in out.iter().enumerate() {
+        assert_eq!(cell(&t, 0, r, "tenants_index"), &Cell::Int(n as i64));
+        assert_eq!(cell(&t, 0, r, "industries"), &s(r#"["SomeIndustry"]"#));
+        assert_eq!(cell(&t, 0, r, "_extra"), &Cell::Null);
+        assert_eq!(
+            cell(&t, 0, r, "customerBillingAddress_billingAddressCountryCode"),
+            &s("BE")
+        );
+    }
+    assert_eq!(
+        cell(&t, 0, &out[1].1, "tenants_ExternalId"),
+        &s("G999999998")
+    );
+    assert_eq!(report, RecordReport::default());
+}
+
+#[test]
+fn all_fields_without_an_element_leave_the_index_null() {
+    let t = transformer(&valomnia::SPEC, &plan(Fields::All, ArrayMode::Explode));
+    assert_eq!(t.exploded_array(), Some("contacts"));
+    let (out, _) = run(&t, &parse(VALOMNIA));
+    assert_eq!(out.len(), 1);
+    let r = &out[0].1;
+    assert_eq!(cell(&t, 0, r, "contacts_index"), &Cell::Null);
+    assert_eq!(cell(&t, 0, r, "contacts_email"), &Cell::Null);
+    assert_eq!(cell(&t, 0, r, "payment_types"), &s("[]"));
+    assert_eq!(cell(&t, 0, r, "id"), &Cell::Int(256));
+    assert_eq!(cell(&t, 0, r, "customerCategory_name"), &s("Home"));
+    assert_eq!(cell(&t, 0, r, "creditLimit"), &Cell::Float(5000.0));
+    assert_eq!(cell(&t, 0, r, "isActive"), &Cell::Bool(true));
+    assert_eq!(cell(&t, 0, r, "parentCustomer_id"), &Cell::Null);
+}
+
+#[test]
+fn a_named_explode_the_vendor_lacks_falls_back_to_its_default() {
+    let mut p = plan(Fields::All, ArrayMode::Explode);
+    p.explode = Some("contacts".into());
+    assert_eq!(
+        transformer(&appxite::SPEC, &p).exploded_array(),
+        Some("tenants")
+    );
+    assert_eq!(
+        transformer(&valomnia::SPEC, &p).exploded_array(),
+        Some("contacts")
+    );
+    p.explode = Some("industries".into());
+    let t = transformer(&appxite::SPEC, &p);
+    assert_eq!(t.exploded_array(), Some("industries"));
+    let (out, _) = run(&t, &parse(APPXITE));
+    assert_eq!(out.len(), 1);
+    assert_eq!(cell(&t, 0, &out[0].1, "industries"), &s("SomeIndustry"));
+    assert_eq!(cell(&t, 0, &out[0].1, "industries_index"), &Cell::Int(0));
+    assert!(matches!(cell(&t, 0, &out[0].1, "tenants"), Cell::Str(j) if j.starts_with('[')));
+}
+
+// ---- json -----------------------------------------------------------------------------------
+
+#[test]
+fn json_mode_keeps_each_array_as_one_text_column() {
+    let t = transformer(&appxite::SPEC, &plan(Fields::All, ArrayMode::Json));
+    let cols = names(&t.tables()[0]);
+    assert_eq!(
+        &cols[cols.len() - 4..],
+        ["tenants", "custom_properties", "industries", "_extra"]
+    );
+    let (out, _) = run(&t, &parse(APPXITE));
+    assert_eq!(out.len(), 1);
+    let tenants: Value = match cell(&t, 0, &out[0].1, "tenants") {
+        Cell::Str(text) => serde_json::from_str(text).unwrap(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(tenants, parse(APPXITE)["customerTenants"]);
+
+    let mut record = parse(APPXITE);
+    record
+        .as_object_mut()
+        .unwrap()
+        .remove("customerCustomProperties");
+    let (out, _) = run(&t, &record);
+    assert_eq!(cell(&t, 0, &out[0].1, "custom_properties"), &Cell::Null);
+}
+
+#[test]
+fn canonical_json_mode_reads_the_first_tenant() {
+    let t = transformer(&appxite::SPEC, &plan(Fields::Canonical, ArrayMode::Json));
+    assert_eq!(t.tables()[0].schema.len(), CANONICAL_COLUMNS.len());
+    let (out, _) = run(&t, &parse(APPXITE));
+    assert_eq!(out.len(), 1);
+    assert_eq!(cell(&t, 0, &out[0].1, "tenant_id"), &s("G999999999"));
+}
+
+// ---- tables ---------------------------------------------------------------------------------
+
+#[test]
+fn tables_mode_writes_one_child_table_per_array() {
+    let t = transformer(&appxite::SPEC, &plan(Fields::All, ArrayMode::Tables));
+    let tables: Vec<&str> = t.tables().iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(
+        tables,
+        ["customers", "tenants", "custom_properties", "industries"]
+    );
+    let customers = names(&t.tables()[0]);
+    assert_eq!(customers.len(), appxite::SPEC.fields.len() + 1);
+    assert_eq!(customers.last(), Some(&"_extra"));
+    assert_eq!(
+        names(&t.tables()[1]),
+        [
+            "vendor",
+            "customer_key",
+            "index",
+            "vendorId",
+            "vendorName",
+            "DomainName",
+            "InternalId",
+            "ExternalId"
+        ]
+    );
+    assert_eq!(
+        names(&t.tables()[3]),
+        ["vendor", "customer_key", "index", "value"]
+    );
+
+    let (out, report) = run(&t, &parse(APPXITE));
+    assert_eq!(report, RecordReport::default());
+    assert_eq!(table_rows(&out, 0).len(), 1);
+    let tenants = table_rows(&out, 1);
+    assert_eq!(tenants.len(), 2);
+    let key = s("11111111-2222-3333-4444-555555555555");
+    assert_eq!(
+        tenants[1][..4],
+        [
+            s("appxite"),
+            key.clone(),
+            Cell::Int(1),
+            s("77777777-8888-9999-aaaa-bbbbbbbbbbb1")
+        ]
+    );
+    let props = table_rows(&out, 2);
+    assert_eq!(
+        *props[0],
+        vec![
+            s("appxite"),
+            key.clone(),
+            Cell::Int(0),
+            s("Tax Zone"),
+            s("EU_Belgium")
+        ]
+    );
+    assert_eq!(
+        *table_rows(&out, 3)[0],
+        vec![s("appxite"), key, Cell::Int(0), s("SomeIndustry")]
+    );
+}
+
+#[test]
+fn tables_mode_for_a_vendor_without_arrays_is_customers_only() {
+    let t = transformer(&crayon::SPEC, &plan(Fields::Canonical, ArrayMode::Tables));
+    assert_eq!(t.tables().len(), 1);
+    let (out, _) = run(&t, &parse(CRAYON));
+    assert_eq!(out.len(), 1);
+}
+
+// ---- mapping --------------------------------------------------------------------------------
+
+#[test]
+fn a_mapping_gives_exactly_its_columns_and_null_for_missing_paths() {
+    let fields = mapping(&[
+        ("name", "companyProfile.companyName"),
+        ("domain", "tenants.DomainName"),
+        ("org", "Organization.Id"),
+        ("customer", "customer_name"),
+        ("created", "created_at"),
+        ("who", "vendor"),
+        ("key", "source_record_id"),
+        ("tenant_list", "customerTenants"),
+    ]);
+    let p = plan(fields, ArrayMode::Explode);
+    let adobe = transformer(&adobe_vipmp::SPEC, &p);
+    let app = transformer(&appxite::SPEC, &p);
+    // Same columns and types for both vendors: one file across vendors works.
+    assert_eq!(adobe.tables()[0].schema, app.tables()[0].schema);
+    let types: Vec<ColumnType> = adobe.tables()[0].schema.iter().map(|c| c.ty).collect();
+    use ColumnType::*;
+    // `Organization.Id` is Crayon's Int64; `created_at` is the canonical Timestamp.
+    assert_eq!(
+        types,
+        [Utf8, Utf8, Int64, Utf8, Timestamp, Utf8, Utf8, Utf8]
+    );
+
+    let (out, _) = run(&adobe, &parse(ADOBE));
+    assert_eq!(
+        out[0].1,
+        vec![
+            s("Customer Name 1"),
+            Cell::Null,
+            Cell::Null,
+            s("Customer Name 1"),
+            Cell::Timestamp(1_756_299_442_000_000),
+            s("adobe_vipmp"),
+            s("1006500792"),
+            Cell::Null,
+        ]
+    );
+
+    let (out, _) = run(&app, &parse(APPXITE));
+    assert_eq!(out.len(), 2, "appxite explodes its tenants by default");
+    assert_eq!(
+        cell(&app, 0, &out[1].1, "domain"),
+        &s("anothergenericdomain.example")
+    );
+    assert_eq!(
+        cell(&app, 0, &out[1].1, "customer"),
+        &s("Some Customer Name")
+    );
+    assert!(
+        matches!(cell(&app, 0, &out[0].1, "tenant_list"), Cell::Str(j) if j.contains("G999999998"))
+    );
+}
+
+#[test]
+fn a_mapping_path_typed_differently_by_two_vendors_is_text() {
+    // A vendor that sends `id` as text, beside Valomnia's Int64 `id`.
+    static OTHER: VendorSpec = VendorSpec {
+        id: "other",
+        fields: &[spec::text("id")],
+        ..valomnia::SPEC
+    };
+    let p = plan(
+        mapping(&[("id", "id"), ("ref", "reference")]),
+        ArrayMode::Json,
+    );
+    let alone = Transformer::new(&valomnia::SPEC, &p, &[&valomnia::SPEC]);
+    assert_eq!(alone.tables()[0].schema[0].ty, ColumnType::Int64);
+    let mixed = Transformer::new(&valomnia::SPEC, &p, &[&valomnia::SPEC, &OTHER]);
+    assert_eq!(mixed.tables()[0].schema[0].ty, ColumnType::Utf8);
+    let (out, _) = run(&mixed, &parse(VALOMNIA));
+    assert_eq!(out[0].1, vec![s("256"), s("NC-3")]);
+}
+
+// ---- types, drift, keys ---------------------------------------------------------------------
+
+#[test]
+fn lossless_values_are_coerced_and_the_rest_counted_and_kept() {
+    let t = transformer(&valomnia::SPEC, &plan(Fields::All, ArrayMode::Json));
+    let mut record = parse(VALOMNIA);
+    record["creditLimit"] = json!("5000"); // text number → Float64
+    record["dueDateConfigNumber"] = json!("3"); // text number → Int64
+    record["isActive"] = json!("true"); // text boolean → Boolean
+    record["dateCreated"] = json!("2025-01-01"); // date → midnight UTC
+    record["latitude"] = json!(""); // empty: Null, not a mismatch
+    record["maxChequePeriod"] = json!("thirty"); // mismatch
+    record["customerCategory"]["id"] = json!({"v": 2}); // mismatch, nested
+    let (out, report) = run(&t, &record);
+    let r = &out[0].1;
+    assert_eq!(cell(&t, 0, r, "creditLimit"), &Cell::Float(5000.0));
+    assert_eq!(cell(&t, 0, r, "dueDateConfigNumber"), &Cell::Int(3));
+    assert_eq!(cell(&t, 0, r, "isActive"), &Cell::Bool(true));
+    assert_eq!(
+        cell(&t, 0, r, "dateCreated"),
+        &Cell::Timestamp(1_735_689_600_000_000)
+    );
+    assert_eq!(cell(&t, 0, r, "latitude"), &Cell::Null);
+    assert_eq!(cell(&t, 0, r, "maxChequePeriod"), &Cell::Null);
+    assert_eq!(cell(&t, 0, r, "customerCategory_id"), &Cell::Null);
+    assert_eq!(report.type_mismatches, 2);
+    assert_eq!(report.undeclared_fields, 0);
+    assert_eq!(
+        extra(&t, r),
+        Some(json!({"maxChequePeriod": "thirty", "customerCategory_id": {"v": 2}}))
+    );
+}
+
+#[test]
+fn empty_text_and_null_stay_different() {
+    let t = transformer(&c3::SPEC, &plan(Fields::All, ArrayMode::Explode));
+    let (out, report) = run(&t, &parse(C3));
+    let r = &out[0].1;
+    assert_eq!(cell(&t, 0, r, "CustomerBillingReferenceId"), &s(""));
+    assert_eq!(cell(&t, 0, r, "Line2"), &Cell::Null);
+    assert_eq!(cell(&t, 0, r, "_extra"), &Cell::Null);
+    assert_eq!(report, RecordReport::default());
+}
+
+#[test]
+fn undeclared_keys_are_kept_in_extra_and_counted() {
+    let t = transformer(&appxite::SPEC, &plan(Fields::All, ArrayMode::Explode));
+    let mut record = parse(APPXITE);
+    record["customerWebsite"] = json!("https://example.com");
+    record["customerPrimaryAddress"]["primaryAddressLine3"] = json!("Floor 2");
+    record["customerTenants"][1]["tenantRegion"] = json!("EU");
+    let (out, report) = run(&t, &record);
+    assert_eq!(report.undeclared_fields, 3);
+    assert_eq!(report.type_mismatches, 0);
+    let record_level = json!({
+        "customerWebsite": "https://example.com",
+        "customerPrimaryAddress.primaryAddressLine3": "Floor 2",
+    });
+    assert_eq!(extra(&t, &out[0].1), Some(record_level.clone()));
+    let mut second = record_level;
+    second["customerTenants[].tenantRegion"] = json!("EU");
+    assert_eq!(extra(&t, &out[1].1), Some(second));
+
+    let adobe = transformer(&adobe_vipmp::SPEC, &plan(Fields::All, ArrayMode::Explode));
+    let (out, _) = run(&adobe, &parse(ADOBE));
+    assert_eq!(
+        extra(&adobe, &out[0].1),
+        Some(json!({"links.self.headers": []}))
+    );
+    assert_eq!(
+        cell(&adobe, 0, &out[0].1, "links_self_uri"),
+        &s("/v3/customers/1006500792")
+    );
+}
+
+#[test]
+fn a_scalar_where_an_object_was_declared_is_kept() {
+    let t = transformer(&crayon::SPEC, &plan(Fields::All, ArrayMode::Explode));
+    let mut record = parse(CRAYON);
+    record["Organization"] = json!("My company AB");
+    let (out, report) = run(&t, &record);
+    assert_eq!(report.type_mismatches, 1);
+    assert_eq!(cell(&t, 0, &out[0].1, "Organization_Id"), &Cell::Null);
+    assert_eq!(
+        extra(&t, &out[0].1),
+        Some(json!({"Organization": "My company AB"}))
+    );
+}
+
+#[test]
+fn the_schema_does_not_depend_on_the_data() {
+    let p = plan(Fields::All, ArrayMode::Explode);
+    let first = transformer(&appxite::SPEC, &p);
+    let second = transformer(&appxite::SPEC, &p);
+    assert_eq!(first.tables(), second.tables());
+    let before = first.tables().to_vec();
+    let full = parse(APPXITE);
+    let sparse = json!({"customerId": "x", "surprise": {"deep": [1, 2]}});
+    let (a, _) = run(&first, &full);
+    let (b, _) = run(&first, &sparse);
+    assert_eq!(first.tables(), &before[..]);
+    assert_eq!(a[0].1.len(), b[0].1.len());
+}
+
+#[test]
+fn keys_are_text_for_de_duplication() {
+    let p = plan(Fields::Canonical, ArrayMode::Explode);
+    let t = transformer(&crayon::SPEC, &p);
+    assert_eq!(t.key(&parse(CRAYON)).as_deref(), Some("32"));
+    assert_eq!(
+        record_key(&crayon::SPEC, &parse(CRAYON)).as_deref(),
+        Some("32")
+    );
+    assert_eq!(t.key(&json!({"Id": null})), None);
+    assert_eq!(t.key(&json!({"Name": "no id"})), None);
+    assert_eq!(t.key(&json!({"Id": ""})), None);
+    let v = transformer(&valomnia::SPEC, &p);
+    assert_eq!(v.key(&parse(VALOMNIA)).as_deref(), Some("256"));
+}
+
+#[test]
+fn a_record_that_is_not_an_object_gives_one_counted_row() {
+    for vendor in ALL_VENDORS {
+        let t = transformer(vendor, &plan(Fields::All, ArrayMode::Tables));
+        let (out, report) = run(&t, &json!([1, 2]));
+        assert_eq!(out.len(), 1);
+        assert_eq!(report.type_mismatches, 1);
+        assert_eq!(extra(&t, &out[0].1), Some(json!({"_record": [1, 2]})));
+    }
+}
+
+// ---- property: any JSON, rows fit their schema ----------------------------------------------
+
+mod property {
+    use proptest::prelude::*;
+    use serde_json::{Map, Number, Value};
+
+    use super::*;
+
+    /// Keys the vendors use, so that generated records hit declared paths, plus free ones.
+    const KEYS: &[&str] = &[
+        "customerId",
+        "customerTenants",
+        "DomainName",
+        "ExternalId",
+        "customerIndustries",
+        "customerPrimaryContact",
+        "primaryContactEmail",
+        "companyProfile",
+        "companyName",
+        "creationDate",
+        "links",
+        "self",
+        "Id",
+        "Organization",
+        "Tenant",
+        "ResellerMarkup",
+        "id",
+        "contacts",
+        "paymentTypes",
+        "dateCreated",
+        "isActive",
+        "creditLimit",
+        "email",
+        "CustomerID",
+        "TenantId",
+        "Name",
+        "// Addresses",
+        "status",
+        "x",
+    ];
+
+    fn key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            3 => proptest::sample::select(KEYS).prop_map(str::to_string),
+            1 => "[a-z/. ]{0,6}",
+        ]
+    }
+
+    fn leaf() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>().prop_map(|f| Number::from_f64(f).map_or(Value::Null, Value::Number)),
+            proptest::sample::select(
+                &[
+                    "",
+                    " ",
+                    "123",
+                    "-1.5",
+                    "true",
+                    "False",
+                    "2025-01-01",
+                    "2025-08-27T12:57:22Z",
+                    "NaN",
+                    "1e400",
+                    "9223372036854775808",
+                ][..]
+            )
+            .prop_map(Value::from),
+            ".{0,8}".prop_map(Value::String),
+        ]
+    }
+
+    fn json() -> impl Strategy<Value = Value> {
+        leaf().prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::vec((key(), inner), 0..6)
+                    .prop_map(|pairs| Value::Object(pairs.into_iter().collect::<Map<_, _>>())),
+            ]
+        })
+    }
+
+    fn record() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            9 => proptest::collection::vec((key(), json()), 0..12)
+                .prop_map(|pairs| Value::Object(pairs.into_iter().collect())),
+            1 => json(),
+        ]
+    }
+
+    fn plans() -> Vec<TransformPlan> {
+        let mut plans = Vec::new();
+        let fields = [
+            Fields::Canonical,
+            Fields::All,
+            mapping(&[
+                ("a", "tenants.DomainName"),
+                ("b", "companyProfile.companyName"),
+                ("c", "creditLimit"),
+                ("d", "created_at"),
+                ("e", "status"),
+                ("f", "paymentTypes"),
+                ("g", "nowhere"),
+            ]),
+        ];
+        for f in fields {
+            for arrays in [ArrayMode::Explode, ArrayMode::Json, ArrayMode::Tables] {
+                plans.push(plan(f.clone(), arrays));
+            }
+        }
+        plans
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_record_gives_rows_that_fit_their_schema(record in record()) {
+            for p in plans() {
+                for vendor in ALL_VENDORS {
+                    let t = Transformer::new(vendor, &p, &ALL_VENDORS);
+                    let schemas: Vec<Table> = t.tables().to_vec();
+                    let mut out = Vec::new();
+                    t.rows(&record, &mut out);
+                    prop_assert!(out.iter().any(|(table, _)| *table == 0), "always a customers row");
+                    for (table, row) in &out {
+                        prop_assert!(*table < schemas.len());
+                        assert_rows_fit(&schemas[*table], row);
+                    }
+                    prop_assert_eq!(t.tables(), &schemas[..]);
+                }
+            }
+        }
+    }
+}
