@@ -158,8 +158,14 @@ async fn run_sources(
     let mut summaries = Vec::new();
     let mut failures = Vec::new();
 
-    for source in &plan.sources {
-        let transformer = Arc::new(Transformer::new(source.vendor, &plan.transform, &vendors));
+    let transformers: Vec<Arc<Transformer>> = plan
+        .sources
+        .iter()
+        .map(|s| Arc::new(Transformer::new(s.vendor, &plan.transform, &vendors)))
+        .collect();
+    remove_stale_temp_files(plan, &transformers, options, run_id, run_date);
+
+    for (source, transformer) in plan.sources.iter().zip(transformers) {
         let routes = files.route(plan, source, &transformer, options, run_id, run_date)?;
         let progress = SourceProgress::new(&source.name, options.bars.as_ref().map(|m| m.add(ProgressBar::new_spinner())));
         let outcome = run_source(source, &client, transformer, routes, &mut files, progress.clone()).await;
@@ -327,7 +333,6 @@ struct Files {
     schemas: Vec<Schema>,
     /// The sources writing to each file.
     users: Vec<Vec<String>>,
-    cleaned: std::collections::HashSet<PathBuf>,
 }
 
 impl Files {
@@ -392,13 +397,6 @@ impl Files {
             }
             return Ok(index);
         }
-        if let Some(dir) = path.parent()
-            && self.cleaned.insert(dir.to_path_buf())
-            && let Ok(removed) = load::remove_stale_temp_files(dir)
-            && removed > 0
-        {
-            info!(dir = %dir.display(), removed, "Removed temporary files left by an earlier run.");
-        }
         let writer = Writer::create(path, format, schema.clone())?;
         self.writers.push(writer);
         self.schemas.push(schema.clone());
@@ -437,6 +435,42 @@ impl Files {
 
     fn into_writers(self) -> Vec<Writer> {
         self.writers
+    }
+}
+
+/// Removes what a killed run left in this run's output folders, before any file is opened (the
+/// cleanup cannot tell a dead run's temporary file from a live one's).
+fn remove_stale_temp_files(
+    plan: &Plan,
+    transformers: &[Arc<Transformer>],
+    options: &RunOptions,
+    run_id: &str,
+    run_date: &str,
+) {
+    let mut dirs = std::collections::BTreeSet::new();
+    for (source, transformer) in plan.sources.iter().zip(transformers) {
+        for output in &plan.outputs {
+            for table in transformer.tables() {
+                let values = PathValues {
+                    pipeline: &plan.name,
+                    vendor: source.vendor.id,
+                    table: &table.name,
+                    run_date,
+                    run_id,
+                    format: output.format.name(),
+                };
+                if let Some(dir) = output.path.render(&options.output_root, &values).parent() {
+                    dirs.insert(dir.to_path_buf());
+                }
+            }
+        }
+    }
+    for dir in dirs {
+        match load::remove_stale_temp_files(&dir) {
+            Ok(0) => {}
+            Ok(removed) => info!(dir = %dir.display(), removed, "Removed temporary files left by an earlier run."),
+            Err(e) => warn!(dir = %dir.display(), "Could not clean temporary files: {e}"),
+        }
     }
 }
 

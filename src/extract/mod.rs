@@ -56,30 +56,31 @@ pub async fn extract(
     let mut last = first.last;
     deliver(first, &mut seen, &progress, &out, &source.name).await?;
 
-    match total {
-        Some(total) if !last => {
-            // The total fixes the page count: fetch ahead, deliver in order.
-            let page_size = u64::from(source.page_size.max(1));
-            let pages = total.div_ceil(page_size);
-            let mut fetched = stream::iter(1..pages)
-                .map(|index| {
-                    let session = session.clone();
-                    async move { session.fetch_page(index).await }
-                })
-                .buffered(source.concurrency.max(1));
-            while let Some(page) = fetched.next().await {
-                deliver(page?, &mut seen, &progress, &out, &source.name).await?;
-            }
+    let mut next = 1;
+    if let Some(total) = total.filter(|_| !last) {
+        // The total fixes the page count: fetch ahead, deliver in order.
+        let page_size = u64::from(source.page_size.max(1));
+        let pages = total.div_ceil(page_size).max(1);
+        let mut fetched = stream::iter(1..pages)
+            .map(|index| {
+                let session = session.clone();
+                async move { session.fetch_page(index).await }
+            })
+            .buffered(source.concurrency.max(1));
+        while let Some(page) = fetched.next().await {
+            let page = page?;
+            last = page.last || page.records.is_empty();
+            deliver(page, &mut seen, &progress, &out, &source.name).await?;
         }
-        _ => {
-            let mut index = 1;
-            while !last {
-                let page = session.fetch_page(index).await?;
-                last = page.last || page.records.is_empty();
-                deliver(page, &mut seen, &progress, &out, &source.name).await?;
-                index += 1;
-            }
-        }
+        next = pages;
+    }
+    // Without a total — or when records were added mid-export and the vendor says more follow
+    // the pages the total promised — page on until the vendor says the last has come.
+    while !last {
+        let page = session.fetch_page(next).await?;
+        last = page.last || page.records.is_empty();
+        deliver(page, &mut seen, &progress, &out, &source.name).await?;
+        next += 1;
     }
 
     let counts = progress.counts();

@@ -75,6 +75,8 @@ pub const SPEC: VendorSpec = VendorSpec {
         timestamp("creationDate"),
         text("links.self.uri"),
         text("links.self.method"),
+        // A list of headers; kept as JSON text.
+        text("links.self.headers"),
     ],
     arrays: &[],
     default_explode: None,
