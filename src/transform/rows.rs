@@ -7,7 +7,10 @@
 //! - Every row has exactly one cell per schema column, each `Null` or of the column's type.
 //! - Nothing is silently lost: a value that does not fit its column is counted in
 //!   [`RecordReport::type_mismatches`], and in `fields: all` it is kept, raw, in the `_extra`
-//!   column together with the keys the vendor spec does not declare (schema drift).
+//!   column together with the keys the vendor spec does not declare (schema drift). `_extra` is a
+//!   flat JSON object: undeclared keys under their dotted JSON path (`links.self.headers`, an
+//!   exploded element's `customerTenants[].newKey`), mismatched values under their column name
+//!   (`maxChequePeriod`); `Null` when there is nothing to keep.
 //! - No I/O, no panics on any JSON input, and no per-record work that `new` could do once: paths
 //!   are split, columns resolved and names built up front.
 
