@@ -1057,3 +1057,33 @@ mod property {
         }
     }
 }
+
+/// Throughput, for `cargo test --release --test transform_rows -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement, meaningful in release builds only"]
+fn throughput() {
+    let records: Vec<(&'static VendorSpec, Value)> = vec![
+        (&appxite::SPEC, parse(APPXITE)),
+        (&valomnia::SPEC, parse(VALOMNIA)),
+        (&adobe_vipmp::SPEC, parse(ADOBE)),
+    ];
+    for fields in [Fields::Canonical, Fields::All] {
+        for (vendor, record) in &records {
+            let t = transformer(vendor, &plan(fields.clone(), ArrayMode::Explode));
+            let mut out = Vec::new();
+            let n = 200_000;
+            let start = std::time::Instant::now();
+            for _ in 0..n {
+                out.clear();
+                std::hint::black_box(t.rows(record, &mut out));
+            }
+            let secs = start.elapsed().as_secs_f64();
+            println!(
+                "{:<12} {:<9} {:>10.0} records/s",
+                vendor.id,
+                format!("{fields:?}"),
+                n as f64 / secs
+            );
+        }
+    }
+}

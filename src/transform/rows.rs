@@ -7,7 +7,10 @@
 //! - Every row has exactly one cell per schema column, each `Null` or of the column's type.
 //! - Nothing is silently lost: a value that does not fit its column is counted in
 //!   [`RecordReport::type_mismatches`], and in `fields: all` it is kept, raw, in the `_extra`
-//!   column together with the keys the vendor spec does not declare (schema drift).
+//!   column together with the keys the vendor spec does not declare (schema drift). `_extra` is a
+//!   flat JSON object: undeclared keys under their dotted JSON path (`links.self.headers`, an
+//!   exploded element's `customerTenants[].newKey`), mismatched values under their column name
+//!   (`maxChequePeriod`); `Null` when there is nothing to keep.
 //! - No I/O, no panics on any JSON input, and no per-record work that `new` could do once: paths
 //!   are split, columns resolved and names built up front.
 
@@ -732,4 +735,64 @@ fn mapping_type(
 /// Whether `path` means something for `vendor` in a field mapping.
 pub(crate) fn resolves(vendor: &VendorSpec, path: &str) -> bool {
     resolve(vendor, path).is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::transform::is_known_path;
+    use crate::vendors::{adobe_vipmp, appxite, crayon};
+
+    #[test]
+    fn drift_skips_comment_keys_and_reports_full_paths() {
+        let mut declared = Declared::default();
+        declared.insert("a.b");
+        declared.insert("c");
+        let record =
+            json!({"// note": "", "a": {"b": 1, "z": 2}, "c": {"x": 1}, "d": 3, "e": null});
+        let mut found = Vec::new();
+        declared.undeclared(
+            record.as_object().unwrap(),
+            &mut String::new(),
+            &mut |path, value, shape| found.push((path.to_string(), value.clone(), shape)),
+        );
+        found.sort_by(|x, y| x.0.cmp(&y.0));
+        assert_eq!(
+            found,
+            [
+                ("a.z".to_string(), json!(2), false),
+                ("d".to_string(), json!(3), false),
+                ("e".to_string(), Value::Null, false),
+            ]
+        );
+    }
+
+    #[test]
+    fn mapping_paths_resolve_as_the_validator_accepts_them() {
+        for path in [
+            "companyProfile.companyName",
+            "tenants",
+            "customerTenants",
+            "tenants.DomainName",
+            "customerTenants.DomainName",
+            "customer_name",
+            "vendor",
+            "source_record_id",
+        ] {
+            assert!(
+                is_known_path(path, [&appxite::SPEC, &adobe_vipmp::SPEC]),
+                "{path}"
+            );
+        }
+        assert!(!is_known_path("tenants.Nope", [&appxite::SPEC]));
+        assert!(!is_known_path("companyProfile", [&adobe_vipmp::SPEC]));
+        // Crayon has no country: the canonical name is known, but resolves to nothing for it.
+        assert!(resolve(&crayon::SPEC, "country").is_none());
+        assert_eq!(
+            mapping_type("Organization.Id", &appxite::SPEC, &[&crayon::SPEC]),
+            ColumnType::Int64
+        );
+    }
 }
