@@ -45,7 +45,7 @@ pub enum Command {
         vendor: Option<String>,
     },
     /// Serve the emulation of all five vendor APIs on 127.0.0.1 until Ctrl-C.
-    Sandbox(crate::sandbox::SandboxConfig),
+    Sandbox(Box<crate::sandbox::SandboxConfig>),
 }
 
 #[derive(Debug, clap::Args)]
@@ -96,7 +96,7 @@ pub fn main() -> ExitCode {
         } => validate(&pipelines, require_env),
         Command::Vendors { vendor } => list_vendors(vendor.as_deref()),
         Command::Run(args) => crate::run::main(args),
-        Command::Sandbox(config) => serve_sandbox(config),
+        Command::Sandbox(config) => serve_sandbox(*config),
     }
 }
 
@@ -139,7 +139,10 @@ fn serve_sandbox(config: crate::sandbox::SandboxConfig) -> ExitCode {
         eprintln!("error: --faults must be a probability from 0 to 1");
         return ExitCode::from(2);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

@@ -126,15 +126,25 @@ pub async fn run_pipeline(mut plan: Plan, options: &RunOptions) -> Result<RunRep
     if options.dry_run {
         print_dry_run(&plan, options, &run_date);
         return Ok(RunReport {
-            manifest: manifest(&plan, &run_id, started, "dry-run", Vec::new(), Vec::new(), Vec::new()),
+            manifest: manifest(
+                &plan,
+                &run_id,
+                started,
+                "dry-run",
+                Vec::new(),
+                Vec::new(),
+                Vec::new(),
+            ),
             manifest_path: None,
         });
     }
 
     let sandbox = if plan.sandbox {
-        Some(start_sandbox_for(&mut plan).await.map_err(|e| {
-            RunError::Setup(format!("cannot start the embedded sandbox: {e}"))
-        })?)
+        Some(
+            start_sandbox_for(&mut plan)
+                .await
+                .map_err(|e| RunError::Setup(format!("cannot start the embedded sandbox: {e}")))?,
+        )
     } else {
         None
     };
@@ -167,8 +177,22 @@ async fn run_sources(
 
     for (source, transformer) in plan.sources.iter().zip(transformers) {
         let routes = files.route(plan, source, &transformer, options, run_id, run_date)?;
-        let progress = SourceProgress::new(&source.name, options.bars.as_ref().map(|m| m.add(ProgressBar::new_spinner())));
-        let outcome = run_source(source, &client, transformer, routes, &mut files, progress.clone()).await;
+        let progress = SourceProgress::new(
+            &source.name,
+            options
+                .bars
+                .as_ref()
+                .map(|m| m.add(ProgressBar::new_spinner())),
+        );
+        let outcome = run_source(
+            source,
+            &client,
+            transformer,
+            routes,
+            &mut files,
+            progress.clone(),
+        )
+        .await;
         progress.finish(outcome.is_ok());
         let counts = progress.counts();
         let (status, error_text) = match &outcome {
@@ -202,7 +226,8 @@ async fn run_sources(
             Err(e) => {
                 error!(source = %source.name, "Source failed: {e}");
                 failures.push(e.to_string());
-                let skippable = plan.on_error == OnError::Skip && !files.shared_with_others(&source.name);
+                let skippable =
+                    plan.on_error == OnError::Skip && !files.shared_with_others(&source.name);
                 if skippable {
                     files.discard_source(&source.name);
                 } else {
@@ -226,8 +251,20 @@ async fn run_sources(
         .into_iter()
         .map(Finished::publish)
         .collect::<Result<_, _>>()?;
-    let status = if failures.is_empty() { "succeeded" } else { "partial" };
-    let manifest = manifest(plan, run_id, started, status, summaries, outputs, failures.clone());
+    let status = if failures.is_empty() {
+        "succeeded"
+    } else {
+        "partial"
+    };
+    let manifest = manifest(
+        plan,
+        run_id,
+        started,
+        status,
+        summaries,
+        outputs,
+        failures.clone(),
+    );
     let manifest_path = manifest_path(&manifest.outputs, &options.output_root);
     if let Some(path) = &manifest_path {
         load::write_manifest(path, &manifest)?;
@@ -260,7 +297,12 @@ async fn run_source(
         source_name: source.name.clone(),
         detail,
     })?;
-    let session = Arc::new(Session::new(source, client.clone(), connector, progress.clone()));
+    let session = Arc::new(Session::new(
+        source,
+        client.clone(),
+        connector,
+        progress.clone(),
+    ));
     let (tx, rx) = mpsc::channel::<Batch>(CHANNEL_PAGES);
     let mut writers = std::mem::take(&mut files.writers);
     let ticker = (!progress_is_drawn(&progress)).then(|| spawn_ticker(progress.clone()));
@@ -468,7 +510,9 @@ fn remove_stale_temp_files(
     for dir in dirs {
         match load::remove_stale_temp_files(&dir) {
             Ok(0) => {}
-            Ok(removed) => info!(dir = %dir.display(), removed, "Removed temporary files left by an earlier run."),
+            Ok(removed) => {
+                info!(dir = %dir.display(), removed, "Removed temporary files left by an earlier run.")
+            }
             Err(e) => warn!(dir = %dir.display(), "Could not clean temporary files: {e}"),
         }
     }
@@ -545,7 +589,9 @@ fn manifest_path(outputs: &[OutputSummary], root: &Path) -> Option<PathBuf> {
                 .collect(),
         });
     }
-    let dir = common.filter(|c| c.starts_with(root)).unwrap_or_else(|| root.to_path_buf());
+    let dir = common
+        .filter(|c| c.starts_with(root))
+        .unwrap_or_else(|| root.to_path_buf());
     Some(dir.join("manifest.json"))
 }
 
@@ -581,7 +627,11 @@ fn summary_table(m: &Manifest) -> String {
 }
 
 fn print_dry_run(plan: &Plan, options: &RunOptions, run_date: &str) {
-    println!("pipeline {:?} ({}) — dry run, nothing is fetched or written", plan.name, plan.file.display());
+    println!(
+        "pipeline {:?} ({}) — dry run, nothing is fetched or written",
+        plan.name,
+        plan.file.display()
+    );
     if plan.sandbox {
         println!("  sources would run against the embedded sandbox");
     }
@@ -590,7 +640,9 @@ fn print_dry_run(plan: &Plan, options: &RunOptions, run_date: &str) {
             .base_url
             .as_ref()
             .map_or("(sandbox)".to_string(), crate::extract::session::redacted);
-        let rate = s.rate_limit.map_or("unlimited".to_string(), |r| r.to_string());
+        let rate = s
+            .rate_limit
+            .map_or("unlimited".to_string(), |r| r.to_string());
         println!(
             "  source {} ({}): {base}, page_size {}, rate {rate}, concurrency {}",
             s.name, s.vendor.id, s.page_size, s.concurrency
@@ -608,7 +660,11 @@ fn print_dry_run(plan: &Plan, options: &RunOptions, run_date: &str) {
                 run_id: "RUN_ID",
                 format: o.format.name(),
             };
-            println!("    → {} {}", o.format.name(), o.path.render(&options.output_root, &values).display());
+            println!(
+                "    → {} {}",
+                o.format.name(),
+                o.path.render(&options.output_root, &values).display()
+            );
         }
     }
 }
@@ -637,10 +693,13 @@ fn init_logging(args: &RunArgs) -> Option<MultiProgress> {
         (false, 1) => "debug",
         (false, _) => "trace",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("CUSTOMER_EXPORT_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("customer_export={level},warn")));
-    let bars = (std::io::stderr().is_terminal() && !args.quiet && args.log_format == LogFormat::Text)
-        .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("CUSTOMER_EXPORT_LOG").unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new(format!("customer_export={level},warn"))
+        });
+    let bars =
+        (std::io::stderr().is_terminal() && !args.quiet && args.log_format == LogFormat::Text)
+            .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
     let writer = BarSafeStderr(bars.clone());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

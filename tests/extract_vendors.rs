@@ -17,14 +17,24 @@ struct Case {
 }
 
 const CASES: [Case; 5] = [
-    Case { vendor: "c3", key: "CustomerID", extra: "", filters: &[] },
+    Case {
+        vendor: "c3",
+        key: "CustomerID",
+        extra: "",
+        filters: &[],
+    },
     Case {
         vendor: "crayon",
         key: "Id",
         extra: "    filters:\n      organizationId: 4703\n    page_size: 25",
         filters: &[("organizationId", "4703")],
     },
-    Case { vendor: "valomnia", key: "id", extra: "    page_size: 30", filters: &[] },
+    Case {
+        vendor: "valomnia",
+        key: "id",
+        extra: "    page_size: 30",
+        filters: &[],
+    },
     Case {
         vendor: "appxite",
         key: "customerId",
@@ -45,7 +55,10 @@ fn expected(case: &Case, config: &SandboxConfig) -> Vec<String> {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    ids(&expected_records(case.vendor, config, &filters).unwrap(), case.key)
+    ids(
+        &expected_records(case.vendor, config, &filters).unwrap(),
+        case.key,
+    )
 }
 
 fn config(customers: u64) -> SandboxConfig {
@@ -55,14 +68,22 @@ fn config(customers: u64) -> SandboxConfig {
     }
 }
 
-async fn check(case: &Case, config: SandboxConfig, extra: &str) -> customer_export::sandbox::VendorStats {
+async fn check(
+    case: &Case,
+    config: SandboxConfig,
+    extra: &str,
+) -> customer_export::sandbox::VendorStats {
     let sandbox = sandbox(config.clone()).await;
     let src = source(&sandbox, case.vendor, &format!("{}\n{extra}", case.extra));
     let (records, extracted) = extract_all(&src)
         .await
         .unwrap_or_else(|e| panic!("{}: {e}", case.vendor));
     let want = expected(case, &config);
-    assert!(!want.is_empty(), "{}: the sandbox serves nothing", case.vendor);
+    assert!(
+        !want.is_empty(),
+        "{}: the sandbox serves nothing",
+        case.vendor
+    );
     assert_eq!(ids(&records, case.key), want, "{}: ids differ", case.vendor);
     if let Some(total) = extracted.counts.api_total {
         assert_eq!(total, want.len() as u64, "{}", case.vendor);
@@ -142,7 +163,11 @@ async fn valomnia_offset_paging_over_live_data_is_deduplicated() {
         ..config(200)
     };
     let sandbox = sandbox(config.clone()).await;
-    let src = source(&sandbox, "valomnia", "    page_size: 25\n    concurrency: 1\n    allow_count_mismatch: true");
+    let src = source(
+        &sandbox,
+        "valomnia",
+        "    page_size: 25\n    concurrency: 1\n    allow_count_mismatch: true",
+    );
     let (records, extracted) = extract_all(&src).await.unwrap();
     assert_eq!(ids(&records, "id"), expected(&CASES[2], &config));
     assert!(extracted.counts.duplicates > 0, "{:?}", extracted.counts);
@@ -151,7 +176,13 @@ async fn valomnia_offset_paging_over_live_data_is_deduplicated() {
 #[tokio::test]
 async fn valomnia_static_token_works() {
     let sandbox = sandbox(config(50)).await;
-    let token = sandbox.config().credentials.valomnia.static_token.expose().to_string();
+    let token = sandbox
+        .config()
+        .credentials
+        .valomnia
+        .static_token
+        .expose()
+        .to_string();
     let text = format!(
         "name: t\nsources:\n  - vendor: valomnia\n    base_url: {}\n    auth:\n      token: ${{TOKEN}}\noutputs:\n  - format: csv\n    path: x.csv\n",
         sandbox.base_url("valomnia")
@@ -177,10 +208,17 @@ async fn c3_application_error_in_a_200_fails_with_the_vendor_message() {
 #[tokio::test]
 async fn wrong_credentials_fail_clearly_after_one_attempt() {
     let sandbox = sandbox(config(20)).await;
-    let mut src = source(&sandbox, "crayon", "    filters:\n      organizationId: 4703");
+    let mut src = source(
+        &sandbox,
+        "crayon",
+        "    filters:\n      organizationId: 4703",
+    );
     src.auth.password = Some(customer_export::secret::Secret::new("wrong-password"));
     let err = extract_all(&src).await.unwrap_err().to_string();
-    assert!(err.contains("authentication failed") && err.contains("check the credentials"), "{err}");
+    assert!(
+        err.contains("authentication failed") && err.contains("check the credentials"),
+        "{err}"
+    );
     assert!(!err.contains("wrong-password"), "{err}");
     assert_eq!(sandbox.stats().vendors["crayon"].token_requests, 1);
 }
@@ -192,5 +230,9 @@ async fn a_vendor_error_fails_with_the_vendors_own_message() {
     src.reseller_id = Some("no-such-reseller".into());
     let err = extract_all(&src).await.unwrap_err().to_string();
     assert!(err.contains("code"), "{err}");
-    assert_eq!(sandbox.stats().vendors["adobe_vipmp"].list_requests, 1, "a 4xx is not retried");
+    assert_eq!(
+        sandbox.stats().vendors["adobe_vipmp"].list_requests,
+        1,
+        "a 4xx is not retried"
+    );
 }

@@ -96,13 +96,13 @@ pub fn parse_token(body: &[u8]) -> Result<Token, String> {
         .find_map(|k| json.get(*k)?.as_str())
         .filter(|t| !t.is_empty())
         .ok_or("the token response holds no access_token")?;
-    let lifetime = ["expires_in", "ExpiresIn"].iter().find_map(|k| {
-        match json.get(*k)? {
+    let lifetime = ["expires_in", "ExpiresIn"]
+        .iter()
+        .find_map(|k| match json.get(*k)? {
             Value::Number(n) => n.as_f64(),
             Value::String(s) => s.trim().parse::<f64>().ok(),
             _ => None,
-        }
-    });
+        });
     let lifetime = lifetime
         .filter(|s| s.is_finite() && *s > 0.0)
         .map(|s| Duration::from_secs_f64(s.min(1e9)));
@@ -149,6 +149,9 @@ mod tests {
     #[test]
     fn finds_the_session_cookie() {
         let cookies = ["other=1; Path=/", "JSESSIONID=abc123; Path=/; HttpOnly"];
-        assert_eq!(session_cookie(cookies.into_iter()).as_deref(), Some("abc123"));
+        assert_eq!(
+            session_cookie(cookies.into_iter()).as_deref(),
+            Some("abc123")
+        );
     }
 }

@@ -26,13 +26,17 @@ pub enum ExtractError {
         seconds: f64,
         last: String,
     },
-    #[error("{source_name}: {url} redirected to {location}; set base_url (or token_url) to the final address")]
+    #[error(
+        "{source_name}: {url} redirected to {location}; set base_url (or token_url) to the final address"
+    )]
     Redirect {
         source_name: String,
         url: String,
         location: String,
     },
-    #[error("{source_name}: got {records} record(s) but the API reported a total of {total}; set `allow_count_mismatch: true` to publish anyway")]
+    #[error(
+        "{source_name}: got {records} record(s) but the API reported a total of {total}; set `allow_count_mismatch: true` to publish anyway"
+    )]
     CountMismatch {
         source_name: String,
         records: u64,

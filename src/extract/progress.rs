@@ -117,7 +117,9 @@ impl SourceProgress {
         if let Some(bar) = &self.inner.bar {
             let c = self.counts();
             let verdict = if ok { "done" } else { "FAILED" };
-            bar.set_style(ProgressStyle::with_template("{prefix:>12} {msg}").expect("static template"));
+            bar.set_style(
+                ProgressStyle::with_template("{prefix:>12} {msg}").expect("static template"),
+            );
             bar.finish_with_message(format!(
                 "{verdict}: {} records, {} pages, {:.1} s",
                 c.records, c.pages, c.seconds

@@ -143,7 +143,13 @@ impl Session {
                     rate_limited,
                 } => {
                     self.wait_to_retry(
-                        &url, attempt, &reason, after, rate_limited, started, &mut backoff,
+                        &url,
+                        attempt,
+                        &reason,
+                        after,
+                        rate_limited,
+                        started,
+                        &mut backoff,
                     )
                     .await?;
                 }
@@ -357,7 +363,13 @@ impl Session {
                     rate_limited,
                 } => {
                     self.wait_to_retry(
-                        &url, attempt, &reason, after, rate_limited, started, &mut backoff,
+                        &url,
+                        attempt,
+                        &reason,
+                        after,
+                        rate_limited,
+                        started,
+                        &mut backoff,
                     )
                     .await?
                 }
@@ -413,7 +425,11 @@ impl Session {
                 token_url,
                 username,
                 password,
-            } => return self.session_login(login_url, token_url, username, password, url).await,
+            } => {
+                return self
+                    .session_login(login_url, token_url, username, password, url)
+                    .await;
+            }
         };
         let reply = self.exchange(builder).await.map_err(retry)?;
         self.read_token(reply, url)
@@ -577,7 +593,10 @@ mod tests {
             .unwrap();
         h.insert(RETRY_AFTER, date.parse().unwrap());
         let d = retry_after(&h).unwrap();
-        assert!(d <= Duration::from_secs(5) && d >= Duration::from_secs(3), "{d:?}");
+        assert!(
+            d <= Duration::from_secs(5) && d >= Duration::from_secs(3),
+            "{d:?}"
+        );
         h.insert(RETRY_AFTER, "soon".parse().unwrap());
         assert_eq!(retry_after(&h), None);
     }

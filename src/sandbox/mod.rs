@@ -2,7 +2,7 @@
 //!
 //! It is the quick-start demo server, the fixture of every integration test and the benchmark
 //! server, so it promises:
-//! - **Strictness.** Each vendor module follows its vendor's documentation (`/work/shared/vendors`):
+//! - **Strictness.** Each vendor module follows its vendor's documentation (the vendors' pages and `shared/vendors/README.md`):
 //!   auth flows, paging, filters, error bodies and quirks. A client that passes here should pass
 //!   against the real API; where the docs are silent the choice is written in the module header.
 //! - **Determinism.** Data is a pure function of (seed, vendor, index): the same config serves

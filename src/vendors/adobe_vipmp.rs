@@ -95,12 +95,20 @@ pub const SPEC: VendorSpec = VendorSpec {
 };
 
 fn connect(source: &SourcePlan) -> Result<Arc<dyn Connector>, String> {
-    let base = source.base_url.as_ref().ok_or("adobe_vipmp needs base_url")?;
+    let base = source
+        .base_url
+        .as_ref()
+        .ok_or("adobe_vipmp needs base_url")?;
     let auth = &source.auth;
-    let client_id = auth.client_id.clone().ok_or("adobe_vipmp needs auth.client_id")?;
+    let client_id = auth
+        .client_id
+        .clone()
+        .ok_or("adobe_vipmp needs auth.client_id")?;
     let token_url = match &auth.token_url {
         Some(url) => url.clone(),
-        None => Url::parse("https://ims-na1.adobelogin.com/ims/token/v3").map_err(|e| e.to_string())?,
+        None => {
+            Url::parse("https://ims-na1.adobelogin.com/ims/token/v3").map_err(|e| e.to_string())?
+        }
     };
     let mut extra = Vec::new();
     if let Some(scope) = &auth.scope {
@@ -111,10 +119,16 @@ fn connect(source: &SourcePlan) -> Result<Arc<dyn Connector>, String> {
     let flow = AuthFlow::ClientCredentials {
         token_url,
         client_id,
-        client_secret: auth.client_secret.clone().ok_or("adobe_vipmp needs auth.client_secret")?,
+        client_secret: auth
+            .client_secret
+            .clone()
+            .ok_or("adobe_vipmp needs auth.client_secret")?,
         extra,
     };
-    let reseller = source.reseller_id.as_deref().ok_or("adobe_vipmp needs reseller_id")?;
+    let reseller = source
+        .reseller_id
+        .as_deref()
+        .ok_or("adobe_vipmp needs reseller_id")?;
     let mut filters = source.filters.clone();
     // Oldest first unless the pipeline says otherwise: customers created mid-export then land
     // after the pages already read instead of shifting them.

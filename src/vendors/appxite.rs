@@ -172,9 +172,18 @@ fn connect(source: &SourcePlan) -> Result<Arc<dyn Connector>, String> {
         extra.push(("scope", scope.clone()));
     }
     let flow = AuthFlow::ClientCredentials {
-        token_url: auth.token_url.clone().ok_or("appxite needs auth.token_url")?,
-        client_id: auth.client_id.clone().ok_or("appxite needs auth.client_id")?,
-        client_secret: auth.client_secret.clone().ok_or("appxite needs auth.client_secret")?,
+        token_url: auth
+            .token_url
+            .clone()
+            .ok_or("appxite needs auth.token_url")?,
+        client_id: auth
+            .client_id
+            .clone()
+            .ok_or("appxite needs auth.client_id")?,
+        client_secret: auth
+            .client_secret
+            .clone()
+            .ok_or("appxite needs auth.client_secret")?,
         extra,
     };
     let subscription_key = auth
@@ -264,6 +273,10 @@ impl Connector for Appxite {
     }
 
     fn parse_error(&self, body: &[u8]) -> VendorError {
-        error_from_json(body, &["message", "Message", "error_description", "error"], &[])
+        error_from_json(
+            body,
+            &["message", "Message", "error_description", "error"],
+            &[],
+        )
     }
 }

@@ -138,7 +138,11 @@ impl Connector for C3 {
             let status = json_text(&json, &["Status"]).unwrap_or_else(|| "missing".into());
             return Err(VendorError::new(format!(
                 "C3 reported Status {status:?}: {}",
-                if message.is_empty() { "no ErrorMessage" } else { &message }
+                if message.is_empty() {
+                    "no ErrorMessage"
+                } else {
+                    &message
+                }
             ))
             .with_correlation(correlation)
             .fatal());
@@ -154,7 +158,13 @@ impl Connector for C3 {
     fn parse_error(&self, body: &[u8]) -> VendorError {
         error_from_json(
             body,
-            &["ErrorMessage", "error_description", "Message", "message", "error"],
+            &[
+                "ErrorMessage",
+                "error_description",
+                "Message",
+                "message",
+                "error",
+            ],
             &["RequestCorrelationID", "correlation_id"],
         )
     }

@@ -113,8 +113,14 @@ fn connect(source: &SourcePlan) -> Result<Arc<dyn Connector>, String> {
     };
     let flow = AuthFlow::PasswordGrant {
         token_url,
-        client_id: auth.client_id.clone().ok_or("crayon needs auth.client_id")?,
-        client_secret: auth.client_secret.clone().ok_or("crayon needs auth.client_secret")?,
+        client_id: auth
+            .client_id
+            .clone()
+            .ok_or("crayon needs auth.client_id")?,
+        client_secret: auth
+            .client_secret
+            .clone()
+            .ok_or("crayon needs auth.client_secret")?,
         username: auth.username.clone().ok_or("crayon needs auth.username")?,
         password: auth.password.clone().ok_or("crayon needs auth.password")?,
         scope: auth.scope.clone().unwrap_or_else(|| "CustomerApi".into()),

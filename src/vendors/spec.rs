@@ -237,7 +237,9 @@ impl Canonical {
 
 impl std::fmt::Debug for VendorSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("VendorSpec").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("VendorSpec")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 

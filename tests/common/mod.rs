@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use customer_export::extract::{self, Extracted, ExtractError, Session, SourceProgress};
+use customer_export::extract::{self, ExtractError, Extracted, Session, SourceProgress};
 use customer_export::pipeline::{self, EnvMode, Plan, SourcePlan};
 use customer_export::sandbox::{Sandbox, SandboxConfig};
 use serde_json::Value;
@@ -18,7 +18,13 @@ pub fn plan(text: &str, vars: &[(&str, &str)]) -> Plan {
             .find(|(k, _)| *k == name)
             .map(|(_, v)| v.to_string())
     };
-    match pipeline::parse(text, Path::new("test.yaml"), false, EnvMode::Strict, &lookup) {
+    match pipeline::parse(
+        text,
+        Path::new("test.yaml"),
+        false,
+        EnvMode::Strict,
+        &lookup,
+    ) {
         Ok((plan, _)) => plan,
         Err(d) => panic!("pipeline does not validate: {d:#?}\n{text}"),
     }
