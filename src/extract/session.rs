@@ -24,9 +24,6 @@ use super::error::ExtractError;
 use super::progress::SourceProgress;
 use crate::pipeline::SourcePlan;
 
-/// Bodies above this are refused rather than buffered (a C3 partner can send tens of MB).
-pub const DEFAULT_MAX_BODY_BYTES: usize = 512 * 1024 * 1024;
-
 /// The retry budget of one source.
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
@@ -42,7 +39,7 @@ impl RetryPolicy {
             max_attempts: source.max_attempts,
             max_elapsed: source.max_retry,
             timeout: source.timeout,
-            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_body_bytes: source.max_body_bytes,
         }
     }
 }

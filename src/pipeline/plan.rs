@@ -56,6 +56,8 @@ pub struct SourcePlan {
     pub max_attempts: u32,
     pub max_retry: Duration,
     pub timeout: Duration,
+    /// Responses larger than this are refused (a proxy's endless body, a wrong endpoint).
+    pub max_body_bytes: usize,
     /// Publish even when the record count differs from the API's total.
     pub allow_count_mismatch: bool,
     /// Send credentials over plain http to a host that is not loopback.
@@ -174,6 +176,8 @@ const DEFAULT_CONCURRENCY: u32 = 4;
 const DEFAULT_MAX_ATTEMPTS: u32 = 5;
 const DEFAULT_MAX_RETRY_SECS: u64 = 300;
 const DEFAULT_TIMEOUT_SECS: u64 = 60;
+/// A large C3 partner answers tens of MB in one response.
+const DEFAULT_MAX_BODY_MB: u64 = 512;
 
 /// Resolves a raw pipeline. `sandbox_override` is `run --sandbox`.
 ///
@@ -474,6 +478,13 @@ impl Checker<'_> {
                 .and_then(|v| self.integer(v, "timeout_secs", 1, 3_600))
                 .unwrap_or(DEFAULT_TIMEOUT_SECS),
         );
+        let max_body_bytes = raw
+            .max_body_mb
+            .as_ref()
+            .and_then(|v| self.integer(v, "max_body_mb", 1, 4096))
+            .map_or(DEFAULT_MAX_BODY_MB, |n| n as usize)
+            * 1024
+            * 1024;
         let allow_count_mismatch = raw
             .allow_count_mismatch
             .as_ref()
@@ -541,6 +552,7 @@ impl Checker<'_> {
             max_attempts,
             max_retry,
             timeout,
+            max_body_bytes,
             allow_count_mismatch,
             allow_insecure_http,
             reseller_id,

@@ -41,6 +41,7 @@ pub struct RawSource {
     pub max_attempts: Option<Value>,
     pub max_retry_secs: Option<Value>,
     pub timeout_secs: Option<Value>,
+    pub max_body_mb: Option<Value>,
     pub allow_count_mismatch: Option<Value>,
     pub allow_insecure_http: Option<Value>,
     // Vendor-specific settings; `plan.rs` checks that the vendor declares each one given.
