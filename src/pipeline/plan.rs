@@ -177,7 +177,7 @@ const DEFAULT_MAX_ATTEMPTS: u32 = 5;
 const DEFAULT_MAX_RETRY_SECS: u64 = 300;
 const DEFAULT_TIMEOUT_SECS: u64 = 60;
 /// A large C3 partner answers tens of MB in one response.
-const DEFAULT_MAX_BODY_MB: u64 = 512;
+const DEFAULT_MAX_BODY_MB: usize = 512;
 
 /// Resolves a raw pipeline. `sandbox_override` is `run --sandbox`.
 ///
