@@ -1,0 +1,363 @@
+//! The files are the product: a whole pipeline runs in-process against the embedded sandbox and
+//! every output is read back — Parquet with the arrow reader (types asserted), CSV with the csv
+//! crate (the hard values asserted), NDJSON line by line — and compared with the sandbox's truth.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use arrow_array::{Array, RecordBatch, StringArray};
+use arrow_schema::{DataType, TimeUnit};
+use customer_export::pipeline::{self, EnvMode, Plan};
+use customer_export::run::{RunOptions, run_pipeline};
+use customer_export::sandbox::{SandboxConfig, expected_records};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use serde_json::Value;
+use sha2::Digest;
+
+fn plan_from(text: &str) -> Plan {
+    let lookup = |_: &str| None;
+    match pipeline::parse(text, Path::new("t.yaml"), false, EnvMode::Strict, &lookup) {
+        Ok((plan, _)) => plan,
+        Err(d) => panic!("{d:#?}"),
+    }
+}
+
+fn demo_plan() -> Plan {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/pipelines/demo.yaml"))
+        .unwrap();
+    plan_from(&text)
+}
+
+async fn run_into(plan: Plan, root: &Path) -> customer_export::run::RunReport {
+    let options = RunOptions {
+        output_root: root.to_path_buf(),
+        ..Default::default()
+    };
+    run_pipeline(plan, &options).await.expect("the run succeeds")
+}
+
+fn read_parquet(path: &Path) -> Vec<RecordBatch> {
+    let file = std::fs::File::open(path).unwrap();
+    ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap()
+        .map(|b| b.unwrap())
+        .collect()
+}
+
+fn strings(batches: &[RecordBatch], column: &str) -> Vec<Option<String>> {
+    batches
+        .iter()
+        .flat_map(|b| {
+            let col = b
+                .column_by_name(column)
+                .unwrap_or_else(|| panic!("no column {column}"))
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .unwrap()
+                .clone();
+            (0..col.len())
+                .map(move |i| (!col.is_null(i)).then(|| col.value(i).to_string()))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+fn only_file(root: &Path, vendor: &str, name: &str) -> PathBuf {
+    let dir = root.join("output/demo").join(vendor);
+    let date = std::fs::read_dir(&dir).unwrap().next().unwrap().unwrap().path();
+    date.join(name)
+}
+
+/// The rows the demo's canonical explode must give per vendor, in order: (customer_id, tenant_id).
+fn truth() -> BTreeMap<&'static str, Vec<(String, Option<String>)>> {
+    let config = SandboxConfig::default();
+    let f = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    };
+    let text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let mut out = BTreeMap::new();
+    let simple = |vendor, key: &str, tenant: Option<&str>, filters: Vec<(String, String)>| {
+        expected_records(vendor, &config, &filters)
+            .unwrap()
+            .iter()
+            .map(|r| (text(&r[key]), tenant.and_then(|t| r[t].as_str().map(str::to_string))))
+            .collect::<Vec<_>>()
+    };
+    out.insert("c3", simple("c3", "CustomerID", Some("TenantId"), vec![]));
+    out.insert(
+        "crayon",
+        simple("crayon", "Id", Some("PublisherCustomerId"), f(&[("organizationId", "4703")])),
+    );
+    out.insert("valomnia", simple("valomnia", "reference", None, vec![]));
+    out.insert(
+        "adobe_vipmp",
+        simple("adobe_vipmp", "customerId", None, f(&[("order-by", "asc")])),
+    );
+    let appxite = expected_records(
+        "appxite",
+        &config,
+        &f(&[("includeTenants", "true"), ("includeContacts", "true")]),
+    )
+    .unwrap();
+    let mut rows = Vec::new();
+    for r in &appxite {
+        let id = text(&r["customerId"]);
+        match r["customerTenants"].as_array() {
+            Some(tenants) if !tenants.is_empty() => {
+                for t in tenants {
+                    rows.push((id.clone(), t["ExternalId"].as_str().map(str::to_string)));
+                }
+            }
+            _ => rows.push((id, None)),
+        }
+    }
+    out.insert("appxite", rows);
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_writes_every_format_that_reads_back_as_the_sandbox_truth() {
+    let root = tempfile::tempdir().unwrap();
+    let report = run_into(demo_plan(), root.path()).await;
+    let truth = truth();
+    assert_eq!(report.manifest.status, "succeeded");
+
+    let mut all_rows = 0;
+    for (vendor, rows) in &truth {
+        // Parquet: declared types, the exact customers and tenants in page order.
+        let batches = read_parquet(&only_file(root.path(), vendor, "customers.parquet"));
+        let schema = batches[0].schema();
+        assert_eq!(
+            schema.field_with_name("created_at").unwrap().data_type(),
+            &DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+        );
+        assert_eq!(schema.field_with_name("customer_id").unwrap().data_type(), &DataType::Utf8);
+        let ids = strings(&batches, "customer_id");
+        let tenants = strings(&batches, "tenant_id");
+        let got: Vec<(String, Option<String>)> =
+            ids.into_iter().map(Option::unwrap).zip(tenants).collect();
+        let want: Vec<(String, Option<String>)> = rows
+            .iter()
+            .map(|(id, t)| (id.clone(), t.clone().filter(|t| !t.is_empty()).or(t.clone())))
+            .collect();
+        assert_eq!(got.len(), want.len(), "{vendor}: row count");
+        assert_eq!(
+            got.iter().map(|g| &g.0).collect::<Vec<_>>(),
+            want.iter().map(|w| &w.0).collect::<Vec<_>>(),
+            "{vendor}: customer ids"
+        );
+        if *vendor == "appxite" || *vendor == "crayon" {
+            assert_eq!(got, want, "{vendor}: tenants");
+        }
+        all_rows += got.len();
+
+        // NDJSON: one object per line with the canonical keys.
+        let ndjson = std::fs::read_to_string(only_file(root.path(), vendor, "customers.ndjson"))
+            .unwrap();
+        let lines: Vec<Value> = ndjson.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(lines.len(), rows.len(), "{vendor}: ndjson lines");
+        assert_eq!(lines[0]["vendor"], Value::String(vendor.to_string()));
+        assert_eq!(lines[0].as_object().unwrap().len(), 11);
+    }
+
+    // CSV across vendors: one header, every row, the hard values survive and formulas are defused.
+    let csv_dir = root.path().join("output/demo");
+    let csv_path = std::fs::read_dir(&csv_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.join("all-vendors.csv").exists())
+        .unwrap()
+        .join("all-vendors.csv");
+    let mut reader = csv::Reader::from_path(&csv_path).unwrap();
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        [
+            "vendor", "customer_id", "customer_name", "status", "country", "created_at",
+            "reseller_id", "tenant_id", "tenant_domain", "contact_email", "source_record_id"
+        ]
+    );
+    let records: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    assert_eq!(records.len(), all_rows);
+    let names: Vec<&str> = records.iter().map(|r| &r[2]).collect();
+    assert!(names.iter().any(|n| n.contains('\n')), "an embedded newline survives");
+    assert!(names.iter().any(|n| n.contains(',')), "a comma survives");
+    assert!(names.iter().any(|n| n.contains('"')), "a quote survives");
+    assert!(names.iter().any(|n| !n.is_ascii()), "non-ASCII survives");
+    assert!(
+        names.iter().any(|n| n.starts_with("'=")),
+        "a formula is neutralised"
+    );
+    for record in &records {
+        for cell in record.iter() {
+            assert!(
+                !cell.starts_with(['=', '@']),
+                "a formula reached the spreadsheet: {cell:?}"
+            );
+        }
+    }
+
+    // The manifest describes what is on disk.
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(report.manifest_path.unwrap()).unwrap())
+            .unwrap();
+    assert_eq!(manifest["sources"].as_array().unwrap().len(), 5);
+    for output in manifest["outputs"].as_array().unwrap() {
+        let bytes = std::fs::read(output["path"].as_str().unwrap()).unwrap();
+        assert_eq!(output["bytes"].as_u64().unwrap(), bytes.len() as u64);
+        assert_eq!(output["sha256"].as_str().unwrap(), hex(&sha2::Sha256::digest(&bytes)));
+    }
+    assert!(no_temp_files(root.path()));
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn no_temp_files(root: &Path) -> bool {
+    walk(root).iter().all(|p| !p.to_string_lossy().ends_with(".cetmp"))
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_runs_over_the_same_data_write_identical_files() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    run_into(demo_plan(), a.path()).await;
+    run_into(demo_plan(), b.path()).await;
+    let files_a = walk(a.path());
+    assert!(files_a.len() >= 11);
+    for file in files_a.iter().filter(|f| !f.ends_with("manifest.json")) {
+        let twin = b.path().join(file.strip_prefix(a.path()).unwrap());
+        assert_eq!(std::fs::read(file).unwrap(), std::fs::read(&twin).unwrap(), "{file:?}");
+    }
+}
+
+const ALL_FIELDS: &str = r#"
+name: lake
+sandbox: true
+sources:
+  - vendor: valomnia
+  - vendor: appxite
+    referer: https://test.local
+    filters:
+      includeTenants: true
+      includeCustomProperties: true
+      includeIndustries: true
+transform:
+  fields: all
+  arrays: ARRAYS
+outputs:
+  - format: parquet
+    path: lake/{vendor}/{table}.parquet
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fields_all_keeps_declared_types_and_arrays_as_json() {
+    let root = tempfile::tempdir().unwrap();
+    run_into(plan_from(&ALL_FIELDS.replace("ARRAYS", "json")), root.path()).await;
+    let batches = read_parquet(&root.path().join("lake/valomnia/customers.parquet"));
+    let schema = batches[0].schema();
+    let ty = |c: &str| schema.field_with_name(c).unwrap().data_type().clone();
+    assert_eq!(ty("id"), DataType::Int64);
+    assert_eq!(ty("isActive"), DataType::Boolean);
+    assert_eq!(ty("creditLimit"), DataType::Float64);
+    assert_eq!(ty("customerCategory_name"), DataType::Utf8);
+    assert_eq!(ty("dateCreated"), DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())));
+    assert_eq!(ty("contacts"), DataType::Utf8);
+    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+    assert_eq!(rows, 1000);
+    // Arrays as JSON text: each parses back to the list the API sent.
+    let contacts = strings(&batches, "contacts");
+    let truth = expected_records("valomnia", &SandboxConfig::default(), &[]).unwrap();
+    for (cell, record) in contacts.iter().zip(&truth) {
+        let parsed: Value = serde_json::from_str(cell.as_deref().unwrap()).unwrap();
+        assert_eq!(parsed, record["contacts"]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn arrays_as_tables_write_one_child_file_per_array() {
+    let root = tempfile::tempdir().unwrap();
+    run_into(plan_from(&ALL_FIELDS.replace("ARRAYS", "tables")), root.path()).await;
+    let truth = expected_records(
+        "appxite",
+        &SandboxConfig::default(),
+        &[("includeTenants".into(), "true".into())],
+    )
+    .unwrap();
+    let tenants: usize = truth
+        .iter()
+        .map(|r| r["customerTenants"].as_array().map_or(0, Vec::len))
+        .sum();
+    let count = |name: &str| -> usize {
+        read_parquet(&root.path().join(format!("lake/appxite/{name}.parquet")))
+            .iter()
+            .map(|b| b.num_rows())
+            .sum()
+    };
+    assert_eq!(count("customers"), truth.len());
+    assert_eq!(count("tenants"), tenants);
+    let batches = read_parquet(&root.path().join("lake/appxite/tenants.parquet"));
+    let schema = batches[0].schema();
+    assert_eq!(schema.field(0).name(), "vendor");
+    assert_eq!(schema.field(1).name(), "customer_key");
+    assert_eq!(schema.field(2).data_type(), &DataType::Int64);
+    assert!(root.path().join("lake/valomnia/contacts.parquet").exists());
+    assert!(root.path().join("lake/appxite/industries.parquet").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_source_leaves_the_previous_files_byte_identical() {
+    let root = tempfile::tempdir().unwrap();
+    run_into(demo_plan(), root.path()).await;
+    let before: Vec<(PathBuf, Vec<u8>)> = walk(root.path())
+        .into_iter()
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap();
+            (p, bytes)
+        })
+        .collect();
+
+    // The same outputs, but the last source points at a port where nothing listens.
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/pipelines/demo.yaml"))
+        .unwrap();
+    let failing = text.replace(
+        "  - vendor: adobe_vipmp\n",
+        "  - vendor: adobe_vipmp\n    max_attempts: 1\n",
+    );
+    let mut plan_failing = plan_from(&failing);
+    plan_failing.sandbox = false;
+    let sandbox = customer_export::run::start_sandbox_for(&mut plan_failing).await.unwrap();
+    let adobe = plan_failing.sources.last_mut().unwrap();
+    adobe.base_url = Some(url::Url::parse("http://127.0.0.1:9/adobe").unwrap());
+    let options = RunOptions {
+        output_root: root.path().to_path_buf(),
+        ..Default::default()
+    };
+    let err = run_pipeline(plan_failing, &options).await.unwrap_err();
+    sandbox.shutdown().await;
+    assert!(err.to_string().contains("adobe_vipmp"), "{err}");
+
+    for (path, bytes) in &before {
+        assert_eq!(&std::fs::read(path).unwrap(), bytes, "{path:?} changed");
+    }
+    assert_eq!(walk(root.path()).len(), before.len(), "no new file appeared");
+    assert!(no_temp_files(root.path()));
+}
