@@ -33,7 +33,9 @@ async fn run_into(plan: Plan, root: &Path) -> customer_export::run::RunReport {
         output_root: root.to_path_buf(),
         ..Default::default()
     };
-    run_pipeline(plan, &options).await.expect("the run succeeds")
+    run_pipeline(plan, &options)
+        .await
+        .expect("the run succeeds")
 }
 
 fn read_parquet(path: &Path) -> Vec<RecordBatch> {
@@ -66,7 +68,12 @@ fn strings(batches: &[RecordBatch], column: &str) -> Vec<Option<String>> {
 
 fn only_file(root: &Path, vendor: &str, name: &str) -> PathBuf {
     let dir = root.join("output/demo").join(vendor);
-    let date = std::fs::read_dir(&dir).unwrap().next().unwrap().unwrap().path();
+    let date = std::fs::read_dir(&dir)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     date.join(name)
 }
 
@@ -74,7 +81,10 @@ fn only_file(root: &Path, vendor: &str, name: &str) -> PathBuf {
 fn truth() -> BTreeMap<&'static str, Vec<(String, Option<String>)>> {
     let config = SandboxConfig::default();
     let f = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     };
     let text = |v: &Value| match v {
         Value::String(s) => s.clone(),
@@ -85,13 +95,23 @@ fn truth() -> BTreeMap<&'static str, Vec<(String, Option<String>)>> {
         expected_records(vendor, &config, &filters)
             .unwrap()
             .iter()
-            .map(|r| (text(&r[key]), tenant.and_then(|t| r[t].as_str().map(str::to_string))))
+            .map(|r| {
+                (
+                    text(&r[key]),
+                    tenant.and_then(|t| r[t].as_str().map(str::to_string)),
+                )
+            })
             .collect::<Vec<_>>()
     };
     out.insert("c3", simple("c3", "CustomerID", Some("TenantId"), vec![]));
     out.insert(
         "crayon",
-        simple("crayon", "Id", Some("PublisherCustomerId"), f(&[("organizationId", "4703")])),
+        simple(
+            "crayon",
+            "Id",
+            Some("PublisherCustomerId"),
+            f(&[("organizationId", "4703")]),
+        ),
     );
     out.insert("valomnia", simple("valomnia", "reference", None, vec![]));
     out.insert(
@@ -136,14 +156,22 @@ async fn the_demo_writes_every_format_that_reads_back_as_the_sandbox_truth() {
             schema.field_with_name("created_at").unwrap().data_type(),
             &DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
         );
-        assert_eq!(schema.field_with_name("customer_id").unwrap().data_type(), &DataType::Utf8);
+        assert_eq!(
+            schema.field_with_name("customer_id").unwrap().data_type(),
+            &DataType::Utf8
+        );
         let ids = strings(&batches, "customer_id");
         let tenants = strings(&batches, "tenant_id");
         let got: Vec<(String, Option<String>)> =
             ids.into_iter().map(Option::unwrap).zip(tenants).collect();
         let want: Vec<(String, Option<String>)> = rows
             .iter()
-            .map(|(id, t)| (id.clone(), t.clone().filter(|t| !t.is_empty()).or(t.clone())))
+            .map(|(id, t)| {
+                (
+                    id.clone(),
+                    t.clone().filter(|t| !t.is_empty()).or(t.clone()),
+                )
+            })
             .collect();
         assert_eq!(got.len(), want.len(), "{vendor}: row count");
         assert_eq!(
@@ -157,9 +185,12 @@ async fn the_demo_writes_every_format_that_reads_back_as_the_sandbox_truth() {
         all_rows += got.len();
 
         // NDJSON: one object per line with the canonical keys.
-        let ndjson = std::fs::read_to_string(only_file(root.path(), vendor, "customers.ndjson"))
-            .unwrap();
-        let lines: Vec<Value> = ndjson.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let ndjson =
+            std::fs::read_to_string(only_file(root.path(), vendor, "customers.ndjson")).unwrap();
+        let lines: Vec<Value> = ndjson
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         assert_eq!(lines.len(), rows.len(), "{vendor}: ndjson lines");
         assert_eq!(lines[0]["vendor"], Value::String(vendor.to_string()));
         assert_eq!(lines[0].as_object().unwrap().len(), 11);
@@ -177,14 +208,26 @@ async fn the_demo_writes_every_format_that_reads_back_as_the_sandbox_truth() {
     assert_eq!(
         reader.headers().unwrap().iter().collect::<Vec<_>>(),
         [
-            "vendor", "customer_id", "customer_name", "status", "country", "created_at",
-            "reseller_id", "tenant_id", "tenant_domain", "contact_email", "source_record_id"
+            "vendor",
+            "customer_id",
+            "customer_name",
+            "status",
+            "country",
+            "created_at",
+            "reseller_id",
+            "tenant_id",
+            "tenant_domain",
+            "contact_email",
+            "source_record_id"
         ]
     );
     let records: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
     assert_eq!(records.len(), all_rows);
     let names: Vec<&str> = records.iter().map(|r| &r[2]).collect();
-    assert!(names.iter().any(|n| n.contains('\n')), "an embedded newline survives");
+    assert!(
+        names.iter().any(|n| n.contains('\n')),
+        "an embedded newline survives"
+    );
     assert!(names.iter().any(|n| n.contains(',')), "a comma survives");
     assert!(names.iter().any(|n| n.contains('"')), "a quote survives");
     assert!(names.iter().any(|n| !n.is_ascii()), "non-ASCII survives");
@@ -209,7 +252,10 @@ async fn the_demo_writes_every_format_that_reads_back_as_the_sandbox_truth() {
     for output in manifest["outputs"].as_array().unwrap() {
         let bytes = std::fs::read(output["path"].as_str().unwrap()).unwrap();
         assert_eq!(output["bytes"].as_u64().unwrap(), bytes.len() as u64);
-        assert_eq!(output["sha256"].as_str().unwrap(), hex(&sha2::Sha256::digest(&bytes)));
+        assert_eq!(
+            output["sha256"].as_str().unwrap(),
+            hex(&sha2::Sha256::digest(&bytes))
+        );
     }
     assert!(no_temp_files(root.path()));
 }
@@ -219,7 +265,9 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn no_temp_files(root: &Path) -> bool {
-    walk(root).iter().all(|p| !p.to_string_lossy().ends_with(".cetmp"))
+    walk(root)
+        .iter()
+        .all(|p| !p.to_string_lossy().ends_with(".cetmp"))
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {
@@ -245,7 +293,11 @@ async fn two_runs_over_the_same_data_write_identical_files() {
     assert!(files_a.len() >= 11);
     for file in files_a.iter().filter(|f| !f.ends_with("manifest.json")) {
         let twin = b.path().join(file.strip_prefix(a.path()).unwrap());
-        assert_eq!(std::fs::read(file).unwrap(), std::fs::read(&twin).unwrap(), "{file:?}");
+        assert_eq!(
+            std::fs::read(file).unwrap(),
+            std::fs::read(&twin).unwrap(),
+            "{file:?}"
+        );
     }
 }
 
@@ -271,7 +323,11 @@ outputs:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fields_all_keeps_declared_types_and_arrays_as_json() {
     let root = tempfile::tempdir().unwrap();
-    run_into(plan_from(&ALL_FIELDS.replace("ARRAYS", "json")), root.path()).await;
+    run_into(
+        plan_from(&ALL_FIELDS.replace("ARRAYS", "json")),
+        root.path(),
+    )
+    .await;
     let batches = read_parquet(&root.path().join("lake/valomnia/customers.parquet"));
     let schema = batches[0].schema();
     let ty = |c: &str| schema.field_with_name(c).unwrap().data_type().clone();
@@ -279,7 +335,10 @@ async fn fields_all_keeps_declared_types_and_arrays_as_json() {
     assert_eq!(ty("isActive"), DataType::Boolean);
     assert_eq!(ty("creditLimit"), DataType::Float64);
     assert_eq!(ty("customerCategory_name"), DataType::Utf8);
-    assert_eq!(ty("dateCreated"), DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())));
+    assert_eq!(
+        ty("dateCreated"),
+        DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+    );
     assert_eq!(ty("contacts"), DataType::Utf8);
     let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
     assert_eq!(rows, 1000);
@@ -295,7 +354,11 @@ async fn fields_all_keeps_declared_types_and_arrays_as_json() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn arrays_as_tables_write_one_child_file_per_array() {
     let root = tempfile::tempdir().unwrap();
-    run_into(plan_from(&ALL_FIELDS.replace("ARRAYS", "tables")), root.path()).await;
+    run_into(
+        plan_from(&ALL_FIELDS.replace("ARRAYS", "tables")),
+        root.path(),
+    )
+    .await;
     let truth = expected_records(
         "appxite",
         &SandboxConfig::default(),
@@ -344,7 +407,9 @@ async fn a_failed_source_leaves_the_previous_files_byte_identical() {
     );
     let mut plan_failing = plan_from(&failing);
     plan_failing.sandbox = false;
-    let sandbox = customer_export::run::start_sandbox_for(&mut plan_failing).await.unwrap();
+    let sandbox = customer_export::run::start_sandbox_for(&mut plan_failing)
+        .await
+        .unwrap();
     let adobe = plan_failing.sources.last_mut().unwrap();
     adobe.base_url = Some(url::Url::parse("http://127.0.0.1:9/adobe").unwrap());
     let options = RunOptions {
@@ -358,6 +423,10 @@ async fn a_failed_source_leaves_the_previous_files_byte_identical() {
     for (path, bytes) in &before {
         assert_eq!(&std::fs::read(path).unwrap(), bytes, "{path:?} changed");
     }
-    assert_eq!(walk(root.path()).len(), before.len(), "no new file appeared");
+    assert_eq!(
+        walk(root.path()).len(),
+        before.len(),
+        "no new file appeared"
+    );
     assert!(no_temp_files(root.path()));
 }

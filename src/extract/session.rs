@@ -106,15 +106,16 @@ impl Session {
     pub async fn fetch_page(&self, index: u64) -> Result<Page, ExtractError> {
         let request = self.connector.page_request(index);
         let url = redacted(&request.url);
+        let mut budget = Budget::new(self, &url);
         let mut reauthenticated = false;
-        let mut backoff = backoff();
-        let started = Instant::now();
-        let mut attempt = 0u32;
         loop {
-            attempt += 1;
+            budget.attempt += 1;
+            // Take the token after the turn, not before: a token near its end could expire while
+            // the request waits for the rate limiter.
+            self.wait_for_turn().await;
             let token = self.token().await?;
             let builder = self.list_request(&request, token.as_ref());
-            let outcome = match self.exchange(builder).await {
+            let outcome = match self.send(builder).await {
                 Err(reason) => retry(reason),
                 Ok(reply) => self.classify_page(index, reply, &url),
             };
@@ -123,73 +124,31 @@ impl Session {
                 Attempt::Fail(e) => return Err(e),
                 Attempt::Unauthorized(detail) => {
                     if reauthenticated || matches!(self.connector.auth(), AuthFlow::Static(_)) {
-                        return Err(ExtractError::Auth {
-                            source_name: self.name.clone(),
-                            url,
-                            detail: format!("{detail}; check the credentials"),
-                        });
+                        return Err(
+                            self.auth_error(&url, format!("{detail}; check the credentials"))
+                        );
                     }
+                    // One fresh token, without spending an attempt on it.
                     reauthenticated = true;
                     debug!(source = %self.name, url = %url, "Token refused; authenticating again.");
                     self.forget_token(token.as_ref()).await;
-                    attempt -= 1;
+                    budget.attempt -= 1;
                 }
                 Attempt::Retry {
                     reason,
                     after,
                     rate_limited,
-                } => {
-                    self.wait_to_retry(
-                        &url,
-                        attempt,
-                        &reason,
-                        after,
-                        rate_limited,
-                        started,
-                        &mut backoff,
-                    )
-                    .await?;
-                }
+                } => budget.wait(&reason, after, rate_limited).await?,
             }
         }
     }
 
-    /// Sleeps before the next attempt, or fails when the budget is spent.
-    #[allow(clippy::too_many_arguments)]
-    async fn wait_to_retry(
-        &self,
-        url: &str,
-        attempt: u32,
-        reason: &str,
-        after: Option<Duration>,
-        rate_limited: bool,
-        started: Instant,
-        backoff: &mut impl Iterator<Item = Duration>,
-    ) -> Result<(), ExtractError> {
-        let delay = after.unwrap_or_else(|| backoff.next().unwrap_or(Duration::from_secs(30)));
-        let elapsed = started.elapsed();
-        if attempt >= self.policy.max_attempts || elapsed + delay > self.policy.max_elapsed {
-            return Err(ExtractError::RetriesExhausted {
-                source_name: self.name.clone(),
-                url: url.to_string(),
-                attempts: attempt,
-                seconds: elapsed.as_secs_f64(),
-                last: reason.to_string(),
-            });
+    /// Every request of the source waits until `until` (after a 429).
+    fn pause_until(&self, until: Instant) {
+        let mut paused = self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
+        if paused.is_none_or(|p| p < until) {
+            *paused = Some(until);
         }
-        if rate_limited {
-            self.progress.rate_limited();
-            let until = Instant::now() + delay;
-            let mut paused = self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
-            if paused.is_none_or(|p| p < until) {
-                *paused = Some(until);
-            }
-            warn!(source = %self.name, retry_after_s = delay.as_secs_f64(), "Rate limited; slowing down.");
-        }
-        self.progress.retried();
-        debug!(source = %self.name, url = %url, attempt, delay_ms = delay.as_millis() as u64, reason = %reason, "Retrying.");
-        tokio::time::sleep(delay).await;
-        Ok(())
     }
 
     fn list_request(&self, request: &PageRequest, token: Option<&Token>) -> RequestBuilder {
@@ -270,6 +229,11 @@ impl Session {
     /// transport failure (connection refused or dropped, timeout, truncated body).
     async fn exchange(&self, builder: RequestBuilder) -> Result<Reply, String> {
         self.wait_for_turn().await;
+        self.send(builder).await
+    }
+
+    /// [`Session::exchange`] for a request that has had its turn already.
+    async fn send(&self, builder: RequestBuilder) -> Result<Reply, String> {
         self.progress.request();
         let mut response = builder
             .timeout(self.policy.timeout)
@@ -339,37 +303,20 @@ impl Session {
 
     async fn fetch_token(&self, flow: &AuthFlow) -> Result<Token, ExtractError> {
         let url = flow.endpoint().map(redacted).unwrap_or_default();
-        let mut backoff = backoff();
-        let started = Instant::now();
-        let mut attempt = 0;
+        let mut budget = Budget::new(self, &url);
         loop {
-            attempt += 1;
-            let outcome = match self.token_attempt(flow, &url).await {
-                Ok(token) => Attempt::Done(token),
-                Err(attempt) => attempt,
-            };
-            match outcome {
-                Attempt::Done(token) => return Ok(token),
-                Attempt::Fail(e) => return Err(e),
-                Attempt::Unauthorized(detail) => {
+            budget.attempt += 1;
+            match self.token_attempt(flow, &url).await {
+                Ok(token) | Err(Attempt::Done(token)) => return Ok(token),
+                Err(Attempt::Fail(e)) => return Err(e),
+                Err(Attempt::Unauthorized(detail)) => {
                     return Err(self.auth_error(&url, format!("{detail}; check the credentials")));
                 }
-                Attempt::Retry {
+                Err(Attempt::Retry {
                     reason,
                     after,
                     rate_limited,
-                } => {
-                    self.wait_to_retry(
-                        &url,
-                        attempt,
-                        &reason,
-                        after,
-                        rate_limited,
-                        started,
-                        &mut backoff,
-                    )
-                    .await?
-                }
+                }) => budget.wait(&reason, after, rate_limited).await?,
             }
         }
     }
@@ -505,6 +452,60 @@ impl Session {
     }
 }
 
+/// The retry budget of one request: its attempts, its time, its backoff.
+struct Budget<'a> {
+    session: &'a Session,
+    url: &'a str,
+    attempt: u32,
+    started: Instant,
+    backoff: backon::ExponentialBackoff,
+}
+
+impl<'a> Budget<'a> {
+    fn new(session: &'a Session, url: &'a str) -> Self {
+        Budget {
+            session,
+            url,
+            attempt: 0,
+            started: Instant::now(),
+            backoff: backoff(),
+        }
+    }
+
+    /// Sleeps before the next attempt — `Retry-After` when the server gave one, else the
+    /// backoff — or fails when the attempts or the time are spent.
+    async fn wait(
+        &mut self,
+        reason: &str,
+        after: Option<Duration>,
+        rate_limited: bool,
+    ) -> Result<(), ExtractError> {
+        let session = self.session;
+        let delay = after.unwrap_or_else(|| self.backoff.next().unwrap_or(Duration::from_secs(30)));
+        let elapsed = self.started.elapsed();
+        if self.attempt >= session.policy.max_attempts
+            || elapsed + delay > session.policy.max_elapsed
+        {
+            return Err(ExtractError::RetriesExhausted {
+                source_name: session.name.clone(),
+                url: self.url.to_string(),
+                attempts: self.attempt,
+                seconds: elapsed.as_secs_f64(),
+                last: reason.to_string(),
+            });
+        }
+        if rate_limited {
+            session.progress.rate_limited();
+            session.pause_until(Instant::now() + delay);
+            warn!(source = %session.name, retry_after_s = delay.as_secs_f64(), "Rate limited; slowing down.");
+        }
+        session.progress.retried();
+        debug!(source = %session.name, url = %self.url, attempt = self.attempt, delay_ms = delay.as_millis() as u64, reason = %reason, "Retrying.");
+        tokio::time::sleep(delay).await;
+        Ok(())
+    }
+}
+
 fn retry<T>(reason: String) -> Attempt<T> {
     Attempt::Retry {
         reason,
@@ -514,7 +515,7 @@ fn retry<T>(reason: String) -> Attempt<T> {
 }
 
 /// Exponential backoff with full jitter: 250 ms doubling up to 30 s.
-fn backoff() -> impl Iterator<Item = Duration> {
+fn backoff() -> backon::ExponentialBackoff {
     backon::ExponentialBuilder::default()
         .with_min_delay(Duration::from_millis(250))
         .with_max_delay(Duration::from_secs(30))
