@@ -113,7 +113,11 @@ impl Session {
             // Take the token after the turn, not before: a token near its end could expire while
             // the request waits for the rate limiter.
             self.wait_for_turn().await;
-            let token = self.token().await?;
+            let (token, fetched) = self.token().await?;
+            if fetched {
+                // The token request used this turn; the page waits for the next.
+                self.wait_for_turn().await;
+            }
             let builder = self.list_request(&request, token.as_ref());
             let outcome = match self.send(builder).await {
                 Err(reason) => retry(reason),
@@ -277,21 +281,22 @@ impl Session {
         }
     }
 
-    /// The current token, fetching one when there is none or it is about to expire.
-    async fn token(&self) -> Result<Option<Token>, ExtractError> {
+    /// The current token, fetching one when there is none or it is about to expire; `true` when
+    /// it was fetched now.
+    async fn token(&self) -> Result<(Option<Token>, bool), ExtractError> {
         let flow = self.connector.auth();
         if let AuthFlow::Static(secret) = flow {
-            return Ok(Some(Token::new(secret.clone(), None)));
+            return Ok((Some(Token::new(secret.clone(), None)), false));
         }
         // Held across the fetch so that concurrent pages wait for one token, not one each.
         let mut cached = self.token.lock().await;
         if let Some(token) = cached.as_ref().filter(|t| t.is_fresh()) {
-            return Ok(Some(token.clone()));
+            return Ok((Some(token.clone()), false));
         }
         let token = self.fetch_token(flow).await?;
         self.progress.token_issued();
         *cached = Some(token.clone());
-        Ok(Some(token))
+        Ok((Some(token), true))
     }
 
     async fn forget_token(&self, used: Option<&Token>) {
