@@ -88,7 +88,15 @@ pub fn main(args: RunArgs) -> ExitCode {
         let name = plan.name.clone();
         match runtime.block_on(run_pipeline(plan, &options)) {
             Ok(report) => {
-                if !args.quiet && !args.dry_run {
+                if args.log_format == LogFormat::Json {
+                    // Schedulers get the summary as structured events, not a table.
+                    for s in &report.manifest.sources {
+                        info!(source = %s.name, vendor = %s.vendor, pages = s.pages, records = s.records, api_total = ?s.api_total, duplicates = s.duplicates_dropped, retries = s.retries, rate_limited = s.rate_limited, seconds = s.seconds, status = %s.status, "Source summary.");
+                    }
+                    for o in &report.manifest.outputs {
+                        info!(path = %o.path.display(), rows = o.rows, bytes = o.bytes, sha256 = %o.sha256, "Output published.");
+                    }
+                } else if !args.quiet && !args.dry_run {
                     eprint!("{}", summary_table(&report.manifest));
                     if let Some(path) = &report.manifest_path {
                         eprintln!("manifest: {}", path.display());

@@ -430,3 +430,34 @@ async fn a_failed_source_leaves_the_previous_files_byte_identical() {
     );
     assert!(no_temp_files(root.path()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nested_ndjson_keeps_each_record_as_the_vendor_sent_it() {
+    let root = tempfile::tempdir().unwrap();
+    let text = r#"
+name: raw
+sandbox: true
+sources:
+  - vendor: adobe_vipmp
+    filters:
+      order-by: asc
+outputs:
+  - format: ndjson
+    path: raw/{vendor}.ndjson
+    ndjson:
+      nested: true
+"#;
+    run_into(plan_from(text), root.path()).await;
+    let lines: Vec<Value> = std::fs::read_to_string(root.path().join("raw/adobe_vipmp.ndjson"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let truth = expected_records(
+        "adobe_vipmp",
+        &SandboxConfig::default(),
+        &[("order-by".into(), "asc".into())],
+    )
+    .unwrap();
+    assert_eq!(lines, truth);
+}
