@@ -407,7 +407,7 @@ async fn a_failed_source_leaves_the_previous_files_byte_identical() {
     );
     let mut plan_failing = plan_from(&failing);
     plan_failing.sandbox = false;
-    let sandbox = customer_export::run::start_sandbox_for(&mut plan_failing)
+    let sandbox = customer_export::sandbox::embedded::start_for(&mut plan_failing)
         .await
         .unwrap();
     let adobe = plan_failing.sources.last_mut().unwrap();

@@ -28,6 +28,7 @@ pub mod appxite;
 mod c3;
 mod crayon;
 pub mod data;
+pub mod embedded;
 mod valomnia;
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
