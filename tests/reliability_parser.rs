@@ -16,7 +16,7 @@ fn env(name: &str) -> Option<String> {
     } else if name.contains("ORG") {
         Some("4703".into())
     } else {
-        (name.len() % 5 != 0).then(|| format!("v-{name}"))
+        (!name.len().is_multiple_of(5)).then(|| format!("v-{name}"))
     }
 }
 
