@@ -447,12 +447,24 @@ impl Session {
                 )),
             });
         };
-        let success = self
-            .client
-            .get(token_url.clone())
-            .header(reqwest::header::COOKIE, format!("JSESSIONID={session}"))
-            .header(reqwest::header::ACCEPT, "application/json");
-        let reply = self.exchange(success).await.map_err(retry)?;
+        let success = || {
+            self.client
+                .get(token_url.clone())
+                .header(reqwest::header::COOKIE, format!("JSESSIONID={session}"))
+                .header(reqwest::header::ACCEPT, "application/json")
+        };
+        let mut reply = self.exchange(success()).await.map_err(retry)?;
+        // The two steps go out back to back: restarting the login after a throttled second step
+        // would be throttled again every time, so the second step waits and asks again itself.
+        for _ in 0..3 {
+            if reply.status != StatusCode::TOO_MANY_REQUESTS {
+                break;
+            }
+            self.progress.rate_limited();
+            let wait = retry_after(&reply.headers).unwrap_or(Duration::from_secs(1));
+            tokio::time::sleep(wait).await;
+            reply = self.exchange(success()).await.map_err(retry)?;
+        }
         self.read_token(reply, &redacted(token_url))
     }
 }

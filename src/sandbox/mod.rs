@@ -12,7 +12,8 @@
 //! - **Hostility on demand.** `faults`, `rate_limit` and `token_ttl_secs` inject 5xx, 429 (with and
 //!   without `Retry-After`, as each vendor does), slow, dropped and truncated responses, and token
 //!   expiry. A request whose previous identical attempt was faulted is always served normally, so a
-//!   client that retries at least once always gets through.
+//!   client that retries at least once always gets through. `outage` and `reject_tokens` make a
+//!   vendor's list fail for good (503; 401 even to a fresh token); `list_delay_ms` slows it down.
 //!
 //! Routes (all on 127.0.0.1): `/c3/…` and `/aad/{tenant}/oauth2/token`; `/crayon/…`;
 //! `/valomnia/…` (the list is also served at `/api/v1.0/customers`, so a `next` link resolved
@@ -84,6 +85,18 @@ pub struct SandboxConfig {
     /// C3: answer every customer list with HTTP 200 and `Status:"Error"` (an application error).
     #[arg(long = "c3-application-error")]
     pub c3_application_error: bool,
+    /// Vendors whose customer list always answers 503 with the vendor's error body (a lasting
+    /// outage; their token endpoints still work), e.g. `--outage crayon` (repeatable).
+    #[arg(long = "outage", value_parser = parse_vendor)]
+    pub outage: Vec<String>,
+    /// Vendors whose customer list refuses every token with the vendor's own 401, even a fresh one
+    /// (revoked credentials), e.g. `--reject-tokens appxite` (repeatable).
+    #[arg(long = "reject-tokens", value_parser = parse_vendor)]
+    pub reject_tokens: Vec<String>,
+    /// Delay added to every customer-list response, in milliseconds (a slow vendor; makes a run
+    /// last long enough to interrupt it mid-write).
+    #[arg(long = "list-delay-ms", default_value_t = 0)]
+    pub list_delay_ms: u64,
     /// What the token endpoints accept (the documented demo values by default).
     #[arg(skip)]
     pub credentials: Credentials,
@@ -102,6 +115,9 @@ impl Default for SandboxConfig {
             live_inserts: 0,
             slow_ms: 300,
             c3_application_error: false,
+            outage: Vec::new(),
+            reject_tokens: Vec::new(),
+            list_delay_ms: 0,
             credentials: Credentials::default(),
         }
     }
@@ -115,6 +131,18 @@ impl SandboxConfig {
             .rev()
             .find(|(v, _)| v == vendor)
             .map_or(self.customers, |(_, n)| *n)
+    }
+}
+
+/// Checks a vendor id for `--outage` and `--reject-tokens`.
+pub fn parse_vendor(s: &str) -> Result<String, String> {
+    if VENDORS.contains(&s) {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "unknown vendor {s:?}; one of {}",
+            VENDORS.join(", ")
+        ))
     }
 }
 
@@ -845,6 +873,24 @@ async fn gated(
             ),
         };
         return vendor.throttled(retry_after);
+    }
+    let mut request = request;
+    if !vendor.is_token_path(path) {
+        let id = vendor.id();
+        if shared.config.outage.iter().any(|v| v == id) {
+            bump(&counters.faults);
+            return vendor.server_error(StatusCode::SERVICE_UNAVAILABLE);
+        }
+        if shared.config.reject_tokens.iter().any(|v| v == id) {
+            // A token the sandbox never issued: the vendor's own 401 for an unknown token.
+            request.headers_mut().insert(
+                header::AUTHORIZATION,
+                HeaderValue::from_static("Bearer sbx-revoked"),
+            );
+        }
+        if shared.config.list_delay_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(shared.config.list_delay_ms)).await;
+        }
     }
     let key = format!("{} {}", request.method(), request.uri());
     let Some(fault) = shared.roll_fault(vendor, &key) else {

@@ -1,0 +1,389 @@
+//! Hostile or broken servers: a tiny axum server on 127.0.0.1 serves one pathology per path prefix
+//! to a Valomnia source (static token), and the full run must end in a successful retry or a clear
+//! error — never a panic, never a silently short export, never a file at a final path that does
+//! not hold every record.
+
+mod common;
+#[path = "common/demo.rs"]
+mod demo;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Path as UrlPath, RawQuery, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use customer_export::sandbox::{SandboxConfig, expected_records};
+use serde_json::{Value, json};
+
+const RECORDS: u64 = 12;
+const PAGE: u64 = 5;
+
+/// The good data: the sandbox's Valomnia records.
+fn records() -> Vec<Value> {
+    let config = SandboxConfig {
+        customers: RECORDS,
+        ..SandboxConfig::default()
+    };
+    expected_records("valomnia", &config, &[]).unwrap()
+}
+
+#[derive(Default)]
+struct Hits(std::sync::Mutex<HashMap<String, AtomicU64>>);
+
+impl Hits {
+    /// Counts a request to `case`; returns how many came before it.
+    fn bump(&self, case: &str) -> u64 {
+        let mut map = self.0.lock().unwrap();
+        map.entry(case.to_string())
+            .or_default()
+            .fetch_add(1, Ordering::Relaxed)
+    }
+
+    fn get(&self, case: &str) -> u64 {
+        let map = self.0.lock().unwrap();
+        map.get(case).map_or(0, |c| c.load(Ordering::Relaxed))
+    }
+}
+
+struct Server {
+    addr: SocketAddr,
+    hits: Arc<Hits>,
+}
+
+fn page(pairs: &HashMap<String, String>, mutate: impl Fn(&mut Value)) -> Value {
+    let offset: u64 = pairs
+        .get("offset")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let max: u64 = pairs
+        .get("max")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(PAGE);
+    let mut data: Vec<Value> = records()
+        .into_iter()
+        .skip(offset as usize)
+        .take(max as usize)
+        .collect();
+    data.iter_mut().for_each(mutate);
+    let next =
+        (offset + max < RECORDS).then(|| format!("/api/v1.0/customers?offset={}", offset + max));
+    json!({"data": data, "paging": {"total": RECORDS, "offset": offset, "max": max, "next": next}})
+}
+
+fn html(status: StatusCode, text: &str) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/html")],
+        format!(
+            "<html><head><title>{text}</title></head><body><h1>{text}</h1><hr>nginx</body></html>"
+        ),
+    )
+        .into_response()
+}
+
+async fn customers(
+    State(hits): State<Arc<Hits>>,
+    UrlPath(case): UrlPath<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let pairs: HashMap<String, String> =
+        url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+            .into_owned()
+            .collect();
+    let seen = hits.bump(&case);
+    let good = || axum::Json(page(&pairs, |_| {})).into_response();
+    match case.as_str() {
+        "good" => good(),
+        "malformed-json" => (StatusCode::OK, "{\"data\": [{\"id\": 1,").into_response(),
+        "malformed-json-once" if seen == 0 => (StatusCode::OK, "{\"data\": [").into_response(),
+        "html-502" => html(StatusCode::BAD_GATEWAY, "502 Bad Gateway"),
+        "html-502-once" if seen == 0 => html(StatusCode::BAD_GATEWAY, "502 Bad Gateway"),
+        "html-200" => html(StatusCode::OK, "Please sign in to the proxy"),
+        "empty-200" => StatusCode::OK.into_response(),
+        "html-403" => html(StatusCode::FORBIDDEN, "403 Forbidden"),
+        "wrong-types" => axum::Json(page(&pairs, |r| {
+            r["creditLimit"] = json!("a lot");
+            r["isActive"] = json!("yes");
+        }))
+        .into_response(),
+        "wrong-paging-types" => {
+            let mut body = page(&pairs, |_| {});
+            body["data"] = json!({"not": "a list"});
+            axum::Json(body).into_response()
+        }
+        "drift" => axum::Json(page(&pairs, |r| {
+            r["loyaltyTier"] = json!("gold");
+            r["newNested"] = json!({"a": [1, 2]});
+        }))
+        .into_response(),
+        "huge" => {
+            // 3 MiB of otherwise valid JSON against a 1 MiB cap.
+            let mut body = page(&pairs, |_| {});
+            body["padding"] = json!("x".repeat(3 << 20));
+            axum::Json(body).into_response()
+        }
+        "redirect-loop" => (
+            StatusCode::FOUND,
+            [(header::LOCATION, "/redirect-loop/api/v1.0/customers")],
+        )
+            .into_response(),
+        "silent" => {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            good()
+        }
+        "short" => {
+            // The total promises more than the pages hold, and `next` says the end has come.
+            let mut body = page(&pairs, |_| {});
+            body["paging"]["total"] = json!(RECORDS + 3);
+            axum::Json(body).into_response()
+        }
+        _ => good(),
+    }
+}
+
+async fn serve() -> Server {
+    let hits = Arc::new(Hits::default());
+    let app = Router::new()
+        .route("/{case}/api/v1.0/customers", get(customers))
+        .with_state(hits.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Server { addr, hits }
+}
+
+fn pipeline(server: &Server, case: &str, fields: &str, extra: &str) -> String {
+    let attempts = if extra.contains("max_attempts") {
+        ""
+    } else {
+        "    max_attempts: 3\n"
+    };
+    format!(
+        "name: hostile\nsources:\n  - vendor: valomnia\n    base_url: http://{}/{case}\n    auth:\n      token: static-test-token\n    page_size: {PAGE}\n{attempts}{extra}\ntransform:\n  fields: {fields}\n  arrays: json\noutputs:\n  - format: ndjson\n    path: out/customers.ndjson\n  - format: csv\n    path: out/customers.csv\n  - format: parquet\n    path: out/customers.parquet\n",
+        server.addr
+    )
+}
+
+/// Runs the case; on success returns the NDJSON rows, on failure the error text, after checking
+/// that nothing was published.
+async fn run(server: &Server, case: &str, fields: &str, extra: &str) -> Result<Vec<Value>, String> {
+    let root = tempfile::tempdir().unwrap();
+    let plan = common::plan(&pipeline(server, case, fields, extra), &[]);
+    let outcome = demo::run(plan, root.path()).await;
+    demo::assert_no_temp_files(root.path());
+    match outcome {
+        Ok(_) => Ok(read_ndjson(&root.path().join("out/customers.ndjson"))),
+        Err(e) => {
+            let published = demo::snapshot(root.path());
+            assert!(
+                published.is_empty(),
+                "{case}: a failed run published {published:?}"
+            );
+            Err(e.to_string())
+        }
+    }
+}
+
+fn read_ndjson(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn ids(rows: &[Value]) -> Vec<i64> {
+    rows.iter().map(|r| r["id"].as_i64().unwrap()).collect()
+}
+
+fn all_ids() -> Vec<i64> {
+    records()
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect()
+}
+
+fn assert_clear_error(case: &str, err: &str, needles: &[&str]) {
+    assert!(!err.contains("panicked"), "{case}: {err}");
+    for needle in needles {
+        assert!(err.contains(needle), "{case}: {needle:?} not in {err:?}");
+    }
+    assert!(
+        !err.contains("static-test-token"),
+        "{case}: the token leaked: {err}"
+    );
+}
+
+#[tokio::test]
+async fn the_control_case_exports_every_record() {
+    let server = serve().await;
+    let rows = run(&server, "good", "all", "").await.unwrap();
+    assert_eq!(ids(&rows), all_ids());
+}
+
+#[tokio::test]
+async fn a_passing_fault_is_retried_and_nothing_is_lost() {
+    let server = serve().await;
+    for case in ["malformed-json-once", "html-502-once"] {
+        let rows = run(&server, case, "all", "").await.unwrap();
+        assert_eq!(ids(&rows), all_ids(), "{case}");
+        assert!(server.hits.get(case) > 3, "{case}: no retry");
+    }
+}
+
+#[tokio::test]
+async fn lasting_garbage_fails_with_a_clear_error_after_the_retries() {
+    let server = serve().await;
+    let cases: [(&str, &[&str]); 5] = [
+        ("malformed-json", &["valomnia", "after 3 attempt", "200"]),
+        (
+            "html-502",
+            &["valomnia", "after 3 attempt", "502", "Bad Gateway"],
+        ),
+        ("html-200", &["valomnia", "after 3 attempt", "200"]),
+        ("empty-200", &["valomnia", "after 3 attempt"]),
+        ("wrong-paging-types", &["valomnia", "data"]),
+    ];
+    for (case, needles) in cases {
+        let err = run(&server, case, "all", "").await.unwrap_err();
+        assert_clear_error(case, &err, needles);
+    }
+}
+
+#[tokio::test]
+async fn a_proxy_refusal_fails_at_once() {
+    let server = serve().await;
+    let err = run(&server, "html-403", "all", "").await.unwrap_err();
+    assert_clear_error("html-403", &err, &["valomnia", "403"]);
+    assert_eq!(server.hits.get("html-403"), 1, "a 403 is not retried");
+}
+
+#[tokio::test]
+async fn wrong_types_are_kept_in_extra_not_dropped() {
+    let server = serve().await;
+    let rows = run(&server, "wrong-types", "all", "").await.unwrap();
+    assert_eq!(ids(&rows), all_ids());
+    for row in &rows {
+        assert!(row["creditLimit"].is_null(), "{row}");
+        let extra: Value = serde_json::from_str(row["_extra"].as_str().expect("_extra")).unwrap();
+        assert_eq!(extra["creditLimit"], "a lot", "{row}");
+        assert_eq!(extra["isActive"], "yes", "{row}");
+    }
+}
+
+#[tokio::test]
+async fn unknown_fields_are_kept_in_extra_and_reported() {
+    let server = serve().await;
+    let rows = run(&server, "drift", "all", "").await.unwrap();
+    assert_eq!(ids(&rows), all_ids());
+    for row in &rows {
+        let extra: Value = serde_json::from_str(row["_extra"].as_str().expect("_extra")).unwrap();
+        assert_eq!(extra["loyaltyTier"], "gold", "{row}");
+        assert_eq!(extra["newNested"], json!({"a": [1, 2]}), "{row}");
+    }
+    // Canonical fields drop what they do not map, by definition; the export is still whole.
+    let rows = run(&server, "drift", "canonical", "").await.unwrap();
+    assert_eq!(rows.len(), RECORDS as usize);
+}
+
+#[tokio::test]
+async fn schema_drift_is_reported_in_the_log() {
+    let server = serve().await;
+    let root = tempfile::tempdir().unwrap();
+    let file = root.path().join("p.yaml");
+    std::fs::write(&file, pipeline(&server, "drift", "all", "")).unwrap();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_customer-export"))
+            .arg("run")
+            .arg(&file)
+            .arg("--output-dir")
+            .arg(file.parent().unwrap())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("differ from the declared schema") && stderr.contains("undeclared_fields"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn a_body_over_the_cap_is_refused() {
+    let server = serve().await;
+    let err = run(&server, "huge", "all", "    max_body_mb: 1")
+        .await
+        .unwrap_err();
+    assert_clear_error("huge", &err, &["valomnia", "larger than 1048576 bytes"]);
+}
+
+#[tokio::test]
+async fn a_redirect_loop_is_refused_at_once() {
+    let server = serve().await;
+    let err = run(&server, "redirect-loop", "all", "").await.unwrap_err();
+    assert_clear_error("redirect-loop", &err, &["valomnia", "redirect"]);
+    assert_eq!(
+        server.hits.get("redirect-loop"),
+        1,
+        "a redirect is not followed"
+    );
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_times_out() {
+    let server = serve().await;
+    let started = std::time::Instant::now();
+    let err = run(
+        &server,
+        "silent",
+        "all",
+        "    timeout_secs: 1\n    max_attempts: 2",
+    )
+    .await
+    .unwrap_err();
+    assert_clear_error(
+        "silent",
+        &err,
+        &["valomnia", "timed out", "after 2 attempt"],
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_short_export_is_never_silent() {
+    let server = serve().await;
+    let err = run(&server, "short", "all", "").await.unwrap_err();
+    assert_clear_error("short", &err, &["valomnia", "12", "15"]);
+}
+
+#[tokio::test]
+async fn no_server_at_all_fails_clearly() {
+    // A port nobody listens on: connection refused, retried, then a clear error.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let server = Server {
+        addr,
+        hits: Arc::default(),
+    };
+    let err = run(&server, "good", "all", "    max_attempts: 2")
+        .await
+        .unwrap_err();
+    assert_clear_error("refused", &err, &["valomnia", "could not connect"]);
+}
