@@ -224,6 +224,7 @@ async fn run_sources(
             seconds: (counts.seconds * 1000.0).round() / 1000.0,
             status,
             error: error_text,
+            ..Default::default()
         };
         match outcome {
             Ok(done) => {
@@ -231,6 +232,8 @@ async fn run_sources(
                     warn!(source = %source.name, records = counts.records, api_total = ?counts.api_total, "Record count differs from the API's total; published as allowed.");
                     summary.status = "succeeded with count mismatch".into();
                 }
+                summary.type_mismatches = u64::from(done.report.type_mismatches);
+                summary.undeclared_fields = u64::from(done.report.undeclared_fields);
                 if done.report.type_mismatches > 0 || done.report.undeclared_fields > 0 {
                     warn!(source = %source.name, type_mismatches = done.report.type_mismatches, undeclared_fields = done.report.undeclared_fields, "Records differ from the declared schema; kept in _extra where the fields are `all`.");
                 }

@@ -249,6 +249,11 @@ async fn the_demo_writes_every_format_that_reads_back_as_the_sandbox_truth() {
         serde_json::from_str(&std::fs::read_to_string(report.manifest_path.unwrap()).unwrap())
             .unwrap();
     assert_eq!(manifest["sources"].as_array().unwrap().len(), 5);
+    for source in manifest["sources"].as_array().unwrap() {
+        // The vendor specs declare every field the (documentation-faithful) sandbox sends.
+        assert_eq!(source["undeclared_fields"], 0, "{source}");
+        assert_eq!(source["type_mismatches"], 0, "{source}");
+    }
     for output in manifest["outputs"].as_array().unwrap() {
         let bytes = std::fs::read(output["path"].as_str().unwrap()).unwrap();
         assert_eq!(output["bytes"].as_u64().unwrap(), bytes.len() as u64);

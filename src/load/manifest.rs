@@ -39,6 +39,10 @@ pub struct SourceSummary {
     pub api_total: Option<u64>,
     pub retries: u64,
     pub rate_limited: u64,
+    /// Values that did not fit their declared column (kept in `_extra` with `fields: all`).
+    pub type_mismatches: u64,
+    /// Fields the vendor sent that its spec does not declare (schema drift).
+    pub undeclared_fields: u64,
     pub seconds: f64,
     pub status: String,
     pub error: Option<String>,
