@@ -237,7 +237,7 @@ def fmt_row(cells, widths):
 
 def section_main(args):
     n = args.customers
-    log(f"== main: {n} customers, page_size {args.page_size}, concurrency {args.concurrency}, "
+    log(f"== main: {n} customers, page_size {args.page_size} (peers {args.peer_page_size}), concurrency {args.concurrency}, "
         f"{args.runs} run(s) of customer-export and the floor, {args.peer_runs} of each peer")
     results = []
     with Sandbox(n) as sbx:
@@ -252,16 +252,17 @@ def section_main(args):
         if not args.no_peers:
             log("   dlt ...")
             results.append(("dlt rest_api → parquet", median_run(
-                args.peer_runs, lambda: run_dlt(sbx, args.page_size))))
+                args.peer_runs, lambda: run_dlt(sbx, args.peer_page_size))))
             log("   airbyte ...")
             results.append(("airbyte declarative (source only)", median_run(
-                args.peer_runs, lambda: run_airbyte(sbx, args.page_size))))
+                args.peer_runs, lambda: run_airbyte(sbx, args.peer_page_size))))
 
     ce = dict(results)["customer-export parquet"]
     widths = [34, 8, 9, 10, 10, 12, 26]
     print()
-    print(f"Valomnia, {n} customers, page_size {args.page_size}, concurrency {args.concurrency} "
-          f"(customer-export and floor), median of {args.runs} run(s); peers {args.peer_runs} run(s)")
+    print(f"Valomnia, {n} customers; customer-export and floor: page_size {args.page_size}, "
+          f"concurrency {args.concurrency}, median of {args.runs} run(s); "
+          f"peers: page_size {args.peer_page_size}, sequential, {args.peer_runs} run(s)")
     print(fmt_row(["tool", "wall s", "peak MB", "rows", "rows/s", "ce÷tool", "output"], widths))
     print(fmt_row(["-" * w for w in widths], widths))
     for name, m in results:
@@ -321,7 +322,10 @@ def main():
     p.add_argument("--customers", type=int, default=100_000)
     p.add_argument("--runs", type=int, default=3, help="runs of customer-export and the floor (median)")
     p.add_argument("--peer-runs", type=int, default=1, help="runs of dlt and Airbyte (median)")
-    p.add_argument("--page-size", type=int, default=1000)
+    p.add_argument("--page-size", type=int, default=100,
+                   help="customer-export and the floor (small pages keep few records in flight)")
+    p.add_argument("--peer-page-size", type=int, default=1000,
+                   help="dlt and Airbyte (their fastest: fewer requests)")
     p.add_argument("--concurrency", type=int, default=4)
     p.add_argument("--sections", default="main,memory,rate", help="any of main,memory,rate")
     p.add_argument("--no-peers", action="store_true", help="skip dlt and Airbyte")

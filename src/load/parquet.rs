@@ -10,7 +10,7 @@
 //! become a `RecordBatch` handed to the `ArrowWriter`, which encodes and compresses it into the
 //! current row group and writes the group out once it holds `row_group_rows` rows. So the
 //! writer holds at most one batch of raw values plus one encoded row group, however many rows
-//! the file gets. Both are also capped in bytes (a batch at 4 MiB of text, a row group at 24 MiB
+//! the file gets. Both are also capped in bytes (a batch at 1 MiB of text, a row group at 8 MiB
 //! in the encoder), so wide rows do not make memory grow with `batch_rows` or `row_group_rows`. The footer is written by [`ParquetWriter::finish`]; a file that was not
 //! finished is unreadable, which is why it stays a temporary file until then. A file of zero
 //! rows is still valid and carries the schema.
@@ -42,12 +42,12 @@ const BATCH_TEXT_BYTES: usize = 64 * 1024 * 1024;
 
 /// A batch is also handed on once its text reaches this many bytes: wide rows (a vendor's 70
 /// fields, arrays as JSON) would otherwise hold `batch_rows` × a few KiB of raw text.
-const BATCH_SOFT_TEXT_BYTES: usize = 4 * 1024 * 1024;
+const BATCH_SOFT_TEXT_BYTES: usize = 1024 * 1024;
 
 /// The current row group is closed early once the encoder holds this many bytes (its
 /// dictionaries and encoded pages), whatever `row_group_rows` says, so the writer's memory stays
 /// flat for wide rows too.
-const ROW_GROUP_MEMORY_BYTES: usize = 24 * 1024 * 1024;
+const ROW_GROUP_MEMORY_BYTES: usize = 8 * 1024 * 1024;
 
 /// A Parquet file being written.
 pub struct ParquetWriter {
