@@ -2,7 +2,7 @@
 
 Run through `bench/run.sh` (which builds and installs what this needs). Every tool runs as a child
 process against the same sandbox (Valomnia: static bearer token, `max`/`offset` paging); wall time
-and peak RSS come from `os.wait4` on that child, row counts from each tool's own output.
+and peak RSS come from GNU time wrapped around that child, row counts from each tool's own output.
 
 Sections: `main` (the comparison table), `memory` (peak RSS at 10k, 100k, 1M customers), `rate`
 (adherence to a server-side rate limit). Nothing here is a test: no timing is asserted.
@@ -51,23 +51,28 @@ class Measured:
 
 
 def measure(cmd, stdout_path=None, env=None, cwd=None):
-    """Runs `cmd`; wall seconds and peak RSS (of the child and the children it waited for)."""
+    """Runs `cmd`; wall seconds and peak RSS of the tool (and of the children it waited for).
+
+    The RSS comes from GNU time, not from `wait4` here: a child of this Python process inherits
+    its high-water mark (Linux keeps it across exec, and subprocess spawns with vfork), so every
+    tool would seem to be at least as large as this script with pyarrow loaded.
+    """
     WORK.mkdir(parents=True, exist_ok=True)
     stdout_path = stdout_path or WORK / "last.stdout"
     stderr_path = WORK / "last.stderr"
+    rss_path = WORK / "last.rss"
+    wrapped = ["/usr/bin/time", "-f", "%M", "-o", rss_path] + list(cmd)
     with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
         started = time.perf_counter()
-        proc = subprocess.Popen([str(c) for c in cmd], stdout=out, stderr=err, env=env, cwd=cwd)
-        # wait4, not wait: it hands back this child's rusage (ru_maxrss in KiB on Linux).
-        _, status, usage = os.wait4(proc.pid, 0)
+        code = subprocess.call([str(c) for c in wrapped], stdout=out, stderr=err, env=env, cwd=cwd)
         wall = time.perf_counter() - started
-    proc.returncode = code = os.waitstatus_to_exitcode(status)
     if code != 0:
         log(f"FAILED ({code}): {' '.join(map(str, cmd))}")
         log(Path(stderr_path).read_text(errors="replace")[-4000:])
         raise SystemExit(1)
+    rss_kb = int(Path(rss_path).read_text().split()[-1])
     text = Path(stdout_path).read_text(errors="replace") if stdout_path == WORK / "last.stdout" else ""
-    return Measured(wall, usage.ru_maxrss, code, text)
+    return Measured(wall, rss_kb, code, text)
 
 
 class Sandbox:
@@ -342,9 +347,10 @@ def main():
         args.runs = args.peer_runs = 1
         args.memory_sizes = [10_000, 100_000]
         args.rate_customers = int(args.rate * args.rate_page_size * 5)
-    for tool in (EXE, FLOOR):
+    for tool in (EXE, FLOOR, Path("/usr/bin/time")):
         if not tool.exists():
-            raise SystemExit(f"{tool} is missing: run bench/run.sh, which builds it")
+            raise SystemExit(f"{tool} is missing: run bench/run.sh, which builds it "
+                             "(/usr/bin/time: apt-get install time)")
     WORK.mkdir(parents=True, exist_ok=True)
     sections = args.sections.split(",")
     ok = True
