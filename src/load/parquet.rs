@@ -10,7 +10,8 @@
 //! become a `RecordBatch` handed to the `ArrowWriter`, which encodes and compresses it into the
 //! current row group and writes the group out once it holds `row_group_rows` rows. So the
 //! writer holds at most one batch of raw values plus one encoded row group, however many rows
-//! the file gets. The footer is written by [`ParquetWriter::finish`]; a file that was not
+//! the file gets. Both are also capped in bytes (a batch at 1 MiB of text, a row group at 8 MiB
+//! in the encoder), so wide rows do not make memory grow with `batch_rows` or `row_group_rows`. The footer is written by [`ParquetWriter::finish`]; a file that was not
 //! finished is unreadable, which is why it stays a temporary file until then. A file of zero
 //! rows is still valid and carries the schema.
 
@@ -38,6 +39,15 @@ const UTC: &str = "UTC";
 /// `batch_rows` says. It keeps memory bounded when cells are large, and far below the 2 GiB
 /// (i32 offsets) an Arrow string array can hold, past which the builder would panic.
 const BATCH_TEXT_BYTES: usize = 64 * 1024 * 1024;
+
+/// A batch is also handed on once its text reaches this many bytes: wide rows (a vendor's 70
+/// fields, arrays as JSON) would otherwise hold `batch_rows` × a few KiB of raw text.
+const BATCH_SOFT_TEXT_BYTES: usize = 1024 * 1024;
+
+/// The current row group is closed early once the encoder holds this many bytes (its
+/// dictionaries and encoded pages), whatever `row_group_rows` says, so the writer's memory stays
+/// flat for wide rows too.
+const ROW_GROUP_MEMORY_BYTES: usize = 8 * 1024 * 1024;
 
 /// A Parquet file being written.
 pub struct ParquetWriter {
@@ -230,7 +240,7 @@ impl ParquetWriter {
         self.pending += 1;
         self.pending_text += text;
         self.rows += 1;
-        if self.pending >= self.batch_rows {
+        if self.pending >= self.batch_rows || self.pending_text >= BATCH_SOFT_TEXT_BYTES {
             self.flush_batch()?;
         }
         Ok(())
@@ -249,10 +259,19 @@ impl ParquetWriter {
                 source,
             }
         })?;
-        self.out.write(&batch).map_err(|source| LoadError::Parquet {
-            path: self.staged.final_path().to_path_buf(),
-            source,
-        })
+        self.out
+            .write(&batch)
+            .map_err(|source| LoadError::Parquet {
+                path: self.staged.final_path().to_path_buf(),
+                source,
+            })?;
+        if self.out.memory_size() >= ROW_GROUP_MEMORY_BYTES {
+            self.out.flush().map_err(|source| LoadError::Parquet {
+                path: self.staged.final_path().to_path_buf(),
+                source,
+            })?;
+        }
+        Ok(())
     }
 
     pub(crate) fn rows(&self) -> u64 {

@@ -14,7 +14,6 @@
 //! - No I/O, no panics on any JSON input, and no per-record work that `new` could do once: paths
 //!   are split, columns resolved and names built up front.
 
-use std::collections::HashMap;
 use std::ops::AddAssign;
 use std::sync::Arc;
 
@@ -135,17 +134,53 @@ impl Col {
 struct Declared {
     /// A declared value lives here (a field or an array).
     leaf: bool,
-    /// Declared keys below, when this is an object.
-    children: HashMap<&'static str, Declared>,
+    /// Declared keys below, when this is an object, sorted by key: a record's keys (a sorted
+    /// `serde_json::Map`) are then matched by walking both in step, without hashing — this check
+    /// runs on every key of every record.
+    children: Vec<(&'static str, Declared)>,
 }
 
 impl Declared {
     fn insert(&mut self, path: &'static str) {
         let mut node = self;
         for key in path.split('.') {
-            node = node.children.entry(key).or_default();
+            let at = match node.children.binary_search_by(|(k, _)| (*k).cmp(key)) {
+                Ok(at) => at,
+                Err(at) => {
+                    node.children.insert(at, (key, Declared::default()));
+                    at
+                }
+            };
+            node = &mut node.children[at].1;
         }
         node.leaf = true;
+    }
+
+    /// The declared node of `key`. `next` is where the previous key was found plus one: when keys
+    /// come in sorted order (as `serde_json::Map` holds them) that is the match, or the first
+    /// declared key past an undeclared one, so the lookup is one or two comparisons.
+    fn child(&self, key: &str, next: &mut usize) -> Option<&Declared> {
+        match self.children.get(*next) {
+            Some((k, node)) if *k == key => {
+                *next += 1;
+                return Some(node);
+            }
+            Some((k, _)) if *k > key && (*next == 0 || self.children[*next - 1].0 < key) => {
+                return None;
+            }
+            None if self.children.last().is_some_and(|(k, _)| *k < key) => return None,
+            _ => {}
+        }
+        match self.children.binary_search_by(|(k, _)| (*k).cmp(key)) {
+            Ok(at) => {
+                *next = at + 1;
+                Some(&self.children[at].1)
+            }
+            Err(at) => {
+                *next = at;
+                None
+            }
+        }
     }
 
     /// Calls `found(path, value, is_shape_mismatch)` for every key of `object` (and of its declared
@@ -157,6 +192,7 @@ impl Declared {
         prefix: &mut String,
         found: &mut impl FnMut(&str, &'v Value, bool),
     ) {
+        let mut next = 0;
         for (key, value) in object {
             // AppXite's documented payloads carry comment keys such as `"// Addresses": ""`.
             if key.starts_with("//") {
@@ -164,7 +200,7 @@ impl Declared {
             }
             let len = prefix.len();
             prefix.push_str(key);
-            match self.children.get(key.as_str()) {
+            match self.child(key, &mut next) {
                 None => found(prefix, value, false),
                 Some(node) => match value {
                     Value::Object(inner) if !node.children.is_empty() => {

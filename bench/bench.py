@@ -1,0 +1,367 @@
+"""The benchmark of issue 7: customer-export against dlt, Airbyte and the raw-fetch floor.
+
+Run through `bench/run.sh` (which builds and installs what this needs). Every tool runs as a child
+process against the same sandbox (Valomnia: static bearer token, `max`/`offset` paging); wall time
+and peak RSS come from GNU time wrapped around that child, row counts from each tool's own output.
+
+Sections: `main` (the comparison table), `memory` (peak RSS at 10k, 100k, 1M customers), `rate`
+(adherence to a server-side rate limit). Nothing here is a test: no timing is asserted.
+"""
+
+import argparse
+import csv
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+WORK = BENCH / "work"
+EXE = ROOT / "target" / "release" / "customer-export"
+FLOOR = ROOT / "target" / "bench-floor" / "release" / "floor"
+VENV_BIN = Path(sys.executable).parent
+TOKEN = "sandbox-valomnia-token"
+
+csv.field_size_limit(sys.maxsize)
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Processes
+
+
+class Measured:
+    def __init__(self, wall, rss_kb, code, stdout=""):
+        self.wall = wall
+        self.rss_mb = rss_kb / 1024.0
+        self.code = code
+        self.stdout = stdout
+
+
+def measure(cmd, stdout_path=None, env=None, cwd=None):
+    """Runs `cmd`; wall seconds and peak RSS of the tool (and of the children it waited for).
+
+    The RSS comes from GNU time, not from `wait4` here: a child of this Python process inherits
+    its high-water mark (Linux keeps it across exec, and subprocess spawns with vfork), so every
+    tool would seem to be at least as large as this script with pyarrow loaded.
+    """
+    WORK.mkdir(parents=True, exist_ok=True)
+    stdout_path = stdout_path or WORK / "last.stdout"
+    stderr_path = WORK / "last.stderr"
+    rss_path = WORK / "last.rss"
+    wrapped = ["/usr/bin/time", "-f", "%M", "-o", rss_path] + list(cmd)
+    with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
+        started = time.perf_counter()
+        code = subprocess.call([str(c) for c in wrapped], stdout=out, stderr=err, env=env, cwd=cwd)
+        wall = time.perf_counter() - started
+    if code != 0:
+        log(f"FAILED ({code}): {' '.join(map(str, cmd))}")
+        log(Path(stderr_path).read_text(errors="replace")[-4000:])
+        raise SystemExit(1)
+    rss_kb = int(Path(rss_path).read_text().split()[-1])
+    text = Path(stdout_path).read_text(errors="replace") if stdout_path == WORK / "last.stdout" else ""
+    return Measured(wall, rss_kb, code, text)
+
+
+class Sandbox:
+    """`customer-export sandbox` in its own process (its CPU is not the tool's RSS)."""
+
+    def __init__(self, customers, rate_limit=None):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        cmd = [EXE, "sandbox", "--port", str(self.port), "--customers", "10",
+               "--vendor-customers", f"valomnia={customers}", "--seed", "42"]
+        if rate_limit:
+            cmd += ["--rate-limit", str(rate_limit)]
+        self.proc = subprocess.Popen([str(c) for c in cmd], stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, text=True)
+        line = self.proc.stdout.readline()
+        if "listening" not in line:
+            raise SystemExit(f"the sandbox did not start: {line!r}")
+        self.host = f"http://127.0.0.1:{self.port}"
+        self.base = f"{self.host}/valomnia"
+        self.customers = customers
+
+    def stats(self):
+        with urllib.request.urlopen(f"{self.host}/_sandbox/stats") as r:
+            return json.load(r)["vendors"]["valomnia"]
+
+    def close(self):
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+# --------------------------------------------------------------------------------------------
+# The tools
+
+
+def pipeline_yaml(sandbox, fmt, page_size, concurrency, rate=None):
+    lines = [
+        "name: bench",
+        "sources:",
+        "  - vendor: valomnia",
+        f"    base_url: {sandbox.base}",
+        "    auth:",
+        f"      token: {TOKEN}",
+        f"    page_size: {page_size}",
+        f"    concurrency: {concurrency}",
+    ]
+    if rate:
+        lines.append(f"    rate_limit: {rate}/s")
+    lines += ["transform:", "  fields: all", "  arrays: json", "outputs:"]
+    for f in fmt:
+        lines += [f"  - format: {f}", f"    path: out/{{vendor}}.{f}"]
+    return "\n".join(lines) + "\n"
+
+
+def run_customer_export(sandbox, fmt, page_size, concurrency, tag, rate=None):
+    work = WORK / f"ce-{tag}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    pipe = work / "pipeline.yaml"
+    pipe.write_text(pipeline_yaml(sandbox, fmt, page_size, concurrency, rate))
+    before = sandbox.stats()
+    m = measure([EXE, "run", pipe, "--output-dir", work, "--quiet"])
+    after = sandbox.stats()
+    manifest = json.loads((work / "out" / "manifest.json").read_text())
+    m.manifest = manifest
+    m.requests = after["list_requests"] - before["list_requests"]
+    m.throttled = after["rate_limited"] - before["rate_limited"]
+    rows = {}
+    for f in fmt:
+        path = work / "out" / f"valomnia.{f}"
+        rows[f] = count_parquet(path) if f == "parquet" else count_csv(path)
+        listed = [o["rows"] for o in manifest["outputs"] if o["path"].endswith(path.name)]
+        if listed and listed[0] != rows[f]:
+            raise SystemExit(f"{path}: manifest says {listed[0]} rows, the file holds {rows[f]}")
+    m.rows = rows[fmt[0]]
+    m.output = "+".join(fmt)
+    return m
+
+
+def run_floor(sandbox, page_size, concurrency):
+    m = measure([FLOOR, sandbox.base, TOKEN, sandbox.customers, page_size, concurrency])
+    pages, nbytes, _ = m.stdout.split()
+    m.rows = None
+    m.pages = int(pages)
+    m.bytes = int(nbytes)
+    m.output = f"{int(pages)} pages, {int(nbytes) / 1e6:.0f} MB read"
+    return m
+
+
+def run_dlt(sandbox, page_size):
+    work = WORK / "dlt"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    env = dict(os.environ, RUNTIME__DLTHUB_TELEMETRY="false")
+    m = measure([VENV_BIN / "python", BENCH / "dlt_valomnia.py", sandbox.base, TOKEN,
+                 page_size, work / "lake", work], env=env, cwd=work)
+    files = sorted((work / "lake" / "valomnia" / "customers").glob("*.parquet"))
+    m.rows = sum(count_parquet(f) for f in files)
+    m.output = "parquet (filesystem)"
+    return m
+
+
+def run_airbyte(sandbox, page_size):
+    work = WORK / "airbyte"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    import yaml  # airbyte-cdk depends on PyYAML
+
+    manifest = yaml.safe_load((BENCH / "airbyte_manifest.yaml").read_text())
+    strategy = manifest["streams"][0]["retriever"]["paginator"]["pagination_strategy"]
+    strategy["page_size"] = int(page_size)
+    config = {"base_url": sandbox.base, "token": TOKEN,
+              "__injected_declarative_manifest": manifest}
+    catalog = {"streams": [{
+        "stream": {"name": "customers", "json_schema": {}, "supported_sync_modes": ["full_refresh"]},
+        "sync_mode": "full_refresh", "destination_sync_mode": "overwrite"}]}
+    (work / "config.json").write_text(json.dumps(config))
+    (work / "catalog.json").write_text(json.dumps(catalog))
+    records = work / "messages.jsonl"
+    m = measure([VENV_BIN / "source-declarative-manifest", "read", "--config", work / "config.json",
+                 "--catalog", work / "catalog.json"], stdout_path=records, cwd=work)
+    record = re.compile(rb'^\{"type": ?"RECORD"')
+    with open(records, "rb") as f:
+        m.rows = sum(1 for line in f if record.match(line))
+    m.output = "records to a file (no destination)"
+    return m
+
+
+def count_parquet(path):
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path).metadata.num_rows
+
+
+def count_csv(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        return sum(1 for _ in csv.reader(f)) - 1
+
+
+# --------------------------------------------------------------------------------------------
+# Sections
+
+
+def median_run(runs, fn):
+    ms = [fn() for _ in range(runs)]
+    walls = [m.wall for m in ms]
+    best = ms[0]
+    best.runs = walls
+    best.wall = statistics.median(walls)
+    best.rss_mb = statistics.median(m.rss_mb for m in ms)
+    best.first_wall = walls[0]
+    return best
+
+
+def fmt_row(cells, widths):
+    return "  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+
+def section_main(args):
+    n = args.customers
+    log(f"== main: {n} customers, page_size {args.page_size} (peers {args.peer_page_size}), concurrency {args.concurrency}, "
+        f"{args.runs} run(s) of customer-export and the floor, {args.peer_runs} of each peer")
+    results = []
+    with Sandbox(n) as sbx:
+        # One warm-up fetch so that no tool pays for a cold sandbox.
+        run_floor(sbx, args.page_size, args.concurrency)
+        results.append(("floor (raw fetch, Rust)", median_run(
+            args.runs, lambda: run_floor(sbx, args.page_size, args.concurrency))))
+        results.append(("customer-export parquet", median_run(
+            args.runs, lambda: run_customer_export(sbx, ["parquet"], args.page_size, args.concurrency, "parquet"))))
+        results.append(("customer-export csv", median_run(
+            args.runs, lambda: run_customer_export(sbx, ["csv"], args.page_size, args.concurrency, "csv"))))
+        if not args.no_peers:
+            log("   dlt ...")
+            results.append(("dlt rest_api → parquet", median_run(
+                args.peer_runs, lambda: run_dlt(sbx, args.peer_page_size))))
+            log("   airbyte ...")
+            results.append(("airbyte declarative (source only)", median_run(
+                args.peer_runs, lambda: run_airbyte(sbx, args.peer_page_size))))
+
+    ce = dict(results)["customer-export parquet"]
+    widths = [34, 8, 9, 10, 10, 12, 26]
+    print()
+    print(f"Valomnia, {n} customers; customer-export and floor: page_size {args.page_size}, "
+          f"concurrency {args.concurrency}, median of {args.runs} run(s); "
+          f"peers: page_size {args.peer_page_size}, sequential, {args.peer_runs} run(s)")
+    print(fmt_row(["tool", "wall s", "peak MB", "rows", "rows/s", "ce÷tool", "output"], widths))
+    print(fmt_row(["-" * w for w in widths], widths))
+    for name, m in results:
+        rows = m.rows if m.rows is not None else n
+        ratio = ce.wall / m.wall
+        ratio_txt = f"{ratio:.3f}" + (f" ({1 / ratio:.0f}× faster)" if ratio < 0.5 else "")
+        print(fmt_row([name, f"{m.wall:.2f}", f"{m.rss_mb:.0f}",
+                       m.rows if m.rows is not None else "—", f"{rows / m.wall:,.0f}",
+                       ratio_txt if name != "customer-export parquet" else "1", m.output], widths))
+    counts = {name: m.rows for name, m in results if m.rows is not None}
+    agree = len(set(counts.values())) == 1 and n in counts.values()
+    print(f"row counts: {', '.join(f'{k}={v}' for k, v in counts.items())} → "
+          f"{'all agree' if agree else 'DISAGREE'} (sandbox total {n})")
+    for name, m in results:
+        if len(m.runs) > 1:
+            print(f"  runs of {name}: {', '.join(f'{w:.2f}' for w in m.runs)} s")
+    print("ce÷tool = customer-export parquet wall ÷ the tool's wall (target ≤ 1.5 vs the floor, ≤ 0.05 vs the peers)")
+    return agree
+
+
+def section_memory(args):
+    sizes = args.memory_sizes
+    log(f"== memory: customer-export parquet at {', '.join(map(str, sizes))} customers")
+    rows = []
+    for n in sizes:
+        with Sandbox(n) as sbx:
+            m = run_customer_export(sbx, ["parquet"], args.page_size, args.concurrency, f"mem-{n}")
+            rows.append((n, m))
+    print()
+    print("Memory flatness: customer-export → parquet (fields all, arrays json)")
+    widths = [10, 8, 9, 12, 10]
+    print(fmt_row(["customers", "wall s", "peak MB", "rows/s", "rows"], widths))
+    for n, m in rows:
+        print(fmt_row([n, f"{m.wall:.2f}", f"{m.rss_mb:.1f}", f"{m.rows / m.wall:,.0f}", m.rows], widths))
+    growth = rows[-1][1].rss_mb / rows[0][1].rss_mb
+    print(f"peak RSS {sizes[-1]} ÷ {sizes[0]}: {growth:.2f}× (target < 1.5×, and ≤ 64 MB)")
+
+
+def section_rate(args):
+    r = args.rate
+    n = args.rate_customers
+    log(f"== rate: sandbox limit {r}/s, pipeline rate_limit {r}/s, page_size {args.rate_page_size}, {n} customers")
+    with Sandbox(n, rate_limit=r) as sbx:
+        m = run_customer_export(sbx, ["parquet"], args.rate_page_size, args.concurrency, "rate", rate=r)
+    src = m.manifest["sources"][0]
+    achieved = m.requests / src["seconds"]
+    print()
+    print(f"Rate limit: sandbox {r} req/s, pipeline rate_limit {r}/s, concurrency {args.concurrency}")
+    print(f"  requests {m.requests} in {src['seconds']:.2f} s (source time; process wall {m.wall:.2f} s)"
+          f" → {achieved:.2f} req/s = {100 * achieved / r:.1f}% of the allowed rate (target ≥ 97%)")
+    print(f"  429s: sandbox counted {m.throttled}, the manifest {src['rate_limited']} (target 0);"
+          f" rows {m.rows} of {n}")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--customers", type=int, default=100_000)
+    p.add_argument("--runs", type=int, default=3, help="runs of customer-export and the floor (median)")
+    p.add_argument("--peer-runs", type=int, default=1, help="runs of dlt and Airbyte (median)")
+    p.add_argument("--page-size", type=int, default=100,
+                   help="customer-export and the floor (small pages keep few records in flight)")
+    p.add_argument("--peer-page-size", type=int, default=1000,
+                   help="dlt and Airbyte (their fastest: fewer requests)")
+    p.add_argument("--concurrency", type=int, default=4)
+    p.add_argument("--sections", default="main,memory,rate", help="any of main,memory,rate")
+    p.add_argument("--no-peers", action="store_true", help="skip dlt and Airbyte")
+    p.add_argument("--memory-sizes", type=lambda s: [int(x) for x in s.split(",")],
+                   default=[10_000, 100_000, 1_000_000])
+    p.add_argument("--rate", type=float, default=50)
+    p.add_argument("--rate-page-size", type=int, default=100)
+    p.add_argument("--rate-customers", type=int, default=100_000)
+    p.add_argument("--quick", action="store_true",
+                   help="10k customers, one run each, memory at 10k and 100k, a 5 s rate run")
+    args = p.parse_args()
+    if args.quick:
+        args.customers = 10_000
+        args.runs = args.peer_runs = 1
+        args.memory_sizes = [10_000, 100_000]
+        args.rate_customers = int(args.rate * args.rate_page_size * 5)
+    for tool in (EXE, FLOOR, Path("/usr/bin/time")):
+        if not tool.exists():
+            raise SystemExit(f"{tool} is missing: run bench/run.sh, which builds it "
+                             "(/usr/bin/time: apt-get install time)")
+    WORK.mkdir(parents=True, exist_ok=True)
+    sections = args.sections.split(",")
+    ok = True
+    if "main" in sections:
+        ok = section_main(args)
+    if "memory" in sections:
+        section_memory(args)
+    if "rate" in sections:
+        section_rate(args)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The benchmark of issue 7 in one command: builds customer-export and the raw-fetch floor, installs
+# the peers (dlt, Airbyte's declarative source) into bench/.venv, then runs bench/bench.py, which
+# starts the sandbox, runs every tool, and prints the tables. Options: see `bench/run.sh --help`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== building customer-export (release) and the floor" >&2
+cargo build --release --quiet
+CARGO_TARGET_DIR=target/bench-floor cargo build --release --quiet --manifest-path bench/floor/Cargo.toml
+
+# Pinned so that two runs of the benchmark measure the same peers.
+PEERS=("dlt[parquet]==1.31.0" "airbyte-cdk==7.39.1" "pyarrow")
+STAMP="bench/.venv/.installed-$(printf '%s ' "${PEERS[@]}" | sha256sum | cut -c1-12)"
+if [[ ! -f "$STAMP" ]]; then
+  echo "== installing the peers into bench/.venv (once)" >&2
+  python3 -m venv bench/.venv
+  bench/.venv/bin/pip install --quiet --upgrade pip
+  bench/.venv/bin/pip install --quiet "${PEERS[@]}"
+  touch "$STAMP"
+fi
+
+mkdir -p bench/work
+exec bench/.venv/bin/python bench/bench.py "$@"
