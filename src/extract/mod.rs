@@ -46,7 +46,7 @@ pub async fn extract(
     out: mpsc::Sender<Batch>,
 ) -> Result<Extracted, ExtractError> {
     let progress = session.progress().clone();
-    let mut seen = Seen::new(source.vendor.record_key);
+    let mut seen = Seen::new(source.vendor.record_key, SEEN_WINDOW);
 
     let first = session.fetch_page(0).await?;
     let total = first.total;
@@ -61,6 +61,9 @@ pub async fn extract(
         // The total fixes the page count: fetch ahead, deliver in order.
         let page_size = u64::from(source.page_size.max(1));
         let pages = total.div_ceil(page_size).max(1);
+        // Pages are parsed where they are polled: spawning each fetch as a task spread the
+        // parsing over the workers but measured slower (and, freed on the writer thread, the
+        // trees cost the allocator more memory).
         let mut fetched = stream::iter(1..pages)
             .map(|index| {
                 let session = session.clone();
@@ -123,18 +126,27 @@ async fn deliver(
         })
 }
 
-/// The keys seen so far, as 64-bit hashes: 8 bytes a record, so a million customers cost
-/// megabytes, not the keys' text.
+/// How many recent keys de-duplication remembers. Offset paging over live data repeats rows
+/// where pages meet (an insert before the offset shifts the next page back onto the previous one),
+/// so a window of recent keys catches every repeat while memory stays flat: an export of up to
+/// this many records is de-duplicated exactly, a larger one within its last this-many records.
+pub const SEEN_WINDOW: usize = 200_000;
+
+/// The most recent keys, as 64-bit hashes (8 bytes a key, not the key's text), oldest first out.
 struct Seen {
     key: &'static str,
+    window: usize,
     hashes: HashSet<u64>,
+    order: std::collections::VecDeque<u64>,
 }
 
 impl Seen {
-    fn new(key: &'static str) -> Self {
+    fn new(key: &'static str, window: usize) -> Self {
         Seen {
             key,
+            window: window.max(1),
             hashes: HashSet::new(),
+            order: std::collections::VecDeque::new(),
         }
     }
 
@@ -143,10 +155,24 @@ impl Seen {
         let mut hasher = DefaultHasher::new();
         match record.get(self.key) {
             Some(Value::String(s)) => s.hash(&mut hasher),
-            Some(Value::Number(n)) => n.to_string().hash(&mut hasher),
+            // A vendor's key has one JSON type; numbers hash without a detour through text.
+            Some(Value::Number(n)) => match n.as_i64() {
+                Some(i) => i.hash(&mut hasher),
+                None => n.as_f64().map(f64::to_bits).hash(&mut hasher),
+            },
             _ => return true,
         }
-        self.hashes.insert(hasher.finish())
+        let hash = hasher.finish();
+        if !self.hashes.insert(hash) {
+            return false;
+        }
+        self.order.push_back(hash);
+        if self.order.len() > self.window
+            && let Some(oldest) = self.order.pop_front()
+        {
+            self.hashes.remove(&oldest);
+        }
+        true
     }
 }
 
@@ -157,11 +183,22 @@ mod tests {
 
     #[test]
     fn seen_keeps_the_first_of_each_key() {
-        let mut seen = Seen::new("id");
+        let mut seen = Seen::new("id", 100);
         assert!(seen.first_time(&json!({"id": 1})));
         assert!(!seen.first_time(&json!({"id": 1, "name": "again"})));
         assert!(seen.first_time(&json!({"id": "1x"})));
         assert!(seen.first_time(&json!({"no_id": true})));
         assert!(seen.first_time(&json!({"no_id": true})));
+    }
+
+    #[test]
+    fn seen_forgets_beyond_its_window() {
+        let mut seen = Seen::new("id", 2);
+        assert!(seen.first_time(&json!({"id": 1})));
+        assert!(seen.first_time(&json!({"id": 2})));
+        assert!(!seen.first_time(&json!({"id": 2})));
+        assert!(seen.first_time(&json!({"id": 3})));
+        assert!(seen.first_time(&json!({"id": 1})), "1 left the window");
+        assert_eq!(seen.hashes.len(), 2);
     }
 }

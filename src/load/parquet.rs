@@ -175,6 +175,11 @@ impl ParquetWriter {
         let props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(level))
             .set_max_row_group_row_count(Some(options.row_group_rows))
+            // Min/max of long text (an address, a JSON array) would be kept whole per row group
+            // and page until the footer is written: truncated, the footer stays small and the
+            // writer's memory flat however many row groups a large export has.
+            .set_statistics_truncate_length(Some(64))
+            .set_column_index_truncate_length(Some(64))
             // The `{app} version {semver}` shape is the one parquet-mr and others parse.
             .set_created_by(format!(
                 "customer-export version {}",
