@@ -1305,6 +1305,39 @@ async fn throughput_report() {
     );
     assert_eq!(body["count"], 50);
 
+    // Every Adobe page (50 customers each), 8 at a time, each with its own request id.
+    let total = body["totalCount"].as_u64().expect("totalCount");
+    let adobe_pages = total.div_ceil(50);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for worker in 0..8u64 {
+        let (http, url, token) = (http.clone(), adobe_list_url(&sb), adobe_token.clone());
+        let key = sb.config().credentials.adobe_vipmp.client_id.clone();
+        tasks.push(tokio::spawn(async move {
+            for p in (worker..adobe_pages).step_by(8) {
+                let offset = (p * 50).to_string();
+                let r = http
+                    .get(&url)
+                    .bearer_auth(&token)
+                    .header("X-Api-Key", &key)
+                    .header("X-Request-Id", format!("throughput-all-{p}"))
+                    .query(&[("limit", "50"), ("offset", offset.as_str())])
+                    .send()
+                    .await
+                    .expect("sent");
+                assert_eq!(r.status(), StatusCode::OK);
+                let _ = r.bytes().await.expect("body");
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("worker");
+    }
+    println!(
+        "adobe all {adobe_pages} pages of 50, 8 concurrent: {:.0} req/s",
+        adobe_pages as f64 / started.elapsed().as_secs_f64()
+    );
+
     let appxite_token = appxite_token(&sb, &http, 1).await;
     let key = sb
         .config()
