@@ -416,15 +416,8 @@ impl Files {
                 if nested && t > 0 {
                     continue; // the nested record holds its arrays already
                 }
-                let values = PathValues {
-                    pipeline: &plan.name,
-                    vendor: source.vendor.id,
-                    table: &table.name,
-                    run_date,
-                    run_id,
-                    format: format.name(),
-                };
-                let path = output.path.render(&options.output_root, &values);
+                let stamp = RunStamp { run_id, run_date };
+                let path = output_path(plan, output, source, &table.name, options, &stamp);
                 let index = self.open(&path, &format, &table.schema, nested)?;
                 if !self.users[index].contains(&source.name) {
                     self.users[index].push(source.name.clone());
@@ -496,6 +489,32 @@ impl Files {
     }
 }
 
+/// What identifies this run in output paths.
+struct RunStamp<'a> {
+    run_id: &'a str,
+    run_date: &'a str,
+}
+
+/// Where `output` puts `table` of `source` in this run.
+fn output_path(
+    plan: &Plan,
+    output: &pipeline::OutputPlan,
+    source: &SourcePlan,
+    table: &str,
+    options: &RunOptions,
+    stamp: &RunStamp,
+) -> PathBuf {
+    let values = PathValues {
+        pipeline: &plan.name,
+        vendor: source.vendor.id,
+        table,
+        run_date: stamp.run_date,
+        run_id: stamp.run_id,
+        format: output.format.name(),
+    };
+    output.path.render(&options.output_root, &values)
+}
+
 /// Removes what a killed run left in this run's output folders, before any file is opened (the
 /// cleanup cannot tell a dead run's temporary file from a live one's).
 fn remove_stale_temp_files(
@@ -509,15 +528,9 @@ fn remove_stale_temp_files(
     for (source, transformer) in plan.sources.iter().zip(transformers) {
         for output in &plan.outputs {
             for table in transformer.tables() {
-                let values = PathValues {
-                    pipeline: &plan.name,
-                    vendor: source.vendor.id,
-                    table: &table.name,
-                    run_date,
-                    run_id,
-                    format: output.format.name(),
-                };
-                if let Some(dir) = output.path.render(&options.output_root, &values).parent() {
+                let stamp = RunStamp { run_id, run_date };
+                let path = output_path(plan, output, source, &table.name, options, &stamp);
+                if let Some(dir) = path.parent() {
                     dirs.insert(dir.to_path_buf());
                 }
             }

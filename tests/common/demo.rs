@@ -56,48 +56,6 @@ pub fn demo_filters(vendor: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The `auth:` lines of `vendor` with the sandbox's credentials (indented for a source block).
-pub fn auth_block(sandbox: &Sandbox, vendor: &str) -> String {
-    let c = &sandbox.config().credentials;
-    let lines = match vendor {
-        "c3" => format!(
-            "tenant_id: {}\n      client_id: {}\n      client_secret: {}\n      resource: {}",
-            c.c3.tenant_id,
-            c.c3.client_id,
-            c.c3.client_secret.expose(),
-            c.c3.resource
-        ),
-        "crayon" => format!(
-            "client_id: {}\n      client_secret: {}\n      username: {}\n      password: {}",
-            c.crayon.client_id,
-            c.crayon.client_secret.expose(),
-            c.crayon.username,
-            c.crayon.password.expose()
-        ),
-        "valomnia" => format!(
-            "username: {}\n      password: {}",
-            c.valomnia.username,
-            c.valomnia.password.expose()
-        ),
-        "appxite" => format!(
-            "client_id: {}\n      client_secret: {}\n      subscription_key: {}",
-            c.appxite.client_id,
-            c.appxite.client_secret.expose(),
-            c.appxite.subscription_key.expose()
-        ),
-        _ => format!(
-            "client_id: {}\n      client_secret: {}",
-            c.adobe_vipmp.client_id,
-            c.adobe_vipmp.client_secret.expose()
-        ),
-    };
-    let token_url = sandbox
-        .token_url(vendor)
-        .map(|u| format!("\n      token_url: {u}"))
-        .unwrap_or_default();
-    format!("    auth:\n      {lines}{token_url}\n")
-}
-
 /// The demo pipeline against `sandbox`: every vendor, Parquet + NDJSON per vendor, one CSV across
 /// vendors. `per_source` is appended to every source block (indented by 4).
 pub fn demo_text(sandbox: &Sandbox, name: &str, on_error: &str, per_source: &str) -> String {
@@ -106,7 +64,7 @@ pub fn demo_text(sandbox: &Sandbox, name: &str, on_error: &str, per_source: &str
         text.push_str(&format!(
             "  - vendor: {vendor}\n    base_url: {}\n{}",
             sandbox.base_url(vendor),
-            auth_block(sandbox, vendor)
+            crate::common::auth_block(sandbox, vendor)
         ));
         for block in [demo_extra(vendor), per_source] {
             if !block.is_empty() {

@@ -32,12 +32,18 @@ pub fn plan(text: &str, vars: &[(&str, &str)]) -> Plan {
 
 /// One source block (YAML, indented by 4 under `- `) wrapped in a minimal pipeline.
 pub fn source(sandbox: &Sandbox, vendor: &str, extra: &str) -> SourcePlan {
-    let token_url = sandbox
-        .token_url(vendor)
-        .map(|u| format!("\n      token_url: {u}"))
-        .unwrap_or_default();
+    let text = format!(
+        "name: t\nsources:\n  - vendor: {vendor}\n    base_url: {base}\n{auth}{extra}\noutputs:\n  - format: csv\n    path: out/x.csv\n",
+        base = sandbox.base_url(vendor),
+        auth = auth_block(sandbox, vendor),
+    );
+    plan(&text, &[]).sources.remove(0)
+}
+
+/// The `auth:` lines of `vendor` with the sandbox's credentials (indented for a source block).
+pub fn auth_block(sandbox: &Sandbox, vendor: &str) -> String {
     let c = &sandbox.config().credentials;
-    let auth = match vendor {
+    let lines = match vendor {
         "c3" => format!(
             "tenant_id: {}\n      client_id: {}\n      client_secret: {}\n      resource: {}",
             c.c3.tenant_id,
@@ -69,11 +75,11 @@ pub fn source(sandbox: &Sandbox, vendor: &str, extra: &str) -> SourcePlan {
             c.adobe_vipmp.client_secret.expose()
         ),
     };
-    let text = format!(
-        "name: t\nsources:\n  - vendor: {vendor}\n    base_url: {base}\n    auth:\n      {auth}{token_url}\n{extra}\noutputs:\n  - format: csv\n    path: out/x.csv\n",
-        base = sandbox.base_url(vendor),
-    );
-    plan(&text, &[]).sources.remove(0)
+    let token_url = sandbox
+        .token_url(vendor)
+        .map(|u| format!("\n      token_url: {u}"))
+        .unwrap_or_default();
+    format!("    auth:\n      {lines}{token_url}\n")
 }
 
 /// Extracts a source completely, returning its records in delivery order.
