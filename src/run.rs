@@ -665,16 +665,20 @@ fn print_dry_run(plan: &Plan, options: &RunOptions, run_date: &str) {
         println!("  sources would run against the embedded sandbox");
     }
     for s in &plan.sources {
-        let base = s
-            .base_url
-            .as_ref()
-            .map_or("(sandbox)".to_string(), crate::extract::session::redacted);
+        let base = match (&s.base_url, plan.sandbox) {
+            (Some(url), false) => crate::extract::session::redacted(url),
+            _ => "(the embedded sandbox)".to_string(),
+        };
+        let paging = match s.page_size {
+            0 => "one response".to_string(),
+            n => format!("page_size {n}"),
+        };
         let rate = s
             .rate_limit
             .map_or("unlimited".to_string(), |r| r.to_string());
         println!(
-            "  source {} ({}): {base}, page_size {}, rate {rate}, concurrency {}",
-            s.name, s.vendor.id, s.page_size, s.concurrency
+            "  source {} ({}): {base}, {paging}, rate {rate}, concurrency {}",
+            s.name, s.vendor.id, s.concurrency
         );
         if !s.filters.is_empty() {
             let filters: Vec<String> = s.filters.iter().map(|(k, v)| format!("{k}={v}")).collect();
