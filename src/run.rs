@@ -259,7 +259,7 @@ async fn run_sources(
 
     // Every source is through: complete every file, then make them visible together.
     let finished: Vec<Finished> = files
-        .into_writers()
+        .writers
         .into_iter()
         .map(Writer::finish)
         .collect::<Result<_, _>>()?;
@@ -321,7 +321,7 @@ async fn run_source(
     ));
     let (tx, rx) = mpsc::channel::<Batch>(CHANNEL_PAGES);
     let mut writers = std::mem::take(&mut files.writers);
-    let ticker = (!progress_is_drawn(&progress)).then(|| spawn_ticker(progress.clone()));
+    let ticker = (!progress.has_bar()).then(|| spawn_ticker(progress.clone()));
 
     let writing = tokio::task::spawn_blocking(move || {
         let result = write_records(rx, &transformer, &routes, &mut writers);
@@ -482,10 +482,6 @@ impl Files {
             .enumerate()
             .map(|(i, w)| (w.final_path().to_path_buf(), i))
             .collect();
-    }
-
-    fn into_writers(self) -> Vec<Writer> {
-        self.writers
     }
 }
 
@@ -700,10 +696,6 @@ fn print_dry_run(plan: &Plan, options: &RunOptions, run_date: &str) {
             );
         }
     }
-}
-
-fn progress_is_drawn(progress: &SourceProgress) -> bool {
-    progress.has_bar()
 }
 
 /// Plain progress lines every ten seconds when there is no terminal to draw bars on.

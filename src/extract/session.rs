@@ -7,6 +7,7 @@
 //! requests slow down together instead of storming; other waits back off exponentially with
 //! jitter. A 401 gets one fresh token, then fails.
 
+use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -118,7 +119,7 @@ impl Session {
                 // The token request used this turn; the page waits for the next.
                 self.wait_for_turn().await;
             }
-            let builder = self.list_request(&request, token.as_ref());
+            let builder = self.list_request(&request, &token);
             let outcome = match self.send(builder).await {
                 Err(reason) => retry(reason),
                 Ok(reply) => self.classify_page(index, reply, &url),
@@ -135,7 +136,7 @@ impl Session {
                     // One fresh token, without spending an attempt on it.
                     reauthenticated = true;
                     debug!(source = %self.name, url = %url, "Token refused; authenticating again.");
-                    self.forget_token(token.as_ref()).await;
+                    self.forget_token(&token).await;
                     budget.attempt -= 1;
                 }
                 Attempt::Retry {
@@ -155,7 +156,7 @@ impl Session {
         }
     }
 
-    fn list_request(&self, request: &PageRequest, token: Option<&Token>) -> RequestBuilder {
+    fn list_request(&self, request: &PageRequest, token: &Token) -> RequestBuilder {
         let mut headers = HeaderMap::new();
         self.connector.headers(&mut headers);
         let mut builder = self
@@ -163,10 +164,8 @@ impl Session {
             .request(request.method.clone(), request.url.clone())
             .query(&request.query)
             .headers(headers)
-            .header(reqwest::header::ACCEPT, "application/json");
-        if let Some(token) = token {
-            builder = builder.bearer_auth(token.value.expose());
-        }
+            .header(reqwest::header::ACCEPT, "application/json")
+            .bearer_auth(token.value.expose());
         if let Some(json) = &request.json {
             builder = builder.json(json);
         }
@@ -283,25 +282,27 @@ impl Session {
 
     /// The current token, fetching one when there is none or it is about to expire; `true` when
     /// it was fetched now.
-    async fn token(&self) -> Result<(Option<Token>, bool), ExtractError> {
+    async fn token(&self) -> Result<(Token, bool), ExtractError> {
         let flow = self.connector.auth();
         if let AuthFlow::Static(secret) = flow {
-            return Ok((Some(Token::new(secret.clone(), None)), false));
+            return Ok((Token::new(secret.clone(), None), false));
         }
         // Held across the fetch so that concurrent pages wait for one token, not one each.
         let mut cached = self.token.lock().await;
         if let Some(token) = cached.as_ref().filter(|t| t.is_fresh()) {
-            return Ok((Some(token.clone()), false));
+            return Ok((token.clone(), false));
         }
         let token = self.fetch_token(flow).await?;
         self.progress.token_issued();
         *cached = Some(token.clone());
-        Ok((Some(token), true))
+        Ok((token, true))
     }
 
-    async fn forget_token(&self, used: Option<&Token>) {
+    /// Drops the cached token if it is still the one a request was refused with (another
+    /// request may have replaced it already).
+    async fn forget_token(&self, used: &Token) {
         let mut cached = self.token.lock().await;
-        if cached.as_ref().map(|t| &t.value) == used.map(|t| &t.value) {
+        if cached.as_ref().is_some_and(|t| t.value == used.value) {
             *cached = None;
         }
     }
@@ -312,7 +313,7 @@ impl Session {
         loop {
             budget.attempt += 1;
             match self.token_attempt(flow, &url).await {
-                Ok(token) | Err(Attempt::Done(token)) => return Ok(token),
+                Ok(token) => return Ok(token),
                 Err(Attempt::Fail(e)) => return Err(e),
                 Err(Attempt::Unauthorized(detail)) => {
                     return Err(self.auth_error(&url, format!("{detail}; check the credentials")));
@@ -334,8 +335,12 @@ impl Session {
         }
     }
 
-    /// One try at a token; `Err` says whether to retry.
-    async fn token_attempt(&self, flow: &AuthFlow, url: &str) -> Result<Token, Attempt<Token>> {
+    /// One try at a token; `Err` says whether to retry (it never holds a result).
+    async fn token_attempt(
+        &self,
+        flow: &AuthFlow,
+        url: &str,
+    ) -> Result<Token, Attempt<Infallible>> {
         let builder = match flow {
             AuthFlow::Static(secret) => return Ok(Token::new(secret.clone(), None)),
             AuthFlow::ClientCredentials {
@@ -384,7 +389,7 @@ impl Session {
         self.read_token(reply, url)
     }
 
-    fn read_token(&self, reply: Reply, url: &str) -> Result<Token, Attempt<Token>> {
+    fn read_token(&self, reply: Reply, url: &str) -> Result<Token, Attempt<Infallible>> {
         if reply.status.is_success() {
             return parse_token(&reply.body).map_err(|detail| {
                 // A 200 that says "error" is a refusal; a garbled 200 may be a proxy hiccup.
@@ -417,7 +422,7 @@ impl Session {
         username: &str,
         password: &crate::secret::Secret,
         url: &str,
-    ) -> Result<Token, Attempt<Token>> {
+    ) -> Result<Token, Attempt<Infallible>> {
         let login = self.client.post(login_url.clone()).form(&[
             ("j_username", username),
             ("j_password", password.expose()),
