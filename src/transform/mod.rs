@@ -4,11 +4,12 @@
 //! tables and schemas fixed before the first record. [`value`] holds the coercion rules,
 //! [`row`] the typed rows handed to the loaders.
 
+mod parse;
 pub mod row;
 mod rows;
 mod value;
 
-pub use rows::{EXTRA_COLUMN, RecordReport, Table, Transformer, record_key};
+pub use rows::{EXTRA_COLUMN, ParsedRecord, RecordReport, Table, Transformer, record_key};
 
 use crate::vendors::VendorSpec;
 

@@ -17,11 +17,16 @@
 use std::ops::AddAssign;
 use std::sync::Arc;
 
-use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use serde::Deserializer;
+use serde_json::Value;
 
 use super::column_name;
+use super::parse::{ArrayRead, Declared, Parsed, Shape, Slot, SlotKind};
 use super::row::{Cell, Column, ColumnType, Row, Schema};
-use super::value::{JsonPath, to_cell, to_text};
+use super::value::{JsonPath, Scalar, to_cell, to_text, to_value};
 use crate::pipeline::plan::{ArrayMode, Fields, TransformPlan};
 use crate::vendors::VendorSpec;
 use crate::vendors::spec::{ArraySpec, CANONICAL_COLUMNS, From};
@@ -74,21 +79,25 @@ pub struct Transformer {
     extra: Option<usize>,
     /// `arrays: tables`: one child table per array, in `arrays` order after table 0.
     children: bool,
-    /// The keys a record may hold, for drift detection.
-    declared: Declared,
+    /// What the reader walks: the keys a record may hold (for drift) and where values go.
+    shape: Shape,
 }
 
 /// A vendor array with its paths split.
 #[derive(Debug)]
 struct ArrayPlan {
     spec: &'static ArraySpec,
-    path: JsonPath,
+    /// Where the reader puts it.
+    slot: usize,
     /// Element fields; empty for an array of scalars.
     fields: Vec<(JsonPath, ColumnType)>,
     /// The element type of an array of scalars.
     scalar: ColumnType,
-    declared: Declared,
 }
+
+/// One record read by [`Transformer::read`], its values borrowed from the input where possible.
+#[derive(Debug)]
+pub struct ParsedRecord<'de>(Parsed<'de>);
 
 /// Where one column's value comes from.
 #[derive(Debug, Clone)]
@@ -97,7 +106,10 @@ enum Source {
     Const(&'static str),
     /// The record key as text.
     Key,
-    Field(JsonPath),
+    /// A declared field, by path, until [`Transformer::new`] gives it a slot.
+    Field(&'static str),
+    /// The value the reader put in this slot.
+    Slot(usize),
     /// A field of an element of `array` (an empty path: the element itself): the exploded element
     /// when `array` is the exploded one, else the first element.
     Element {
@@ -129,93 +141,6 @@ impl Col {
     }
 }
 
-/// The declared shape of a record (or array element) as a tree of keys.
-#[derive(Debug, Default)]
-struct Declared {
-    /// A declared value lives here (a field or an array).
-    leaf: bool,
-    /// Declared keys below, when this is an object, sorted by key: a record's keys (a sorted
-    /// `serde_json::Map`) are then matched by walking both in step, without hashing — this check
-    /// runs on every key of every record.
-    children: Vec<(&'static str, Declared)>,
-}
-
-impl Declared {
-    fn insert(&mut self, path: &'static str) {
-        let mut node = self;
-        for key in path.split('.') {
-            let at = match node.children.binary_search_by(|(k, _)| (*k).cmp(key)) {
-                Ok(at) => at,
-                Err(at) => {
-                    node.children.insert(at, (key, Declared::default()));
-                    at
-                }
-            };
-            node = &mut node.children[at].1;
-        }
-        node.leaf = true;
-    }
-
-    /// The declared node of `key`. `next` is where the previous key was found plus one: when keys
-    /// come in sorted order (as `serde_json::Map` holds them) that is the match, or the first
-    /// declared key past an undeclared one, so the lookup is one or two comparisons.
-    fn child(&self, key: &str, next: &mut usize) -> Option<&Declared> {
-        match self.children.get(*next) {
-            Some((k, node)) if *k == key => {
-                *next += 1;
-                return Some(node);
-            }
-            Some((k, _)) if *k > key && (*next == 0 || self.children[*next - 1].0 < key) => {
-                return None;
-            }
-            None if self.children.last().is_some_and(|(k, _)| *k < key) => return None,
-            _ => {}
-        }
-        match self.children.binary_search_by(|(k, _)| (*k).cmp(key)) {
-            Ok(at) => {
-                *next = at + 1;
-                Some(&self.children[at].1)
-            }
-            Err(at) => {
-                *next = at;
-                None
-            }
-        }
-    }
-
-    /// Calls `found(path, value, is_shape_mismatch)` for every key of `object` (and of its declared
-    /// nested objects) that is not declared. A non-object where only an object was declared
-    /// (`"companyProfile": "x"`) is reported as a shape mismatch, since its value would be lost.
-    fn undeclared<'v>(
-        &self,
-        object: &'v Map<String, Value>,
-        prefix: &mut String,
-        found: &mut impl FnMut(&str, &'v Value, bool),
-    ) {
-        let mut next = 0;
-        for (key, value) in object {
-            // AppXite's documented payloads carry comment keys such as `"// Addresses": ""`.
-            if key.starts_with("//") {
-                continue;
-            }
-            let len = prefix.len();
-            prefix.push_str(key);
-            match self.child(key, &mut next) {
-                None => found(prefix, value, false),
-                Some(node) => match value {
-                    Value::Object(inner) if !node.children.is_empty() => {
-                        prefix.push('.');
-                        node.undeclared(inner, prefix, found);
-                    }
-                    _ if node.leaf || value.is_null() => {}
-                    _ => found(prefix, value, true),
-                },
-            }
-            prefix.truncate(len);
-        }
-    }
-}
-
 impl Transformer {
     /// `vendors` = the vendors of ALL sources in the pipeline, so that a mapping's column types are
     /// the same for every vendor and one file across vendors is possible.
@@ -224,7 +149,25 @@ impl Transformer {
         plan: &TransformPlan,
         vendors: &[&'static VendorSpec],
     ) -> Transformer {
-        let arrays: Vec<ArrayPlan> = vendor.arrays.iter().map(ArrayPlan::new).collect();
+        let mut shape = Shape::default();
+        shape.root.insert(vendor.record_key);
+        for f in vendor.fields {
+            shape.root.insert(f.path);
+        }
+        for a in vendor.arrays {
+            shape.root.insert(a.path);
+        }
+        // The key's slot is made first: [`ParsedRecord::key`] finds it at 0.
+        let key_slot = shape.slot(vendor.record_key, SlotKind::Scalar);
+        debug_assert_eq!(key_slot, 0);
+        let arrays: Vec<ArrayPlan> = (vendor.arrays.iter().enumerate())
+            .map(|(i, spec)| {
+                let read = ArrayRead::Check;
+                let slot = shape.slot(spec.path, SlotKind::Array { read, element: i });
+                ArrayPlan::new(spec, slot)
+            })
+            .collect();
+        shape.elements = vendor.arrays.iter().map(element_shape).collect();
         let array_index = |name: &str| vendor.arrays.iter().position(|a| a.name == name);
         let explode =
             match plan.arrays {
@@ -276,7 +219,7 @@ impl Transformer {
                 for f in vendor.fields {
                     push(
                         column_name(f.path),
-                        Col::new(Source::Field(JsonPath::new(f.path)), f.ty),
+                        Col::new(Source::Field(f.path), f.ty),
                     );
                 }
                 if let Some(e) = explode {
@@ -344,13 +287,27 @@ impl Transformer {
             tables.extend(arrays.iter().map(ArrayPlan::table));
         }
 
-        let mut declared = Declared::default();
-        declared.insert(vendor.record_key);
-        for f in vendor.fields {
-            declared.insert(f.path);
+        // Fields get their slots; each array is read as cheaply as its columns allow.
+        for col in &mut main {
+            if let Source::Field(path) = col.source {
+                col.source = Source::Slot(shape.slot(path, SlotKind::Scalar));
+            }
         }
-        for a in vendor.arrays {
-            declared.insert(a.path);
+        for (i, a) in arrays.iter().enumerate() {
+            let whole = children
+                || explode == Some(i)
+                || main
+                    .iter()
+                    .any(|c| matches!(c.source, Source::Element { array, .. } if array == i));
+            let text = main
+                .iter()
+                .any(|c| matches!(c.source, Source::ArrayJson(array) if array == i));
+            let read = match (whole, text) {
+                (true, _) => ArrayRead::Whole,
+                (false, true) => ArrayRead::Text,
+                (false, false) => ArrayRead::Check,
+            };
+            shape.kinds[a.slot] = SlotKind::Array { read, element: i };
         }
 
         let extra = main.iter().position(|c| matches!(c.source, Source::Extra));
@@ -363,7 +320,7 @@ impl Transformer {
             explode,
             extra,
             children,
-            declared,
+            shape,
         }
     }
 
@@ -383,72 +340,52 @@ impl Transformer {
         key_text(self.key.get(record))
     }
 
-    /// Appends the rows of one vendor record to `out`, as (table index, row).
+    /// Reads one record from JSON text (`serde_json::Deserializer`) or a `&Value`, in one pass.
+    /// An error is only ever the input's: the reader accepts any JSON value.
+    pub fn read<'de, D: Deserializer<'de>>(
+        &self,
+        input: D,
+    ) -> Result<ParsedRecord<'de>, D::Error> {
+        self.shape
+            .read(input, self.extra.is_some())
+            .map(ParsedRecord)
+    }
+
+    /// Appends the rows of one vendor record to `out`, as (table index, row): [`Transformer::read`]
+    /// then [`Transformer::emit`].
+    pub fn rows(&self, record: &Value, out: &mut Vec<(usize, Row)>) -> RecordReport {
+        match self.read(record) {
+            Ok(parsed) => self.emit(&parsed, out),
+            // Reading a `Value` cannot fail: every visitor takes every kind of value.
+            Err(_) => RecordReport::default(),
+        }
+    }
+
+    /// Appends the rows of one read record to `out`, as (table index, row).
     ///
     /// Table 0 gets one row per exploded element, or exactly one row when there is no exploded
     /// array or it is absent, null or empty. In `tables` mode each child table gets one row per
     /// element of its array.
-    pub fn rows(&self, record: &Value, out: &mut Vec<(usize, Row)>) -> RecordReport {
-        let mut report = RecordReport::default();
+    pub fn emit(&self, record: &ParsedRecord<'_>, out: &mut Vec<(usize, Row)>) -> RecordReport {
+        let parsed = &record.0;
+        let mut report = parsed.report;
         let keep = self.extra.is_some();
-        let mut extra: Map<String, Value> = Map::new();
+        // Drift found by the reader: undeclared keys and shape mismatches, by path.
+        let mut extra: BTreeMap<String, Value> = parsed.extra.clone();
 
-        // Drift: undeclared keys are counted always and kept in `fields: all`.
-        let mut prefix = String::new();
-        match record {
-            Value::Object(object) => {
-                self.declared
-                    .undeclared(object, &mut prefix, &mut |path, value, shape| {
-                        if shape {
-                            report.type_mismatches += 1;
-                        } else {
-                            report.undeclared_fields += 1;
-                        }
-                        if keep {
-                            extra.insert(path.to_string(), value.clone());
-                        }
-                    });
-                for a in &self.arrays {
-                    let Some(Value::Array(items)) = a.path.get(record) else {
-                        continue;
-                    };
-                    for item in items {
-                        if let Value::Object(element) = item {
-                            prefix.clear();
-                            a.declared
-                                .undeclared(element, &mut prefix, &mut |_, _, shape| {
-                                    if shape {
-                                        report.type_mismatches += 1;
-                                    } else {
-                                        report.undeclared_fields += 1;
-                                    }
-                                });
-                        }
-                    }
-                }
-            }
-            // Not a record at all: one row of nulls, the value counted and (in `all`) kept.
-            other => {
-                report.type_mismatches += 1;
-                if keep {
-                    extra.insert("_record".to_string(), other.clone());
-                }
-            }
-        }
-
-        let key = self.key(record);
+        let key = record.key();
 
         // The cells that are the same on every row of this record, computed once.
         let mut base: Row = Vec::with_capacity(self.main.len());
         for (i, col) in self.main.iter().enumerate() {
             let cell = match &col.source {
                 Source::Element { array, .. } if Some(*array) == self.explode => Cell::Null,
-                _ => match self.cell(col, record, None, key.as_deref()) {
+                _ => match self.cell(col, parsed, None, key.as_deref()) {
                     Ok(cell) => cell,
                     Err(raw) => {
                         report.type_mismatches += 1;
                         if let (true, Some(raw)) = (keep, raw) {
-                            extra.insert(self.tables[0].schema[i].name.clone(), raw.clone());
+                            extra.insert(self.tables[0].schema[i].name.clone(), raw);
                         }
                         Cell::Null
                     }
@@ -459,13 +396,13 @@ impl Transformer {
 
         let elements: &[Value] = match self.explode {
             None => &[],
-            Some(e) => match self.arrays[e].path.get(record) {
-                Some(Value::Array(items)) => items,
-                None | Some(Value::Null) => &[],
-                Some(other) => {
+            Some(e) => match &parsed.slots[self.arrays[e].slot] {
+                Slot::Json(Value::Array(items)) => items,
+                Slot::Absent | Slot::Null | Slot::Json(Value::Null) => &[],
+                other => {
                     report.type_mismatches += 1;
-                    if keep {
-                        extra.insert(self.arrays[e].spec.name.to_string(), other.clone());
+                    if let (true, Some(value)) = (keep, scalar(other)) {
+                        extra.insert(self.arrays[e].spec.name.to_string(), to_value(value));
                     }
                     &[]
                 }
@@ -473,11 +410,11 @@ impl Transformer {
         };
 
         // `_extra` as written when the row adds nothing of its own, serialised once per record.
-        let record_extra: Option<String> =
-            (!extra.is_empty()).then(|| Value::Object(extra.clone()).to_string());
+        let record_extra: Option<String> = (!extra.is_empty()).then(|| json_object(&extra));
 
         let count = elements.len().max(1);
         let mut row_extra: Vec<(String, &Value)> = Vec::new();
+        let mut prefix = String::new();
         for n in 0..count {
             let element = elements.get(n);
             let mut row = if n + 1 == count {
@@ -493,10 +430,13 @@ impl Transformer {
                         prefix.clear();
                         prefix.push_str(a.spec.path);
                         prefix.push_str("[].");
-                        a.declared
-                            .undeclared(object, &mut prefix, &mut |path, value, _| {
+                        self.shape.elements[e].undeclared(
+                            object,
+                            &mut prefix,
+                            &mut |path, value, _| {
                                 row_extra.push((path.to_string(), value));
-                            });
+                            },
+                        );
                     }
                     Value::Object(_) | Value::Null => {}
                     // An object array holding a scalar: its fields cannot be read.
@@ -509,18 +449,19 @@ impl Transformer {
                     _ => {}
                 }
             }
+            let mut raw_extra: Vec<(String, Value)> = Vec::new();
             for (i, col) in self.main.iter().enumerate() {
                 match &col.source {
                     Source::Index => {
                         row[i] = element.map_or(Cell::Null, |_| Cell::Int(n as i64));
                     }
                     Source::Element { array, .. } if Some(*array) == self.explode => {
-                        row[i] = match self.cell(col, record, element, key.as_deref()) {
+                        row[i] = match self.cell(col, parsed, element, key.as_deref()) {
                             Ok(cell) => cell,
                             Err(raw) => {
                                 report.type_mismatches += 1;
                                 if let (true, Some(raw)) = (keep, raw) {
-                                    row_extra.push((self.tables[0].schema[i].name.clone(), raw));
+                                    raw_extra.push((self.tables[0].schema[i].name.clone(), raw));
                                 }
                                 Cell::Null
                             }
@@ -530,14 +471,15 @@ impl Transformer {
                 }
             }
             if let Some(x) = self.extra {
-                row[x] = if row_extra.is_empty() {
+                row[x] = if row_extra.is_empty() && raw_extra.is_empty() {
                     record_extra.clone().map_or(Cell::Null, Cell::Str)
                 } else {
                     let mut all = extra.clone();
                     for (path, value) in row_extra.drain(..) {
                         all.insert(path, value.clone());
                     }
-                    Cell::Str(Value::Object(all).to_string())
+                    all.extend(raw_extra);
+                    Cell::Str(json_object(&all))
                 };
             }
             out.push((0, row));
@@ -545,10 +487,10 @@ impl Transformer {
 
         if self.children {
             for (t, a) in self.arrays.iter().enumerate() {
-                let items = match a.path.get(record) {
-                    Some(Value::Array(items)) => items,
-                    None | Some(Value::Null) => continue,
-                    Some(_) => {
+                let items = match &parsed.slots[a.slot] {
+                    Slot::Json(Value::Array(items)) => items,
+                    Slot::Absent | Slot::Null | Slot::Json(Value::Null) => continue,
+                    _ => {
                         report.type_mismatches += 1;
                         continue;
                     }
@@ -566,55 +508,100 @@ impl Transformer {
 
     /// One cell from the record (and the exploded element); `Err` carries the raw value that did
     /// not fit the column's type.
-    fn cell<'v>(
+    fn cell(
         &self,
         col: &Col,
-        record: &'v Value,
-        element: Option<&'v Value>,
+        parsed: &Parsed<'_>,
+        element: Option<&Value>,
         key: Option<&str>,
-    ) -> Result<Cell, Option<&'v Value>> {
+    ) -> Result<Cell, Option<Value>> {
         let value = match &col.source {
-            Source::Null | Source::Index | Source::Extra => return Ok(Cell::Null),
+            Source::Null | Source::Index | Source::Extra | Source::Field(_) => {
+                return Ok(Cell::Null);
+            }
             Source::Const(text) => return Ok(text_cell(Some(text), col.ty)),
             Source::Key => return Ok(text_cell(key, col.ty)),
-            Source::Field(path) => path.get(record),
-            Source::ArrayJson(a) => self.arrays[*a].path.get(record),
+            Source::Slot(slot) => scalar(&parsed.slots[*slot]),
+            Source::ArrayJson(a) => scalar(&parsed.slots[self.arrays[*a].slot]),
             Source::Element { array, path } => {
                 let element = if Some(*array) == self.explode {
                     element
                 } else {
-                    self.arrays[*array]
-                        .path
-                        .get(record)
-                        .and_then(Value::as_array)
-                        .and_then(|items| items.first())
+                    match &parsed.slots[self.arrays[*array].slot] {
+                        Slot::Json(Value::Array(items)) => items.first(),
+                        _ => None,
+                    }
                 };
-                element.and_then(|e| path.get(e))
+                element.and_then(|e| path.get(e)).map(Scalar::from)
             }
         };
-        if let (true, Some(Value::Bool(b))) = (col.status_words, value) {
-            return Ok(Cell::Str(STATUS_WORDS[usize::from(*b)].to_string()));
+        if let (true, Some(Scalar::Bool(b))) = (col.status_words, value) {
+            return Ok(Cell::Str(STATUS_WORDS[usize::from(b)].to_string()));
         }
-        to_cell(value, col.ty).map_err(|_| value)
+        to_cell(value, col.ty).map_err(|_| value.map(to_value))
     }
 }
 
-impl ArrayPlan {
-    fn new(spec: &'static ArraySpec) -> ArrayPlan {
-        let mut declared = Declared::default();
-        for f in spec.fields {
-            declared.insert(f.path);
+impl ParsedRecord<'_> {
+    fn key_scalar(&self) -> Option<Scalar<'_>> {
+        // The key slot is the first one made.
+        scalar(self.0.slots.first()?)
+    }
+
+    /// The record's key as text; `None` when absent, null or empty.
+    pub fn key(&self) -> Option<String> {
+        match self.key_scalar()? {
+            Scalar::Null => None,
+            // An empty key identifies nothing; de-duplicating on it would merge unrelated records.
+            v => Some(to_text(v)).filter(|t| !t.is_empty()),
         }
+    }
+
+    /// A 64-bit hash of the key for de-duplication (strings and numbers hashed apart, numbers
+    /// without a detour through text); `None` when the record has no key to compare.
+    pub fn key_hash(&self) -> Option<u64> {
+        let mut hasher = DefaultHasher::new();
+        match self.key_scalar()? {
+            Scalar::Str(s) => s.hash(&mut hasher),
+            Scalar::Number(n) => match n.as_i64() {
+                Some(i) => i.hash(&mut hasher),
+                None => n.as_f64().map(f64::to_bits).hash(&mut hasher),
+            },
+            _ => return None,
+        }
+        Some(hasher.finish())
+    }
+}
+
+/// A slot as the coercion rules see it; `None` when the record did not have it.
+fn scalar<'a>(slot: &'a Slot<'_>) -> Option<Scalar<'a>> {
+    Some(match slot {
+        Slot::Absent => return None,
+        Slot::Null => Scalar::Null,
+        Slot::Bool(b) => Scalar::Bool(*b),
+        Slot::Number(n) => Scalar::Number(n),
+        Slot::Str(s) => Scalar::Str(s),
+        Slot::Json(v) => Scalar::from(v),
+        Slot::Text(t) => Scalar::Text(t),
+    })
+}
+
+/// `_extra`'s text: a JSON object, keys sorted.
+fn json_object(map: &BTreeMap<String, Value>) -> String {
+    serde_json::to_string(map).unwrap_or_default()
+}
+
+impl ArrayPlan {
+    fn new(spec: &'static ArraySpec, slot: usize) -> ArrayPlan {
         ArrayPlan {
             spec,
-            path: JsonPath::new(spec.path),
+            slot,
             fields: spec
                 .fields
                 .iter()
                 .map(|f| (JsonPath::new(f.path), f.ty))
                 .collect(),
             scalar: spec.scalar.unwrap_or(ColumnType::Utf8),
-            declared,
         }
     }
 
@@ -653,7 +640,7 @@ impl ArrayPlan {
         row.push(key.clone().map_or(Cell::Null, Cell::Str));
         row.push(Cell::Int(n as i64));
         let convert = |value: Option<&Value>, ty, report: &mut RecordReport| {
-            to_cell(value, ty).unwrap_or_else(|_| {
+            to_cell(value.map(Scalar::from), ty).unwrap_or_else(|_| {
                 report.type_mismatches += 1;
                 Cell::Null
             })
@@ -677,7 +664,7 @@ fn text_cell(text: Option<&str>, ty: ColumnType) -> Cell {
     match (text, ty) {
         (None, _) => Cell::Null,
         (Some(t), ColumnType::Utf8) => Cell::Str(t.to_string()),
-        (Some(t), _) => to_cell(Some(&Value::String(t.to_string())), ty).unwrap_or(Cell::Null),
+        (Some(t), _) => to_cell(Some(Scalar::Str(t)), ty).unwrap_or(Cell::Null),
     }
 }
 
@@ -685,8 +672,17 @@ fn key_text(value: Option<&Value>) -> Option<String> {
     match value {
         None | Some(Value::Null) => None,
         // An empty key identifies nothing; de-duplicating on it would merge unrelated records.
-        Some(v) => Some(to_text(v)).filter(|t| !t.is_empty()),
+        Some(v) => Some(to_text(Scalar::from(v))).filter(|t| !t.is_empty()),
     }
+}
+
+/// The declared shape of an array's elements.
+fn element_shape(spec: &'static ArraySpec) -> Declared {
+    let mut declared = Declared::default();
+    for f in spec.fields {
+        declared.insert(f.path);
+    }
+    declared
 }
 
 /// The record's key (the vendor's `record_key`) as text, for callers without a [`Transformer`].
@@ -696,7 +692,7 @@ pub fn record_key(vendor: &VendorSpec, record: &Value) -> Option<String> {
 
 fn canonical_source(vendor: &VendorSpec, from: From) -> Source {
     match from {
-        From::Field(path) => Source::Field(JsonPath::new(path)),
+        From::Field(path) => Source::Field(path),
         From::Element(array, field) => match vendor.arrays.iter().position(|a| a.name == array) {
             Some(array) => Source::Element {
                 array,
@@ -713,7 +709,7 @@ fn canonical_source(vendor: &VendorSpec, from: From) -> Source {
 /// vendor does not have it. The vendor's own names win over the canonical ones.
 fn resolve(vendor: &VendorSpec, path: &str) -> Option<Col> {
     if let Some(f) = vendor.fields.iter().find(|f| f.path == path) {
-        return Some(Col::new(Source::Field(JsonPath::new(f.path)), f.ty));
+        return Some(Col::new(Source::Field(f.path), f.ty));
     }
     for (i, a) in vendor.arrays.iter().enumerate() {
         if a.name == path || a.path == path {

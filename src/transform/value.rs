@@ -6,9 +6,47 @@
 //! `null` is always `Null`; `""` is `Str("")` in a text column and `Null` in a typed one (an empty
 //! value is not a wrong value). Nothing here panics on any input.
 
-use serde_json::Value;
+use serde_json::{Number, Value};
 
 use super::row::{Cell, ColumnType};
+
+/// A value as the coercion rules see it, wherever it was read from: a slot of the one-pass
+/// reader or a `Value` (array elements).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Scalar<'a> {
+    Null,
+    Bool(bool),
+    Number(&'a Number),
+    Str(&'a str),
+    /// An object or array.
+    Json(&'a Value),
+    /// An array (or object) already written as compact JSON text.
+    Text(&'a str),
+}
+
+impl<'a> From<&'a Value> for Scalar<'a> {
+    fn from(value: &'a Value) -> Self {
+        match value {
+            Value::Null => Scalar::Null,
+            Value::Bool(b) => Scalar::Bool(*b),
+            Value::Number(n) => Scalar::Number(n),
+            Value::String(s) => Scalar::Str(s),
+            other => Scalar::Json(other),
+        }
+    }
+}
+
+/// The value itself, for `_extra`.
+pub(crate) fn to_value(value: Scalar<'_>) -> Value {
+    match value {
+        Scalar::Null => Value::Null,
+        Scalar::Bool(b) => Value::Bool(b),
+        Scalar::Number(n) => Value::Number(n.clone()),
+        Scalar::Str(s) => Value::String(s.to_string()),
+        Scalar::Json(v) => v.clone(),
+        Scalar::Text(t) => serde_json::from_str(t).unwrap_or_else(|_| Value::String(t.into())),
+    }
+}
 
 /// A dotted path split into its keys once, so a record lookup allocates nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,16 +74,16 @@ impl JsonPath {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Mismatch;
 
-/// Converts a JSON value (absent = `None`) to a cell of type `ty`.
-pub(crate) fn to_cell(value: Option<&Value>, ty: ColumnType) -> Result<Cell, Mismatch> {
+/// Converts a value (absent = `None`) to a cell of type `ty`.
+pub(crate) fn to_cell(value: Option<Scalar<'_>>, ty: ColumnType) -> Result<Cell, Mismatch> {
     let value = match value {
-        None | Some(Value::Null) => return Ok(Cell::Null),
+        None | Some(Scalar::Null) => return Ok(Cell::Null),
         Some(v) => v,
     };
     if ty == ColumnType::Utf8 {
         return Ok(Cell::Str(to_text(value)));
     }
-    if let Value::String(s) = value {
+    if let Scalar::Str(s) = value {
         // Vendors send "" (and padded blanks) for "no value" as often as null (C3 does both).
         let s = s.trim();
         if s.is_empty() {
@@ -62,30 +100,30 @@ pub(crate) fn to_cell(value: Option<&Value>, ty: ColumnType) -> Result<Cell, Mis
         .ok_or(Mismatch);
     }
     match (ty, value) {
-        (ColumnType::Int64, Value::Number(n)) => n
+        (ColumnType::Int64, Scalar::Number(n)) => n
             .as_i64()
             .or_else(|| n.as_f64().and_then(whole))
             .map(Cell::Int)
             .ok_or(Mismatch),
-        (ColumnType::Float64, Value::Number(n)) => n
+        (ColumnType::Float64, Scalar::Number(n)) => n
             .as_f64()
             .filter(|f| f.is_finite())
             .map(Cell::Float)
             .ok_or(Mismatch),
-        (ColumnType::Boolean, Value::Bool(b)) => Ok(Cell::Bool(*b)),
+        (ColumnType::Boolean, Scalar::Bool(b)) => Ok(Cell::Bool(b)),
         _ => Err(Mismatch),
     }
 }
 
-/// Any JSON value as text: strings as they are, numbers and booleans as written, objects and
+/// Any value as text: strings as they are, numbers and booleans as written, objects and
 /// arrays as compact JSON.
-pub(crate) fn to_text(value: &Value) -> String {
+pub(crate) fn to_text(value: Scalar<'_>) -> String {
     match value {
-        Value::String(s) => s.clone(),
-        Value::Bool(b) => if *b { "true" } else { "false" }.to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::Null => String::new(),
-        other => other.to_string(),
+        Scalar::Str(s) | Scalar::Text(s) => s.to_string(),
+        Scalar::Bool(b) => if b { "true" } else { "false" }.to_string(),
+        Scalar::Number(n) => n.to_string(),
+        Scalar::Null => String::new(),
+        Scalar::Json(v) => v.to_string(),
     }
 }
 
@@ -143,7 +181,7 @@ mod tests {
     use super::*;
 
     fn cell(v: Value, ty: ColumnType) -> Result<Cell, Mismatch> {
-        to_cell(Some(&v), ty)
+        to_cell(Some(Scalar::from(&v)), ty)
     }
 
     #[test]

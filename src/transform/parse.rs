@@ -1,0 +1,727 @@
+//! One pass over a record's JSON text: every declared value lands in its slot, undeclared keys
+//! are counted (and kept for `_extra`), and arrays are either streamed to compact JSON text or
+//! kept whole for their elements — without building a tree of the whole record.
+//!
+//! Promises:
+//! - It reads any JSON: a record that is not an object, a declared object that is a string, an
+//!   array that is a number. What does not fit is counted and kept, never dropped, exactly as the
+//!   Value-walking rules in `rows.rs` describe (the same reader runs over a `serde_json::Value`,
+//!   which is how the tests drive it).
+//! - Strings are borrowed from the page text when they hold no escapes: most cells cost no
+//!   allocation until a loader copies them.
+//! - Keys are matched by remembering, per object, which declared key followed which last time:
+//!   a vendor writes its keys in one order, so nearly every key costs one comparison.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+
+use serde::Deserializer;
+use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Number, Value};
+
+use super::rows::RecordReport;
+
+/// The declared shape of a record (or array element) as a tree of keys.
+#[derive(Debug, Default)]
+pub(crate) struct Declared {
+    /// A declared value lives here (a field or an array).
+    pub(crate) leaf: bool,
+    /// Where the reader puts this key's value, when the transform reads it.
+    pub(crate) slot: Option<usize>,
+    /// Declared keys below, when this is an object, sorted by key.
+    pub(crate) children: Vec<(&'static str, Declared)>,
+    /// For each child (and, at the end, for "no key yet"), the child that followed it in the last
+    /// record: the next key's likely match.
+    follows: Vec<AtomicU32>,
+}
+
+/// No hint yet.
+const NO_HINT: u32 = u32::MAX;
+
+impl Declared {
+    /// Declares `path` (a field or an array of the vendor spec).
+    pub(crate) fn insert(&mut self, path: &'static str) -> &mut Declared {
+        let node = self.node(path);
+        node.leaf = true;
+        node
+    }
+
+    /// The node of `path`, created when missing (not declared by that alone).
+    pub(crate) fn node(&mut self, path: &'static str) -> &mut Declared {
+        let mut node = self;
+        for key in path.split('.') {
+            let at = match node.children.binary_search_by(|(k, _)| (*k).cmp(key)) {
+                Ok(at) => at,
+                Err(at) => {
+                    node.children.insert(at, (key, Declared::default()));
+                    node.follows = (0..=node.children.len())
+                        .map(|_| AtomicU32::new(NO_HINT))
+                        .collect();
+                    at
+                }
+            };
+            node = &mut node.children[at].1;
+        }
+        node
+    }
+
+    /// The declared node of `key`, or `None`. `previous` is the index of the child matched just
+    /// before in the same object (`None` at its first key); it is updated to this key's.
+    pub(crate) fn child(&self, key: &str, previous: &mut Option<usize>) -> Option<&Declared> {
+        let from = previous.unwrap_or(self.children.len());
+        let hint = self.follows.get(from).map_or(NO_HINT, |h| h.load(Relaxed));
+        if let Some((k, node)) = self.children.get(hint as usize)
+            && *k == key
+        {
+            *previous = Some(hint as usize);
+            return Some(node);
+        }
+        let at = self
+            .children
+            .binary_search_by(|(k, _)| (*k).cmp(key))
+            .ok()?;
+        if let Some(h) = self.follows.get(from) {
+            h.store(at as u32, Relaxed);
+        }
+        *previous = Some(at);
+        Some(&self.children[at].1)
+    }
+
+    /// Calls `found(path, value, is_shape_mismatch)` for every key of `object` (and of its declared
+    /// nested objects) that is not declared. A non-object where only an object was declared
+    /// (`"companyProfile": "x"`) is reported as a shape mismatch, since its value would be lost.
+    pub(crate) fn undeclared<'v>(
+        &self,
+        object: &'v Map<String, Value>,
+        prefix: &mut String,
+        found: &mut impl FnMut(&str, &'v Value, bool),
+    ) {
+        let mut previous = None;
+        for (key, value) in object {
+            // AppXite's documented payloads carry comment keys such as `"// Addresses": ""`.
+            if key.starts_with("//") {
+                continue;
+            }
+            let len = prefix.len();
+            prefix.push_str(key);
+            match self.child(key, &mut previous) {
+                None => found(prefix, value, false),
+                Some(node) => match value {
+                    Value::Object(inner) if !node.children.is_empty() => {
+                        prefix.push('.');
+                        node.undeclared(inner, prefix, found);
+                    }
+                    _ if node.leaf || value.is_null() => {}
+                    _ => found(prefix, value, true),
+                },
+            }
+            prefix.truncate(len);
+        }
+    }
+}
+
+/// How the reader keeps an array it reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ArrayRead {
+    /// Only its elements' keys are checked (no column shows it).
+    Check,
+    /// As compact JSON text (a JSON column), its elements' keys checked on the way.
+    Text,
+    /// Whole, as a `Value`, for its elements (explode, element columns, child tables).
+    Whole,
+}
+
+/// What a slot expects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SlotKind {
+    Scalar,
+    /// An array, with the index of its element shape in [`Shape::elements`].
+    Array { read: ArrayRead, element: usize },
+}
+
+/// The record shape the reader walks: the declared tree, what each slot expects, the arrays'
+/// element shapes.
+#[derive(Debug, Default)]
+pub(crate) struct Shape {
+    pub(crate) root: Declared,
+    pub(crate) kinds: Vec<SlotKind>,
+    pub(crate) elements: Vec<Declared>,
+}
+
+/// One value as the record had it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) enum Slot<'de> {
+    #[default]
+    Absent,
+    Null,
+    Bool(bool),
+    Number(Number),
+    Str(Cow<'de, str>),
+    /// An object or array (where a scalar was declared, or an array read whole).
+    Json(Value),
+    /// An array (or object) read as compact JSON text.
+    Text(String),
+}
+
+/// A record read into its slots.
+#[derive(Debug, Default)]
+pub(crate) struct Parsed<'de> {
+    pub(crate) slots: Vec<Slot<'de>>,
+    pub(crate) report: RecordReport,
+    /// Undeclared keys and shape mismatches by dotted path (kept only when `keep`); `_record`
+    /// when the record is not an object.
+    pub(crate) extra: BTreeMap<String, Value>,
+    pub(crate) keep: bool,
+    /// The record was not an object at all.
+    pub(crate) not_object: bool,
+}
+
+impl Shape {
+    /// The slot of `path`, made on first use with `kind`.
+    pub(crate) fn slot(&mut self, path: &'static str, kind: SlotKind) -> usize {
+        let next = self.kinds.len();
+        let node = self.root.node(path);
+        *node.slot.get_or_insert_with(|| {
+            self.kinds.push(kind);
+            next
+        })
+    }
+
+    /// Reads one record from `input` (page text or a `Value`).
+    pub(crate) fn read<'de, D: Deserializer<'de>>(
+        &self,
+        input: D,
+        keep: bool,
+    ) -> Result<Parsed<'de>, D::Error> {
+        let mut parsed = Parsed {
+            slots: vec![Slot::Absent; self.kinds.len()],
+            keep,
+            ..Parsed::default()
+        };
+        input.deserialize_any(RecordVisitor {
+            shape: self,
+            parsed: &mut parsed,
+        })?;
+        Ok(parsed)
+    }
+}
+
+struct RecordVisitor<'s, 'p, 'de> {
+    shape: &'s Shape,
+    parsed: &'p mut Parsed<'de>,
+}
+
+/// Turns every `visit_*` of a visitor into one `fn(Value)`: for values that are kept as a whole.
+macro_rules! visit_as_value {
+    ($on_value:ident) => {
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+            Ok(self.$on_value(Value::Bool(v)))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(self.$on_value(Value::from(v)))
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(self.$on_value(Value::from(v)))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            Ok(self.$on_value(Number::from_f64(v).map_or(Value::Null, Value::Number)))
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(self.$on_value(Value::String(v.to_string())))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(self.$on_value(Value::Null))
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(self.$on_value(Value::Null))
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            let value = Value::deserialize(d)?;
+            Ok(self.$on_value(value))
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+            let value = Value::deserialize(SeqAccessDeserializer::new(seq))?;
+            Ok(self.$on_value(value))
+        }
+    };
+}
+
+use serde::Deserialize as _;
+
+impl<'de> Visitor<'de> for RecordVisitor<'_, '_, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON record")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut prefix = String::new();
+        read_object(self.shape, &self.shape.root, &mut map, self.parsed, &mut prefix)
+    }
+
+    visit_as_value!(not_a_record);
+}
+
+impl RecordVisitor<'_, '_, '_> {
+    /// Not a record at all: one row of nulls, the value counted and (in `all`) kept.
+    fn not_a_record(self, value: Value) {
+        self.parsed.not_object = true;
+        self.parsed.report.type_mismatches += 1;
+        if self.parsed.keep {
+            self.parsed.extra.insert("_record".to_string(), value);
+        }
+    }
+}
+
+/// Reads the keys of one object against its declared `node`.
+fn read_object<'de, A: MapAccess<'de>>(
+    shape: &Shape,
+    node: &Declared,
+    map: &mut A,
+    parsed: &mut Parsed<'de>,
+    prefix: &mut String,
+) -> Result<(), A::Error> {
+    let mut previous = None;
+    while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+        if key.starts_with("//") {
+            map.next_value::<IgnoredAny>()?;
+            continue;
+        }
+        let Some(child) = node.child(&key, &mut previous) else {
+            parsed.report.undeclared_fields += 1;
+            if parsed.keep {
+                let value = map.next_value::<Value>()?;
+                parsed.extra.insert(format!("{prefix}{key}"), value);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+            continue;
+        };
+        match (child.slot, child.children.is_empty()) {
+            (Some(slot), true) => {
+                parsed.slots[slot] = match shape.kinds[slot] {
+                    SlotKind::Scalar => map.next_value_seed(ScalarSeed)?,
+                    SlotKind::Array { read, element } => map.next_value_seed(ArraySeed {
+                        read,
+                        element: &shape.elements[element],
+                        report: &mut parsed.report,
+                    })?,
+                };
+            }
+            // Read as a whole and declared inside too (not in any vendor today): the slow way.
+            (Some(slot), false) => {
+                let value = map.next_value::<Value>()?;
+                let len = prefix.len();
+                prefix.push_str(&key);
+                check_value(child, &value, parsed, prefix);
+                prefix.truncate(len);
+                parsed.slots[slot] = Slot::Json(value);
+            }
+            (None, false) => {
+                let len = prefix.len();
+                prefix.push_str(&key);
+                map.next_value_seed(ObjectSeed {
+                    shape,
+                    node: child,
+                    parsed,
+                    prefix,
+                })?;
+                prefix.truncate(len);
+            }
+            (None, true) => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The drift rules of [`Declared::undeclared`] for one value already read whole.
+fn check_value(node: &Declared, value: &Value, parsed: &mut Parsed<'_>, path: &mut String) {
+    match value {
+        Value::Object(inner) => {
+            path.push('.');
+            let (report, extra, keep) = (&mut parsed.report, &mut parsed.extra, parsed.keep);
+            node.undeclared(inner, path, &mut |p, v, shape| {
+                if shape {
+                    report.type_mismatches += 1;
+                } else {
+                    report.undeclared_fields += 1;
+                }
+                if keep {
+                    extra.insert(p.to_string(), v.clone());
+                }
+            });
+        }
+        _ if node.leaf || value.is_null() => {}
+        other => {
+            parsed.report.type_mismatches += 1;
+            if parsed.keep {
+                parsed.extra.insert(path.clone(), other.clone());
+            }
+        }
+    }
+}
+
+/// A map key, borrowed from the input when it has no escapes.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> de::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+/// A declared object (with declared keys below): walked in place.
+struct ObjectSeed<'s, 'p, 'x, 'de> {
+    shape: &'s Shape,
+    node: &'s Declared,
+    parsed: &'p mut Parsed<'de>,
+    prefix: &'x mut String,
+}
+
+impl<'de> DeserializeSeed<'de> for ObjectSeed<'_, '_, '_, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ObjectSeed<'_, '_, '_, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        self.prefix.push('.');
+        read_object(self.shape, self.node, &mut map, self.parsed, self.prefix)
+    }
+
+    visit_as_value!(not_an_object);
+}
+
+impl ObjectSeed<'_, '_, '_, '_> {
+    fn not_an_object(self, value: Value) {
+        if value.is_null() || self.node.leaf {
+            return;
+        }
+        self.parsed.report.type_mismatches += 1;
+        if self.parsed.keep {
+            self.parsed.extra.insert(self.prefix.clone(), value);
+        }
+    }
+}
+
+/// A declared field: any JSON value into a [`Slot`].
+struct ScalarSeed;
+
+impl<'de> DeserializeSeed<'de> for ScalarSeed {
+    type Value = Slot<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Slot<'de>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ScalarSeed {
+    type Value = Slot<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a value")
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Slot<'de>, E> {
+        Ok(Slot::Bool(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Slot<'de>, E> {
+        Ok(Slot::Number(v.into()))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Slot<'de>, E> {
+        Ok(Slot::Number(v.into()))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Slot<'de>, E> {
+        Ok(Number::from_f64(v).map_or(Slot::Null, Slot::Number))
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Slot<'de>, E> {
+        Ok(Slot::Str(Cow::Borrowed(v)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Slot<'de>, E> {
+        Ok(Slot::Str(Cow::Owned(v.to_string())))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Slot<'de>, E> {
+        Ok(Slot::Str(Cow::Owned(v)))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Slot<'de>, E> {
+        Ok(Slot::Null)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Slot<'de>, E> {
+        Ok(Slot::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Slot<'de>, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Slot<'de>, A::Error> {
+        Value::deserialize(SeqAccessDeserializer::new(seq)).map(Slot::Json)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Slot<'de>, A::Error> {
+        Value::deserialize(MapAccessDeserializer::new(map)).map(Slot::Json)
+    }
+}
+
+/// A declared array, kept as [`ArrayRead`] says. A value that is not an array is kept as it is.
+struct ArraySeed<'s, 'r> {
+    read: ArrayRead,
+    element: &'s Declared,
+    report: &'r mut RecordReport,
+}
+
+impl<'de> DeserializeSeed<'de> for ArraySeed<'_, '_> {
+    type Value = Slot<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Slot<'de>, D::Error> {
+        if self.read == ArrayRead::Whole {
+            let value = Value::deserialize(d)?;
+            if let Value::Array(items) = &value {
+                count_elements(self.element, items, self.report);
+            }
+            return Ok(Slot::Json(value));
+        }
+        d.deserialize_any(self)
+    }
+}
+
+/// The drift count of the elements of an array read whole.
+pub(crate) fn count_elements(element: &Declared, items: &[Value], report: &mut RecordReport) {
+    let mut prefix = String::new();
+    for item in items {
+        if let Value::Object(object) = item {
+            prefix.clear();
+            element.undeclared(object, &mut prefix, &mut |_, _, shape| {
+                if shape {
+                    report.type_mismatches += 1;
+                } else {
+                    report.undeclared_fields += 1;
+                }
+            });
+        }
+    }
+}
+
+impl<'de> Visitor<'de> for ArraySeed<'_, '_> {
+    type Value = Slot<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Slot<'de>, A::Error> {
+        let mut text = Vec::new();
+        text.push(b'[');
+        let mut first = true;
+        loop {
+            let mut writer = JsonWriter {
+                out: &mut text,
+                declared: Some(self.element),
+                report: self.report,
+            };
+            if !first {
+                writer.out.push(b',');
+            }
+            if seq.next_element_seed(&mut writer)?.is_none() {
+                if !first {
+                    text.pop();
+                }
+                break;
+            }
+            first = false;
+        }
+        text.push(b']');
+        Ok(match self.read {
+            ArrayRead::Check => Slot::Absent,
+            _ => Slot::Text(json_text(text)),
+        })
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Slot<'de>, A::Error> {
+        // An object where a list was declared: kept as its JSON text; not elements to check.
+        let value = Value::deserialize(MapAccessDeserializer::new(map))?;
+        Ok(Slot::Text(value.to_string()))
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Slot<'de>, E> {
+        ScalarSeed.visit_bool(v)
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Slot<'de>, E> {
+        ScalarSeed.visit_i64(v)
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Slot<'de>, E> {
+        ScalarSeed.visit_u64(v)
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Slot<'de>, E> {
+        ScalarSeed.visit_f64(v)
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Slot<'de>, E> {
+        ScalarSeed.visit_borrowed_str(v)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Slot<'de>, E> {
+        ScalarSeed.visit_str(v)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Slot<'de>, E> {
+        Ok(Slot::Null)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Slot<'de>, E> {
+        Ok(Slot::Null)
+    }
+}
+
+/// Bytes written by [`JsonWriter`] are UTF-8 (they are JSON text from UTF-8 strings); should that
+/// ever not hold, the text is repaired rather than a panic.
+fn json_text(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// What kind of value a [`JsonWriter`] saw, for the shape check of declared objects.
+#[derive(PartialEq, Eq)]
+enum Seen {
+    Object,
+    Null,
+    Other,
+}
+
+/// Writes any JSON value as compact text (keys in the vendor's order), checking object keys
+/// against `declared` where the value is a declared element or object.
+struct JsonWriter<'o, 's, 'r> {
+    out: &'o mut Vec<u8>,
+    declared: Option<&'s Declared>,
+    report: &'r mut RecordReport,
+}
+
+impl<'de> DeserializeSeed<'de> for &mut JsonWriter<'_, '_, '_> {
+    type Value = Seen;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Seen, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl JsonWriter<'_, '_, '_> {
+    fn scalar(&mut self, value: impl serde::Serialize) -> Seen {
+        // Writing to a Vec cannot fail, and a number or string always serialises.
+        let _ = serde_json::to_writer(&mut *self.out, &value);
+        Seen::Other
+    }
+}
+
+impl<'de> Visitor<'de> for &mut JsonWriter<'_, '_, '_> {
+    type Value = Seen;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a value")
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Seen, E> {
+        Ok(self.scalar(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Seen, E> {
+        Ok(self.scalar(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Seen, E> {
+        Ok(self.scalar(v))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Seen, E> {
+        Ok(self.scalar(Number::from_f64(v)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Seen, E> {
+        Ok(self.scalar(v))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Seen, E> {
+        self.out.extend_from_slice(b"null");
+        Ok(Seen::Null)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Seen, E> {
+        self.visit_unit()
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Seen, D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Seen, A::Error> {
+        self.out.push(b'[');
+        let mut inner = JsonWriter {
+            out: &mut *self.out,
+            declared: None,
+            report: &mut *self.report,
+        };
+        let mut first = true;
+        loop {
+            if !first {
+                inner.out.push(b',');
+            }
+            if seq.next_element_seed(&mut inner)?.is_none() {
+                if !first {
+                    inner.out.pop();
+                }
+                break;
+            }
+            first = false;
+        }
+        self.out.push(b']');
+        Ok(Seen::Other)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Seen, A::Error> {
+        self.out.push(b'{');
+        let mut previous = None;
+        let mut first = true;
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            if !first {
+                self.out.push(b',');
+            }
+            first = false;
+            let _ = serde_json::to_writer(&mut *self.out, &*key);
+            self.out.push(b':');
+            let child = match self.declared {
+                Some(node) if !key.starts_with("//") => match node.child(&key, &mut previous) {
+                    None => {
+                        self.report.undeclared_fields += 1;
+                        None
+                    }
+                    Some(child) => Some(child),
+                },
+                _ => None,
+            };
+            let mut inner = JsonWriter {
+                out: &mut *self.out,
+                declared: child.filter(|c| !c.children.is_empty()),
+                report: &mut *self.report,
+            };
+            let seen = map.next_value_seed(&mut inner)?;
+            if let Some(child) = child
+                && !child.children.is_empty()
+                && seen == Seen::Other
+                && !child.leaf
+            {
+                self.report.type_mismatches += 1;
+            }
+        }
+        self.out.push(b'}');
+        Ok(Seen::Object)
+    }
+}
