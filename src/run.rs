@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 use tracing::{error, info, warn};
 
 use crate::cli::{LogFormat, RunArgs};
-use crate::extract::{self, Batch, ExtractError, Extracted, Session, SourceProgress};
+use crate::extract::{self, Batch, ExtractError, Extracted, Seen, Session, SourceProgress};
 use crate::load::{self, Finished, LoadError, Manifest, OutputSummary, SourceSummary, Writer};
 use crate::pipeline::{self, EnvMode, OnError, OutputFormat, PathValues, Plan, SourcePlan};
 use crate::transform::row::{Row, Schema};
@@ -323,8 +323,9 @@ async fn run_source(
     let mut writers = std::mem::take(&mut files.writers);
     let ticker = (!progress.has_bar()).then(|| spawn_ticker(progress.clone()));
 
+    let writer_progress = progress.clone();
     let writing = tokio::task::spawn_blocking(move || {
-        let result = write_records(rx, &transformer, &routes, &mut writers);
+        let result = write_records(rx, &transformer, &routes, &mut writers, &writer_progress);
         (writers, result)
     });
     let extracted = extract::extract(source, session, tx).await;
@@ -337,43 +338,65 @@ async fn run_source(
     }
     // A write error explains a cancelled extraction better than "cancelled" does.
     let report = written?;
+    extracted?;
     Ok(SourceDone {
-        extracted: extracted?,
+        extracted: extract::check_count(source, progress.counts())?,
         report,
     })
 }
 
-/// The writer thread: records → rows → files, until the extraction closes the channel.
+/// The writer thread: records → rows → files, until the extraction closes the channel. Each
+/// record is read once, straight from the page text; a repeat of a recent key is dropped.
 fn write_records(
     mut rx: mpsc::Receiver<Batch>,
     transformer: &Transformer,
     routes: &Routes,
     writers: &mut [Writer],
+    progress: &SourceProgress,
 ) -> Result<RecordReport, LoadError> {
     let mut total = RecordReport::default();
+    let mut seen = Seen::default();
     let mut rows: Vec<(usize, Row)> = Vec::new();
     while let Some(batch) = rx.blocking_recv() {
-        for record in &batch {
+        let mut duplicates = 0;
+        for text in batch.iter() {
+            let mut input = serde_json::Deserializer::from_str(text);
+            let unreadable: Value;
+            let record = match transformer.read(&mut input) {
+                Ok(record) => record,
+                // The text was checked to be one JSON value when its page was read; were it not,
+                // it would become a counted "not a record" row with its text kept, not be lost.
+                Err(_) => {
+                    unreadable = Value::String(text.to_string());
+                    match transformer.read(&unreadable) {
+                        Ok(record) => record,
+                        Err(_) => continue,
+                    }
+                }
+            };
+            if !seen.first_time(record.key_hash()) {
+                duplicates += 1;
+                continue;
+            }
             rows.clear();
-            let report = transformer.rows(record, &mut rows);
-            total.type_mismatches += report.type_mismatches;
-            total.undeclared_fields += report.undeclared_fields;
+            total += transformer.emit(&record, &mut rows);
             for (table, row) in &rows {
                 for &w in &routes.tables[*table] {
                     writers[w].write_row(row)?;
                 }
             }
-            write_nested(record, &routes.nested, writers)?;
+            if !routes.nested.is_empty() {
+                let value: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+                for &w in &routes.nested {
+                    writers[w].write_json(&value)?;
+                }
+            }
+        }
+        if duplicates > 0 {
+            progress.duplicates(duplicates);
         }
     }
     Ok(total)
-}
-
-fn write_nested(record: &Value, nested: &[usize], writers: &mut [Writer]) -> Result<(), LoadError> {
-    for &w in nested {
-        writers[w].write_json(record)?;
-    }
-    Ok(())
 }
 
 /// Which writers each table of a source goes to.

@@ -3,9 +3,13 @@
 //! The engine asks the vendor's [`Connector`] for page 0. When that page tells the total, the
 //! remaining pages are fetched concurrently (`concurrency` at a time) but handed on strictly in
 //! page order, so two runs over the same data write identical files; otherwise pages are fetched
-//! one after another until the vendor says the last has come. Records are de-duplicated on the
-//! vendor's key (offset paging over live data repeats rows) and counted against the API's total.
-//! They leave through a bounded channel: memory holds a few pages, however many there are.
+//! one after another until the vendor says the last has come. Pages leave through a bounded
+//! channel as [`Records`] (the vendor's JSON text): memory holds a few pages, however many there
+//! are.
+//!
+//! Records are de-duplicated on the vendor's key (offset paging over live data repeats rows) with
+//! [`Seen`], and the kept count is checked against the API's total with [`check_count`]: both
+//! where the records are read (the transform reads the key on its one pass over each record).
 
 pub mod auth;
 pub mod connector;
@@ -14,22 +18,20 @@ pub mod progress;
 pub mod session;
 
 use std::collections::HashSet;
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
 use futures_util::{StreamExt, stream};
-use serde_json::Value;
 use tokio::sync::mpsc;
 
-pub use connector::{Connector, Page, PageRequest, VendorError};
+pub use connector::{Connector, Page, PageRequest, Records, VendorError};
 pub use error::ExtractError;
 pub use progress::{SourceCounts, SourceProgress};
 pub use session::Session;
 
 use crate::pipeline::SourcePlan;
 
-/// A batch of records on its way to the transform stage.
-pub type Batch = Vec<Value>;
+/// A page of records on its way to the transform stage.
+pub type Batch = Records;
 
 /// What an extraction ended with.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,14 +41,14 @@ pub struct Extracted {
     pub count_mismatch: bool,
 }
 
-/// Extracts one source, sending its records to `out` in page order.
+/// Extracts one source, sending its pages to `out` in page order. The caller de-duplicates
+/// ([`Seen`], [`SourceProgress::duplicates`]) and then checks the count ([`check_count`]).
 pub async fn extract(
     source: &SourcePlan,
     session: Arc<Session>,
     out: mpsc::Sender<Batch>,
-) -> Result<Extracted, ExtractError> {
+) -> Result<(), ExtractError> {
     let progress = session.progress().clone();
-    let mut seen = Seen::new(source.vendor.record_key, SEEN_WINDOW);
 
     let first = session.fetch_page(0).await?;
     let total = first.total;
@@ -54,7 +56,7 @@ pub async fn extract(
         progress.set_total(total);
     }
     let mut last = first.last;
-    deliver(first, &mut seen, &progress, &out, &source.name).await?;
+    deliver(first, &progress, &out, &source.name).await?;
 
     let mut next = 1;
     if let Some(total) = total.filter(|_| !last) {
@@ -73,7 +75,7 @@ pub async fn extract(
         while let Some(page) = fetched.next().await {
             let page = page?;
             last = page.last || page.records.is_empty();
-            deliver(page, &mut seen, &progress, &out, &source.name).await?;
+            deliver(page, &progress, &out, &source.name).await?;
         }
         next = pages;
     }
@@ -82,11 +84,16 @@ pub async fn extract(
     while !last {
         let page = session.fetch_page(next).await?;
         last = page.last || page.records.is_empty();
-        deliver(page, &mut seen, &progress, &out, &source.name).await?;
+        deliver(page, &progress, &out, &source.name).await?;
         next += 1;
     }
 
-    let counts = progress.counts();
+    Ok(())
+}
+
+/// Compares the records kept (after de-duplication) with the total the API reported: a
+/// difference fails the source unless the pipeline allows it, and is then reported.
+pub fn check_count(source: &SourcePlan, counts: SourceCounts) -> Result<Extracted, ExtractError> {
     let count_mismatch = counts.api_total.is_some_and(|t| t != counts.records);
     if count_mismatch && !source.allow_count_mismatch {
         return Err(ExtractError::CountMismatch {
@@ -103,23 +110,15 @@ pub async fn extract(
 
 async fn deliver(
     page: Page,
-    seen: &mut Seen,
     progress: &SourceProgress,
     out: &mpsc::Sender<Batch>,
     name: &str,
 ) -> Result<(), ExtractError> {
-    let before = page.records.len() as u64;
-    let records: Vec<Value> = page
-        .records
-        .into_iter()
-        .filter(|r| seen.first_time(r))
-        .collect();
-    let kept = records.len() as u64;
-    progress.page(kept, before - kept);
-    if records.is_empty() {
+    progress.page(page.records.len() as u64);
+    if page.records.is_empty() {
         return Ok(());
     }
-    out.send(records)
+    out.send(page.records)
         .await
         .map_err(|_| ExtractError::Cancelled {
             source_name: name.to_string(),
@@ -133,36 +132,32 @@ async fn deliver(
 pub const SEEN_WINDOW: usize = 200_000;
 
 /// The most recent keys, as 64-bit hashes (8 bytes a key, not the key's text), oldest first out.
-struct Seen {
-    key: &'static str,
+pub struct Seen {
     window: usize,
     hashes: HashSet<u64>,
     order: std::collections::VecDeque<u64>,
 }
 
+impl Default for Seen {
+    fn default() -> Self {
+        Seen::new(SEEN_WINDOW)
+    }
+}
+
 impl Seen {
-    fn new(key: &'static str, window: usize) -> Self {
+    pub fn new(window: usize) -> Self {
         Seen {
-            key,
             window: window.max(1),
             hashes: HashSet::new(),
             order: std::collections::VecDeque::new(),
         }
     }
 
-    /// Whether the record's key is new. A record without a key is always kept.
-    fn first_time(&mut self, record: &Value) -> bool {
-        let mut hasher = DefaultHasher::new();
-        match record.get(self.key) {
-            Some(Value::String(s)) => s.hash(&mut hasher),
-            // A vendor's key has one JSON type; numbers hash without a detour through text.
-            Some(Value::Number(n)) => match n.as_i64() {
-                Some(i) => i.hash(&mut hasher),
-                None => n.as_f64().map(f64::to_bits).hash(&mut hasher),
-            },
-            _ => return true,
-        }
-        let hash = hasher.finish();
+    /// Whether the record whose key hashes to `key` is new. A record without a key is always kept.
+    pub fn first_time(&mut self, key: Option<u64>) -> bool {
+        let Some(hash) = key else {
+            return true;
+        };
         if !self.hashes.insert(hash) {
             return false;
         }
@@ -179,26 +174,25 @@ impl Seen {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn seen_keeps_the_first_of_each_key() {
-        let mut seen = Seen::new("id", 100);
-        assert!(seen.first_time(&json!({"id": 1})));
-        assert!(!seen.first_time(&json!({"id": 1, "name": "again"})));
-        assert!(seen.first_time(&json!({"id": "1x"})));
-        assert!(seen.first_time(&json!({"no_id": true})));
-        assert!(seen.first_time(&json!({"no_id": true})));
+        let mut seen = Seen::new(100);
+        assert!(seen.first_time(Some(1)));
+        assert!(!seen.first_time(Some(1)));
+        assert!(seen.first_time(Some(2)));
+        assert!(seen.first_time(None));
+        assert!(seen.first_time(None));
     }
 
     #[test]
     fn seen_forgets_beyond_its_window() {
-        let mut seen = Seen::new("id", 2);
-        assert!(seen.first_time(&json!({"id": 1})));
-        assert!(seen.first_time(&json!({"id": 2})));
-        assert!(!seen.first_time(&json!({"id": 2})));
-        assert!(seen.first_time(&json!({"id": 3})));
-        assert!(seen.first_time(&json!({"id": 1})), "1 left the window");
+        let mut seen = Seen::new(2);
+        assert!(seen.first_time(Some(1)));
+        assert!(seen.first_time(Some(2)));
+        assert!(!seen.first_time(Some(2)));
+        assert!(seen.first_time(Some(3)));
+        assert!(seen.first_time(Some(1)), "1 left the window");
         assert_eq!(seen.hashes.len(), 2);
     }
 }

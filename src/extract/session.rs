@@ -175,7 +175,7 @@ impl Session {
     fn classify_page(&self, index: u64, reply: Reply, url: &str) -> Attempt<Page> {
         let status = reply.status;
         if status.is_success() {
-            return match self.connector.parse_page(index, &reply.body) {
+            return match self.connector.parse_page(index, reply.body) {
                 Ok(page) => Attempt::Done(page),
                 Err(vendor) if vendor.retryable == Some(false) => {
                     Attempt::Fail(self.vendor_error(url, status, vendor))

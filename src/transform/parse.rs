@@ -139,7 +139,10 @@ pub(crate) enum ArrayRead {
 pub(crate) enum SlotKind {
     Scalar,
     /// An array, with the index of its element shape in [`Shape::elements`].
-    Array { read: ArrayRead, element: usize },
+    Array {
+        read: ArrayRead,
+        element: usize,
+    },
 }
 
 /// The record shape the reader walks: the declared tree, what each slot expects, the arrays'
@@ -260,7 +263,13 @@ impl<'de> Visitor<'de> for RecordVisitor<'_, '_, 'de> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let mut prefix = String::new();
-        read_object(self.shape, &self.shape.root, &mut map, self.parsed, &mut prefix)
+        read_object(
+            self.shape,
+            &self.shape.root,
+            &mut map,
+            self.parsed,
+            &mut prefix,
+        )
     }
 
     visit_as_value!(not_a_record);

@@ -217,10 +217,7 @@ impl Transformer {
             }
             Fields::All => {
                 for f in vendor.fields {
-                    push(
-                        column_name(f.path),
-                        Col::new(Source::Field(f.path), f.ty),
-                    );
+                    push(column_name(f.path), Col::new(Source::Field(f.path), f.ty));
                 }
                 if let Some(e) = explode {
                     let a = &arrays[e];
@@ -342,10 +339,7 @@ impl Transformer {
 
     /// Reads one record from JSON text (`serde_json::Deserializer`) or a `&Value`, in one pass.
     /// An error is only ever the input's: the reader accepts any JSON value.
-    pub fn read<'de, D: Deserializer<'de>>(
-        &self,
-        input: D,
-    ) -> Result<ParsedRecord<'de>, D::Error> {
+    pub fn read<'de, D: Deserializer<'de>>(&self, input: D) -> Result<ParsedRecord<'de>, D::Error> {
         self.shape
             .read(input, self.extra.is_some())
             .map(ParsedRecord)

@@ -177,14 +177,16 @@ impl Connector for AdobeVipmp {
         PageRequest::get(self.url.clone(), query)
     }
 
-    fn parse_page(&self, _index: u64, body: &[u8]) -> Result<Page, VendorError> {
-        let mut json = parse_json(body)?;
-        let total = json_count(&json, "totalCount")
+    fn parse_page(&self, _index: u64, body: Vec<u8>) -> Result<Page, VendorError> {
+        let envelope = parse_envelope(body, &["accounts", "customers"])?;
+        let json = &envelope.fields;
+        let total = json_count(json, "totalCount")
             .ok_or_else(|| VendorError::new("the response has no totalCount"))?;
-        let offset = json_count(&json, "offset").unwrap_or(0);
+        let offset = json_count(json, "offset").unwrap_or(0);
+        let count = json_count(json, "count");
         // The doc's table says `customers`, its example `accounts`: accept either.
-        let records = take_array(&mut json, &["accounts", "customers"])?;
-        let count = json_count(&json, "count").unwrap_or(records.len() as u64);
+        let records = envelope.records()?;
+        let count = count.unwrap_or(records.len() as u64);
         Ok(Page {
             last: count == 0 || offset + count >= total,
             records,

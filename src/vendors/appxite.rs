@@ -254,17 +254,9 @@ impl Connector for Appxite {
         }
     }
 
-    fn parse_page(&self, _index: u64, body: &[u8]) -> Result<Page, VendorError> {
+    fn parse_page(&self, _index: u64, body: Vec<u8>) -> Result<Page, VendorError> {
         // A bare array and no total: a short page ends the data.
-        let records = match parse_json(body)? {
-            serde_json::Value::Array(items) => items,
-            other => {
-                return Err(VendorError::new(format!(
-                    "expected a JSON list of customers, found {}",
-                    kind(&other)
-                )));
-            }
-        };
+        let records = parse_record_list(body)?;
         Ok(Page {
             last: (records.len() as u64) < self.page_size,
             records,

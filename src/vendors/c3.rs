@@ -122,20 +122,21 @@ impl Connector for C3 {
         PageRequest::get(self.url.clone(), Vec::new())
     }
 
-    fn parse_page(&self, _index: u64, body: &[u8]) -> Result<Page, VendorError> {
-        let mut json = parse_json(body)?;
-        let correlation = json_text(&json, &["RequestCorrelationID"]);
-        if json_text(&json, &["Status"]).as_deref() != Some("Success") {
+    fn parse_page(&self, _index: u64, body: Vec<u8>) -> Result<Page, VendorError> {
+        let envelope = parse_envelope(body, &["Data"])?;
+        let json = &envelope.fields;
+        let correlation = json_text(json, &["RequestCorrelationID"]);
+        if json_text(json, &["Status"]).as_deref() != Some("Success") {
             // An application error, possibly in an HTTP 200: never an empty export.
             let message = [
-                json_text(&json, &["ErrorMessage"]),
-                json_text(&json, &["ErrorDetail"]),
+                json_text(json, &["ErrorMessage"]),
+                json_text(json, &["ErrorDetail"]),
             ]
             .into_iter()
             .flatten()
             .collect::<Vec<_>>()
             .join(": ");
-            let status = json_text(&json, &["Status"]).unwrap_or_else(|| "missing".into());
+            let status = json_text(json, &["Status"]).unwrap_or_else(|| "missing".into());
             return Err(VendorError::new(format!(
                 "C3 reported Status {status:?}: {}",
                 if message.is_empty() {
@@ -147,7 +148,7 @@ impl Connector for C3 {
             .with_correlation(correlation)
             .fatal());
         }
-        let records = take_array(&mut json, &["Data"])?;
+        let records = envelope.records()?;
         Ok(Page {
             records,
             total: None,

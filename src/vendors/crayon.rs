@@ -152,11 +152,11 @@ impl Connector for Crayon {
         PageRequest::get(self.url.clone(), query)
     }
 
-    fn parse_page(&self, index: u64, body: &[u8]) -> Result<Page, VendorError> {
-        let mut json = parse_json(body)?;
-        let total = json_count(&json, "TotalHits")
+    fn parse_page(&self, index: u64, body: Vec<u8>) -> Result<Page, VendorError> {
+        let envelope = parse_envelope(body, &["Items"])?;
+        let total = json_count(&envelope.fields, "TotalHits")
             .ok_or_else(|| VendorError::new("the response has no TotalHits"))?;
-        let records = take_array(&mut json, &["Items"])?;
+        let records = envelope.records()?;
         let last = records.is_empty() || (index + 1) * self.page_size >= total;
         Ok(Page {
             records,

@@ -230,15 +230,16 @@ impl Connector for Valomnia {
         PageRequest::get(self.url.clone(), query)
     }
 
-    fn parse_page(&self, _index: u64, body: &[u8]) -> Result<Page, VendorError> {
-        let mut json = parse_json(body)?;
-        let paging = json
+    fn parse_page(&self, _index: u64, body: Vec<u8>) -> Result<Page, VendorError> {
+        let envelope = parse_envelope(body, &["data"])?;
+        let paging = envelope
+            .fields
             .get("paging")
             .ok_or_else(|| VendorError::new("the response has no `paging` object"))?;
         let total = json_count(paging, "total");
         let offset = json_count(paging, "offset").unwrap_or(0);
         let next_is_null = paging.get("next").is_none_or(|n| n.is_null());
-        let records = take_array(&mut json, &["data"])?;
+        let records = envelope.records()?;
         let end_by_count = total.is_some_and(|t| offset + records.len() as u64 >= t);
         Ok(Page {
             last: next_is_null || end_by_count || records.is_empty(),

@@ -5,9 +5,11 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use customer_export::extract::{self, ExtractError, Extracted, Session, SourceProgress};
+use customer_export::extract::{self, ExtractError, Extracted, Seen, Session, SourceProgress};
+use customer_export::pipeline::plan::{ArrayMode, Fields, TransformPlan};
 use customer_export::pipeline::{self, EnvMode, Plan, SourcePlan};
 use customer_export::sandbox::{Sandbox, SandboxConfig};
+use customer_export::transform::Transformer;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -83,6 +85,8 @@ pub fn auth_block(sandbox: &Sandbox, vendor: &str) -> String {
 }
 
 /// Extracts a source completely, returning its records in delivery order.
+/// Extracts one source the way a run does: pages in order, repeats of a key dropped, the kept
+/// count checked against the API's total. Returns the records kept.
 pub async fn extract_all(source: &SourcePlan) -> Result<(Vec<Value>, Extracted), ExtractError> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::builder()
@@ -91,18 +95,35 @@ pub async fn extract_all(source: &SourcePlan) -> Result<(Vec<Value>, Extracted),
         .unwrap();
     let connector = (source.vendor.connect)(source).expect("connector builds");
     let progress = SourceProgress::new(&source.name, None);
-    let session = Arc::new(Session::new(source, client, connector, progress));
-    let (tx, mut rx) = mpsc::channel(4);
+    let session = Arc::new(Session::new(source, client, connector, progress.clone()));
+    let (tx, mut rx) = mpsc::channel::<extract::Batch>(4);
+    let transform = TransformPlan {
+        fields: Fields::All,
+        arrays: ArrayMode::Json,
+        explode: None,
+    };
+    let transformer = Transformer::new(source.vendor, &transform, &[source.vendor]);
+    let keeper = progress.clone();
     let collector = tokio::spawn(async move {
+        let mut seen = Seen::default();
         let mut all = Vec::new();
         while let Some(batch) = rx.recv().await {
-            all.extend(batch);
+            for record in batch.values() {
+                let hash = transformer.read(&record).unwrap().key_hash();
+                if seen.first_time(hash) {
+                    all.push(record);
+                } else {
+                    keeper.duplicates(1);
+                }
+            }
         }
         all
     });
     let extracted = extract::extract(source, session, tx).await;
     let records = collector.await.unwrap();
-    extracted.map(|e| (records, e))
+    extracted?;
+    let extracted = extract::check_count(source, progress.counts())?;
+    Ok((records, extracted))
 }
 
 pub async fn sandbox(config: SandboxConfig) -> Sandbox {
