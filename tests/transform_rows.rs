@@ -292,6 +292,64 @@ fn run(t: &Transformer, record: &Value) -> (Vec<(usize, Row)>, RecordReport) {
     (out, report)
 }
 
+fn run_value(t: &Transformer, record: &Value) -> (Vec<(usize, Row)>, RecordReport) {
+    let mut out = Vec::new();
+    let report = t.rows(record, &mut out);
+    (out, report)
+}
+
+/// The rows as a run makes them: the record read once, straight from the page's JSON text.
+fn run_text(t: &Transformer, text: &str) -> (Vec<(usize, Row)>, RecordReport) {
+    let mut input = serde_json::Deserializer::from_str(text);
+    let record = t.read(&mut input).expect("the text is JSON");
+    let mut out = Vec::new();
+    let report = t.emit(&record, &mut out);
+    (out, report)
+}
+
+/// Text cells holding a JSON array or object, as values: the vendor's key order is kept from
+/// text and sorted from a `Value`, which is the only difference the two readings may show.
+fn normalised(out: Vec<(usize, Row)>) -> Vec<(usize, Vec<Result<Cell, Value>>)> {
+    out.into_iter()
+        .map(|(table, row)| {
+            let cells = row
+                .into_iter()
+                .map(|cell| match &cell {
+                    Cell::Str(s) if s.starts_with(['[', '{']) => {
+                        serde_json::from_str::<Value>(s).map_err(|_| ()).map_or(Ok(cell), Err)
+                    }
+                    _ => Ok(cell),
+                })
+                .collect();
+            (table, cells)
+        })
+        .collect()
+}
+
+#[test]
+fn reading_the_vendors_text_equals_reading_its_value() {
+    let fixtures: [(&'static VendorSpec, &str); 5] = [
+        (&appxite::SPEC, APPXITE),
+        (&adobe_vipmp::SPEC, ADOBE),
+        (&valomnia::SPEC, VALOMNIA),
+        (&crayon::SPEC, CRAYON),
+        (&c3::SPEC, C3),
+    ];
+    for (vendor, text) in fixtures {
+        // With escapes (owned strings) and without (borrowed from the text).
+        let escaped = text.replace("Name\"", "Name\\u0022\"");
+        for p in property::plans() {
+            let t = transformer(vendor, &p);
+            for text in [text, escaped.as_str()] {
+                let (want, want_report) = run_value(&t, &parse(text));
+                let (got, got_report) = run_text(&t, text);
+                assert_eq!(got_report, want_report, "{} {p:?}", vendor.id);
+                assert_eq!(normalised(got), normalised(want), "{} {p:?}", vendor.id);
+            }
+        }
+    }
+}
+
 fn table_rows(out: &[(usize, Row)], table: usize) -> Vec<&Row> {
     out.iter()
         .filter(|(t, _)| *t == table)
@@ -1010,7 +1068,7 @@ mod property {
         ]
     }
 
-    fn plans() -> Vec<TransformPlan> {
+    pub(super) fn plans() -> Vec<TransformPlan> {
         let mut plans = Vec::new();
         let fields = [
             Fields::Canonical,
@@ -1050,6 +1108,11 @@ mod property {
                         assert_rows_fit(&schemas[*table], row);
                     }
                     prop_assert_eq!(t.tables(), &schemas[..]);
+                    // The one-pass reader over JSON text gives exactly what it gives over the value.
+                    let want = run_value(&t, &record);
+                    for text in [record.to_string(), serde_json::to_string_pretty(&record).unwrap()] {
+                        prop_assert_eq!(&run_text(&t, &text), &want, "{}", text);
+                    }
                 }
             }
         }
