@@ -14,12 +14,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget};
+use serde::de::{Deserialize, Deserializer, Error as _};
 use serde_json::Value;
 use tokio::sync::mpsc;
 use tracing::{error, info, warn};
 
 use crate::cli::{LogFormat, RunArgs};
-use crate::extract::{self, Batch, ExtractError, Extracted, Seen, Session, SourceProgress};
+use crate::extract::{self, ExtractError, Extracted, RecordReader, Session, SourceProgress};
 use crate::load::{self, Finished, LoadError, Manifest, OutputSummary, SourceSummary, Writer};
 use crate::pipeline::{self, EnvMode, OnError, OutputFormat, PathValues, Plan, SourcePlan};
 use crate::transform::row::{Row, Schema};
@@ -319,16 +320,19 @@ async fn run_source(
         connector,
         progress.clone(),
     ));
-    let (tx, rx) = mpsc::channel::<Batch>(CHANNEL_PAGES);
+    let reader = Arc::new(RowReader {
+        transformer,
+        nested: !routes.nested.is_empty(),
+    });
+    let (tx, rx) = mpsc::channel::<Vec<ReadRecord>>(CHANNEL_PAGES);
     let mut writers = std::mem::take(&mut files.writers);
     let ticker = (!progress.has_bar()).then(|| spawn_ticker(progress.clone()));
 
-    let writer_progress = progress.clone();
     let writing = tokio::task::spawn_blocking(move || {
-        let result = write_records(rx, &transformer, &routes, &mut writers, &writer_progress);
+        let result = write_records(rx, &routes, &mut writers);
         (writers, result)
     });
-    let extracted = extract::extract(source, session, tx).await;
+    let extracted = extract::extract(source, session, reader, tx).await;
     let (writers, written) = writing
         .await
         .map_err(|e| RunError::Setup(format!("the writer thread stopped: {e}")))?;
@@ -338,62 +342,81 @@ async fn run_source(
     }
     // A write error explains a cancelled extraction better than "cancelled" does.
     let report = written?;
-    extracted?;
     Ok(SourceDone {
-        extracted: extract::check_count(source, progress.counts())?,
+        extracted: extracted?,
         report,
     })
 }
 
-/// The writer thread: records → rows → files, until the extraction closes the channel. Each
-/// record is read once, straight from the page text; a repeat of a recent key is dropped.
+/// The run's record reader: the transform, run as each page is parsed (on the extraction side),
+/// so a record is read once, straight from the page's text, and the writer thread only writes.
+struct RowReader {
+    transformer: Arc<Transformer>,
+    /// NDJSON in nested form also wants the record as it came.
+    nested: bool,
+}
+
+/// One record, transformed.
+struct ReadRecord {
+    key: Option<u64>,
+    rows: Vec<(usize, Row)>,
+    report: RecordReport,
+    nested: Option<Value>,
+}
+
+impl RecordReader for RowReader {
+    type Record = ReadRecord;
+
+    fn read<'de, D: Deserializer<'de>>(&self, input: D) -> Result<ReadRecord, D::Error> {
+        let mut rows = Vec::new();
+        if self.nested {
+            let value = Value::deserialize(input)?;
+            let record = self.transformer.read(&value).map_err(D::Error::custom)?;
+            let report = self.transformer.emit(&record, &mut rows);
+            let key = record.key_hash();
+            drop(record);
+            return Ok(ReadRecord {
+                key,
+                rows,
+                report,
+                nested: Some(value),
+            });
+        }
+        let record = self.transformer.read(input)?;
+        let report = self.transformer.emit(&record, &mut rows);
+        Ok(ReadRecord {
+            key: record.key_hash(),
+            rows,
+            report,
+            nested: None,
+        })
+    }
+
+    fn key_hash(&self, record: &ReadRecord) -> Option<u64> {
+        record.key
+    }
+}
+
+/// The writer thread: rows → files, until the extraction closes the channel.
 fn write_records(
-    mut rx: mpsc::Receiver<Batch>,
-    transformer: &Transformer,
+    mut rx: mpsc::Receiver<Vec<ReadRecord>>,
     routes: &Routes,
     writers: &mut [Writer],
-    progress: &SourceProgress,
 ) -> Result<RecordReport, LoadError> {
     let mut total = RecordReport::default();
-    let mut seen = Seen::default();
-    let mut rows: Vec<(usize, Row)> = Vec::new();
     while let Some(batch) = rx.blocking_recv() {
-        let mut duplicates = 0;
-        for text in batch.iter() {
-            let mut input = serde_json::Deserializer::from_str(text);
-            let unreadable: Value;
-            let record = match transformer.read(&mut input) {
-                Ok(record) => record,
-                // The text was checked to be one JSON value when its page was read; were it not,
-                // it would become a counted "not a record" row with its text kept, not be lost.
-                Err(_) => {
-                    unreadable = Value::String(text.to_string());
-                    match transformer.read(&unreadable) {
-                        Ok(record) => record,
-                        Err(_) => continue,
-                    }
-                }
-            };
-            if !seen.first_time(record.key_hash()) {
-                duplicates += 1;
-                continue;
-            }
-            rows.clear();
-            total += transformer.emit(&record, &mut rows);
-            for (table, row) in &rows {
+        for record in batch {
+            total += record.report;
+            for (table, row) in &record.rows {
                 for &w in &routes.tables[*table] {
                     writers[w].write_row(row)?;
                 }
             }
-            if !routes.nested.is_empty() {
-                let value: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+            if let Some(value) = &record.nested {
                 for &w in &routes.nested {
-                    writers[w].write_json(&value)?;
+                    writers[w].write_json(value)?;
                 }
             }
-        }
-        if duplicates > 0 {
-            progress.duplicates(duplicates);
         }
     }
     Ok(total)

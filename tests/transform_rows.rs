@@ -315,9 +315,9 @@ fn normalised(out: Vec<(usize, Row)>) -> Vec<(usize, Vec<Result<Cell, Value>>)> 
             let cells = row
                 .into_iter()
                 .map(|cell| match &cell {
-                    Cell::Str(s) if s.starts_with(['[', '{']) => {
-                        serde_json::from_str::<Value>(s).map_err(|_| ()).map_or(Ok(cell), Err)
-                    }
+                    Cell::Str(s) if s.starts_with(['[', '{']) => serde_json::from_str::<Value>(s)
+                        .map_err(|_| ())
+                        .map_or(Ok(cell), Err),
                     _ => Ok(cell),
                 })
                 .collect();

@@ -3,35 +3,32 @@
 //! The engine asks the vendor's [`Connector`] for page 0. When that page tells the total, the
 //! remaining pages are fetched concurrently (`concurrency` at a time) but handed on strictly in
 //! page order, so two runs over the same data write identical files; otherwise pages are fetched
-//! one after another until the vendor says the last has come. Pages leave through a bounded
-//! channel as [`Records`] (the vendor's JSON text): memory holds a few pages, however many there
-//! are.
-//!
-//! Records are de-duplicated on the vendor's key (offset paging over live data repeats rows) with
-//! [`Seen`], and the kept count is checked against the API's total with [`check_count`]: both
-//! where the records are read (the transform reads the key on its one pass over each record).
+//! one after another until the vendor says the last has come. Each record is read once, as its
+//! page is parsed, by the run's [`RecordReader`] (the transform). Records are de-duplicated on the
+//! vendor's key (offset paging over live data repeats rows) and counted against the API's total.
+//! They leave through a bounded channel: memory holds a few pages, however many there are.
 
 pub mod auth;
 pub mod connector;
 pub mod error;
+pub mod page;
 pub mod progress;
 pub mod session;
 
 use std::collections::HashSet;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
 use futures_util::{StreamExt, stream};
 use tokio::sync::mpsc;
 
-pub use connector::{Connector, Page, PageRequest, Records, VendorError};
+pub use connector::{Connector, Page, PageInfo, PageRequest, RecordsAt, VendorError};
 pub use error::ExtractError;
+pub use page::{Envelope, RecordReader, ValueReader};
 pub use progress::{SourceCounts, SourceProgress};
 pub use session::Session;
 
 use crate::pipeline::SourcePlan;
-
-/// A page of records on its way to the transform stage.
-pub type Batch = Records;
 
 /// What an extraction ended with.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,59 +38,74 @@ pub struct Extracted {
     pub count_mismatch: bool,
 }
 
-/// Extracts one source, sending its pages to `out` in page order. The caller de-duplicates
-/// ([`Seen`], [`SourceProgress::duplicates`]) and then checks the count ([`check_count`]).
-pub async fn extract(
+/// Extracts one source, reading each record through `reader` and sending each page's new
+/// records to `out` in page order.
+pub async fn extract<R: RecordReader>(
     source: &SourcePlan,
     session: Arc<Session>,
-    out: mpsc::Sender<Batch>,
-) -> Result<(), ExtractError> {
+    reader: Arc<R>,
+    out: mpsc::Sender<Vec<R::Record>>,
+) -> Result<Extracted, ExtractError> {
     let progress = session.progress().clone();
+    let mut seen = Seen::new(SEEN_WINDOW);
+    let mut deliver = |page: Page<R::Record>| {
+        let before = page.records.len() as u64;
+        let records: Vec<R::Record> = page
+            .records
+            .into_iter()
+            .filter(|r| seen.first_time(reader.key_hash(r)))
+            .collect();
+        let kept = records.len() as u64;
+        progress.page(kept, before - kept);
+        let out = out.clone();
+        let name = source.name.clone();
+        async move {
+            if records.is_empty() {
+                return Ok(());
+            }
+            out.send(records)
+                .await
+                .map_err(|_| ExtractError::Cancelled { source_name: name })
+        }
+    };
 
-    let first = session.fetch_page(0).await?;
+    let first = session.fetch_page(0, &*reader).await?;
     let total = first.total;
     if let Some(total) = total {
         progress.set_total(total);
     }
     let mut last = first.last;
-    deliver(first, &progress, &out, &source.name).await?;
+    deliver(first).await?;
 
     let mut next = 1;
     if let Some(total) = total.filter(|_| !last) {
         // The total fixes the page count: fetch ahead, deliver in order.
         let page_size = u64::from(source.page_size.max(1));
         let pages = total.div_ceil(page_size).max(1);
-        // Pages are parsed where they are polled: spawning each fetch as a task spread the
-        // parsing over the workers but measured slower (and, freed on the writer thread, the
-        // trees cost the allocator more memory).
         let mut fetched = stream::iter(1..pages)
             .map(|index| {
                 let session = session.clone();
-                async move { session.fetch_page(index).await }
+                let reader = reader.clone();
+                async move { session.fetch_page(index, &*reader).await }
             })
             .buffered(source.concurrency.max(1));
         while let Some(page) = fetched.next().await {
             let page = page?;
             last = page.last || page.records.is_empty();
-            deliver(page, &progress, &out, &source.name).await?;
+            deliver(page).await?;
         }
         next = pages;
     }
     // Without a total — or when records were added mid-export and the vendor says more follow
     // the pages the total promised — page on until the vendor says the last has come.
     while !last {
-        let page = session.fetch_page(next).await?;
+        let page = session.fetch_page(next, &*reader).await?;
         last = page.last || page.records.is_empty();
-        deliver(page, &progress, &out, &source.name).await?;
+        deliver(page).await?;
         next += 1;
     }
 
-    Ok(())
-}
-
-/// Compares the records kept (after de-duplication) with the total the API reported: a
-/// difference fails the source unless the pipeline allows it, and is then reported.
-pub fn check_count(source: &SourcePlan, counts: SourceCounts) -> Result<Extracted, ExtractError> {
+    let counts = progress.counts();
     let count_mismatch = counts.api_total.is_some_and(|t| t != counts.records);
     if count_mismatch && !source.allow_count_mismatch {
         return Err(ExtractError::CountMismatch {
@@ -108,21 +120,24 @@ pub fn check_count(source: &SourcePlan, counts: SourceCounts) -> Result<Extracte
     })
 }
 
-async fn deliver(
-    page: Page,
-    progress: &SourceProgress,
-    out: &mpsc::Sender<Batch>,
-    name: &str,
-) -> Result<(), ExtractError> {
-    progress.page(page.records.len() as u64);
-    if page.records.is_empty() {
-        return Ok(());
+/// A record key as de-duplication hashes it: text, or a number hashed without a detour through
+/// text (a vendor's key has one JSON type).
+pub enum KeyRef<'a> {
+    Text(&'a str),
+    Number(&'a serde_json::Number),
+}
+
+/// The 64-bit hash [`Seen`] remembers for a key.
+pub fn key_hash(key: KeyRef<'_>) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    match key {
+        KeyRef::Text(s) => s.hash(&mut hasher),
+        KeyRef::Number(n) => match n.as_i64() {
+            Some(i) => i.hash(&mut hasher),
+            None => n.as_f64().map(f64::to_bits).hash(&mut hasher),
+        },
     }
-    out.send(page.records)
-        .await
-        .map_err(|_| ExtractError::Cancelled {
-            source_name: name.to_string(),
-        })
+    hasher.finish()
 }
 
 /// How many recent keys de-duplication remembers. Offset paging over live data repeats rows
@@ -132,20 +147,14 @@ async fn deliver(
 pub const SEEN_WINDOW: usize = 200_000;
 
 /// The most recent keys, as 64-bit hashes (8 bytes a key, not the key's text), oldest first out.
-pub struct Seen {
+struct Seen {
     window: usize,
     hashes: HashSet<u64>,
     order: std::collections::VecDeque<u64>,
 }
 
-impl Default for Seen {
-    fn default() -> Self {
-        Seen::new(SEEN_WINDOW)
-    }
-}
-
 impl Seen {
-    pub fn new(window: usize) -> Self {
+    fn new(window: usize) -> Self {
         Seen {
             window: window.max(1),
             hashes: HashSet::new(),
@@ -154,7 +163,7 @@ impl Seen {
     }
 
     /// Whether the record whose key hashes to `key` is new. A record without a key is always kept.
-    pub fn first_time(&mut self, key: Option<u64>) -> bool {
+    fn first_time(&mut self, key: Option<u64>) -> bool {
         let Some(hash) = key else {
             return true;
         };

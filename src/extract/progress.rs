@@ -102,23 +102,14 @@ impl SourceProgress {
         }
     }
 
-    /// A page arrived with `records` records.
-    pub fn page(&self, records: u64) {
+    /// A page arrived with `kept` new records and `duplicates` already seen.
+    pub fn page(&self, kept: u64, duplicates: u64) {
         let pages = self.inner.pages.fetch_add(1, Relaxed) + 1;
-        self.inner.records.fetch_add(records, Relaxed);
+        self.inner.records.fetch_add(kept, Relaxed);
+        self.inner.duplicates.fetch_add(duplicates, Relaxed);
         if let Some(bar) = &self.inner.bar {
-            bar.inc(records);
+            bar.inc(kept);
             bar.set_message(format!("{pages} pages"));
-        }
-    }
-
-    /// `count` records already counted by [`SourceProgress::page`] were repeats of earlier ones
-    /// and were dropped: `records` counts the records kept.
-    pub fn duplicates(&self, count: u64) {
-        self.inner.records.fetch_sub(count, Relaxed);
-        self.inner.duplicates.fetch_add(count, Relaxed);
-        if let Some(bar) = &self.inner.bar {
-            bar.dec(count);
         }
     }
 

@@ -22,6 +22,7 @@ use tracing::{debug, warn};
 use super::auth::{AuthFlow, Token, parse_token, session_cookie};
 use super::connector::{Connector, Page, PageRequest, VendorError};
 use super::error::ExtractError;
+use super::page::{RecordReader, read_page};
 use super::progress::SourceProgress;
 use crate::pipeline::SourcePlan;
 
@@ -103,8 +104,12 @@ impl Session {
         &self.progress
     }
 
-    /// Fetches and parses page `index`, retrying as the policy allows.
-    pub async fn fetch_page(&self, index: u64) -> Result<Page, ExtractError> {
+    /// Fetches page `index` and reads its records through `reader`, retrying as the policy allows.
+    pub async fn fetch_page<R: RecordReader>(
+        &self,
+        index: u64,
+        reader: &R,
+    ) -> Result<Page<R::Record>, ExtractError> {
         let request = self.connector.page_request(index);
         let url = redacted(&request.url);
         let mut budget = Budget::new(self, &url);
@@ -122,7 +127,7 @@ impl Session {
             let builder = self.list_request(&request, &token);
             let outcome = match self.send(builder).await {
                 Err(reason) => retry(reason),
-                Ok(reply) => self.classify_page(index, reply, &url),
+                Ok(reply) => self.classify_page(index, reply, &url, reader),
             };
             match outcome {
                 Attempt::Done(page) => return Ok(page),
@@ -172,10 +177,26 @@ impl Session {
         builder
     }
 
-    fn classify_page(&self, index: u64, reply: Reply, url: &str) -> Attempt<Page> {
+    fn classify_page<R: RecordReader>(
+        &self,
+        index: u64,
+        reply: Reply,
+        url: &str,
+        reader: &R,
+    ) -> Attempt<Page<R::Record>> {
         let status = reply.status;
         if status.is_success() {
-            return match self.connector.parse_page(index, reply.body) {
+            let page = read_page(&reply.body, self.connector.records_at(), reader).and_then(
+                |(envelope, records)| {
+                    let info = self.connector.read_page(index, &envelope)?;
+                    Ok(Page {
+                        records,
+                        total: info.total,
+                        last: info.last,
+                    })
+                },
+            );
+            return match page {
                 Ok(page) => Attempt::Done(page),
                 Err(vendor) if vendor.retryable == Some(false) => {
                     Attempt::Fail(self.vendor_error(url, status, vendor))

@@ -18,7 +18,6 @@ use std::ops::AddAssign;
 use std::sync::Arc;
 
 use std::collections::BTreeMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
 
 use serde::Deserializer;
 use serde_json::Value;
@@ -27,6 +26,7 @@ use super::column_name;
 use super::parse::{ArrayRead, Declared, Parsed, Shape, Slot, SlotKind};
 use super::row::{Cell, Column, ColumnType, Row, Schema};
 use super::value::{JsonPath, Scalar, to_cell, to_text, to_value};
+use crate::extract::{self, KeyRef};
 use crate::pipeline::plan::{ArrayMode, Fields, TransformPlan};
 use crate::vendors::VendorSpec;
 use crate::vendors::spec::{ArraySpec, CANONICAL_COLUMNS, From};
@@ -551,19 +551,14 @@ impl ParsedRecord<'_> {
         }
     }
 
-    /// A 64-bit hash of the key for de-duplication (strings and numbers hashed apart, numbers
-    /// without a detour through text); `None` when the record has no key to compare.
+    /// The 64-bit hash of the key for de-duplication ([`extract::key_hash`]); `None` when the
+    /// record has no key to compare.
     pub fn key_hash(&self) -> Option<u64> {
-        let mut hasher = DefaultHasher::new();
         match self.key_scalar()? {
-            Scalar::Str(s) => s.hash(&mut hasher),
-            Scalar::Number(n) => match n.as_i64() {
-                Some(i) => i.hash(&mut hasher),
-                None => n.as_f64().map(f64::to_bits).hash(&mut hasher),
-            },
-            _ => return None,
+            Scalar::Str(s) => Some(extract::key_hash(KeyRef::Text(s))),
+            Scalar::Number(n) => Some(extract::key_hash(KeyRef::Number(n))),
+            _ => None,
         }
-        Some(hasher.finish())
     }
 }
 

@@ -177,19 +177,20 @@ impl Connector for AdobeVipmp {
         PageRequest::get(self.url.clone(), query)
     }
 
-    fn parse_page(&self, _index: u64, body: Vec<u8>) -> Result<Page, VendorError> {
-        let envelope = parse_envelope(body, &["accounts", "customers"])?;
-        let json = &envelope.fields;
+    fn records_at(&self) -> RecordsAt {
+        // The doc's table says `customers`, its example `accounts`: accept either.
+        RecordsAt::Key(&["accounts", "customers"])
+    }
+
+    fn read_page(&self, _index: u64, page: &Envelope) -> Result<PageInfo, VendorError> {
+        let json = &page.fields;
         let total = json_count(json, "totalCount")
             .ok_or_else(|| VendorError::new("the response has no totalCount"))?;
         let offset = json_count(json, "offset").unwrap_or(0);
-        let count = json_count(json, "count");
-        // The doc's table says `customers`, its example `accounts`: accept either.
-        let records = envelope.records()?;
-        let count = count.unwrap_or(records.len() as u64);
-        Ok(Page {
+        let records = page.records()?;
+        let count = json_count(json, "count").unwrap_or(records);
+        Ok(PageInfo {
             last: count == 0 || offset + count >= total,
-            records,
             total: Some(total),
         })
     }

@@ -254,12 +254,15 @@ impl Connector for Appxite {
         }
     }
 
-    fn parse_page(&self, _index: u64, body: Vec<u8>) -> Result<Page, VendorError> {
+    fn records_at(&self) -> RecordsAt {
+        RecordsAt::Body
+    }
+
+    fn read_page(&self, _index: u64, page: &Envelope) -> Result<PageInfo, VendorError> {
         // A bare array and no total: a short page ends the data.
-        let records = parse_record_list(body)?;
-        Ok(Page {
-            last: (records.len() as u64) < self.page_size,
-            records,
+        let records = page.records()?;
+        Ok(PageInfo {
+            last: records < self.page_size,
             total: None,
         })
     }

@@ -122,9 +122,12 @@ impl Connector for C3 {
         PageRequest::get(self.url.clone(), Vec::new())
     }
 
-    fn parse_page(&self, _index: u64, body: Vec<u8>) -> Result<Page, VendorError> {
-        let envelope = parse_envelope(body, &["Data"])?;
-        let json = &envelope.fields;
+    fn records_at(&self) -> RecordsAt {
+        RecordsAt::Key(&["Data"])
+    }
+
+    fn read_page(&self, _index: u64, page: &Envelope) -> Result<PageInfo, VendorError> {
+        let json = &page.fields;
         let correlation = json_text(json, &["RequestCorrelationID"]);
         if json_text(json, &["Status"]).as_deref() != Some("Success") {
             // An application error, possibly in an HTTP 200: never an empty export.
@@ -148,9 +151,8 @@ impl Connector for C3 {
             .with_correlation(correlation)
             .fatal());
         }
-        let records = envelope.records()?;
-        Ok(Page {
-            records,
+        page.records()?;
+        Ok(PageInfo {
             total: None,
             last: true,
         })

@@ -152,16 +152,17 @@ impl Connector for Crayon {
         PageRequest::get(self.url.clone(), query)
     }
 
-    fn parse_page(&self, index: u64, body: Vec<u8>) -> Result<Page, VendorError> {
-        let envelope = parse_envelope(body, &["Items"])?;
-        let total = json_count(&envelope.fields, "TotalHits")
+    fn records_at(&self) -> RecordsAt {
+        RecordsAt::Key(&["Items"])
+    }
+
+    fn read_page(&self, index: u64, page: &Envelope) -> Result<PageInfo, VendorError> {
+        let total = json_count(&page.fields, "TotalHits")
             .ok_or_else(|| VendorError::new("the response has no TotalHits"))?;
-        let records = envelope.records()?;
-        let last = records.is_empty() || (index + 1) * self.page_size >= total;
-        Ok(Page {
-            records,
+        let records = page.records()?;
+        Ok(PageInfo {
             total: Some(total),
-            last,
+            last: records == 0 || (index + 1) * self.page_size >= total,
         })
     }
 

@@ -230,20 +230,22 @@ impl Connector for Valomnia {
         PageRequest::get(self.url.clone(), query)
     }
 
-    fn parse_page(&self, _index: u64, body: Vec<u8>) -> Result<Page, VendorError> {
-        let envelope = parse_envelope(body, &["data"])?;
-        let paging = envelope
+    fn records_at(&self) -> RecordsAt {
+        RecordsAt::Key(&["data"])
+    }
+
+    fn read_page(&self, _index: u64, page: &Envelope) -> Result<PageInfo, VendorError> {
+        let paging = page
             .fields
             .get("paging")
             .ok_or_else(|| VendorError::new("the response has no `paging` object"))?;
         let total = json_count(paging, "total");
         let offset = json_count(paging, "offset").unwrap_or(0);
         let next_is_null = paging.get("next").is_none_or(|n| n.is_null());
-        let records = envelope.records()?;
-        let end_by_count = total.is_some_and(|t| offset + records.len() as u64 >= t);
-        Ok(Page {
-            last: next_is_null || end_by_count || records.is_empty(),
-            records,
+        let records = page.records()?;
+        let end_by_count = total.is_some_and(|t| offset + records >= t);
+        Ok(PageInfo {
+            last: next_is_null || end_by_count || records == 0,
             total,
         })
     }

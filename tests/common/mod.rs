@@ -5,11 +5,11 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use customer_export::extract::{self, ExtractError, Extracted, Seen, Session, SourceProgress};
-use customer_export::pipeline::plan::{ArrayMode, Fields, TransformPlan};
+use customer_export::extract::{
+    self, ExtractError, Extracted, Session, SourceProgress, ValueReader,
+};
 use customer_export::pipeline::{self, EnvMode, Plan, SourcePlan};
 use customer_export::sandbox::{Sandbox, SandboxConfig};
-use customer_export::transform::Transformer;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -85,8 +85,8 @@ pub fn auth_block(sandbox: &Sandbox, vendor: &str) -> String {
 }
 
 /// Extracts a source completely, returning its records in delivery order.
-/// Extracts one source the way a run does: pages in order, repeats of a key dropped, the kept
-/// count checked against the API's total. Returns the records kept.
+/// Extracts one source the way a run does (pages in order, repeats of a key dropped, the count
+/// checked), keeping each record as a `Value`.
 pub async fn extract_all(source: &SourcePlan) -> Result<(Vec<Value>, Extracted), ExtractError> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::builder()
@@ -95,35 +95,21 @@ pub async fn extract_all(source: &SourcePlan) -> Result<(Vec<Value>, Extracted),
         .unwrap();
     let connector = (source.vendor.connect)(source).expect("connector builds");
     let progress = SourceProgress::new(&source.name, None);
-    let session = Arc::new(Session::new(source, client, connector, progress.clone()));
-    let (tx, mut rx) = mpsc::channel::<extract::Batch>(4);
-    let transform = TransformPlan {
-        fields: Fields::All,
-        arrays: ArrayMode::Json,
-        explode: None,
-    };
-    let transformer = Transformer::new(source.vendor, &transform, &[source.vendor]);
-    let keeper = progress.clone();
+    let session = Arc::new(Session::new(source, client, connector, progress));
+    let reader = Arc::new(ValueReader {
+        record_key: source.vendor.record_key,
+    });
+    let (tx, mut rx) = mpsc::channel::<Vec<Value>>(4);
     let collector = tokio::spawn(async move {
-        let mut seen = Seen::default();
         let mut all = Vec::new();
         while let Some(batch) = rx.recv().await {
-            for record in batch.values() {
-                let hash = transformer.read(&record).unwrap().key_hash();
-                if seen.first_time(hash) {
-                    all.push(record);
-                } else {
-                    keeper.duplicates(1);
-                }
-            }
+            all.extend(batch);
         }
         all
     });
-    let extracted = extract::extract(source, session, tx).await;
+    let extracted = extract::extract(source, session, reader, tx).await;
     let records = collector.await.unwrap();
-    extracted?;
-    let extracted = extract::check_count(source, progress.counts())?;
-    Ok((records, extracted))
+    extracted.map(|e| (records, e))
 }
 
 pub async fn sandbox(config: SandboxConfig) -> Sandbox {

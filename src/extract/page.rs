@@ -1,0 +1,267 @@
+//! Reading a page body in one pass: the envelope's keys become a small `Value` for the vendor to
+//! read (totals, paging, status), and each record of the list is handed, as it is parsed, to the
+//! run's [`RecordReader`] — the transform — so no record is scanned twice or held as a tree.
+
+use std::fmt;
+
+use serde::Deserializer;
+use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
+use serde::de::{self, Deserialize, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+
+use super::connector::{RecordsAt, VendorError, excerpt};
+
+/// Reads each record of a page as the page is parsed (in a run: the transform, into rows).
+pub trait RecordReader: Send + Sync + 'static {
+    /// What one record becomes, sent on to the writer.
+    type Record: Send + 'static;
+
+    /// Reads one record; any JSON value is a record (what does not fit is the reader's to count).
+    /// An error is only ever the input's (not JSON).
+    fn read<'de, D: Deserializer<'de>>(&self, input: D) -> Result<Self::Record, D::Error>;
+
+    /// The 64-bit hash of a record's key for de-duplication; `None` when it has none.
+    fn key_hash(&self, record: &Self::Record) -> Option<u64>;
+}
+
+/// A page's envelope: its top-level keys other than the records list, and how many records the
+/// list held (or why there was none: no such key, or not a list).
+#[derive(Debug)]
+pub struct Envelope {
+    /// An object (empty when the body is not one, or is the list itself).
+    pub fields: Value,
+    records: Result<u64, String>,
+}
+
+impl Envelope {
+    /// How many records the page holds: a missing list is an error, `null` is an empty list,
+    /// anything else but a list is an error naming what it is.
+    pub fn records(&self) -> Result<u64, VendorError> {
+        self.records.clone().map_err(VendorError::new)
+    }
+}
+
+/// Reads a successful page body: its envelope and its records, each through `reader`.
+pub fn read_page<R: RecordReader>(
+    body: &[u8],
+    at: RecordsAt,
+    reader: &R,
+) -> Result<(Envelope, Vec<R::Record>), VendorError> {
+    let text = std::str::from_utf8(body).map_err(|e| {
+        VendorError::new(format!(
+            "the response is not UTF-8 text ({e}); it starts: {}",
+            excerpt(body)
+        ))
+    })?;
+    let mut input = serde_json::Deserializer::from_str(text);
+    let mut records = Vec::new();
+    let parsed = match at {
+        RecordsAt::Key(keys) => EnvelopeSeed {
+            keys,
+            list: ListSeed {
+                reader,
+                out: &mut records,
+            },
+        }
+        .deserialize(&mut input),
+        RecordsAt::Body => ListSeed {
+            reader,
+            out: &mut records,
+        }
+        .deserialize(&mut input)
+        .map(|list| (Map::new(), Some((0, list)))),
+    };
+    let (fields, found) = parsed
+        .and_then(|parts| input.end().map(|()| parts))
+        .map_err(|e| {
+            VendorError::new(format!(
+                "the response is not the JSON expected ({e}); it starts: {}",
+                excerpt(body)
+            ))
+        })?;
+    let count = match (at, found) {
+        (_, Some((_, List::Items(n)))) => Ok(n),
+        (_, Some((_, List::Null))) => Ok(0),
+        (RecordsAt::Key(keys), Some((rank, List::Other(what)))) => {
+            Err(format!("`{}` should be a list, found {what}", keys[rank]))
+        }
+        (RecordsAt::Body, Some((_, List::Other(what)))) => {
+            Err(format!("expected a JSON list of records, found {what}"))
+        }
+        (RecordsAt::Key(keys), None) => Err(format!(
+            "the response has no `{}` list",
+            keys.join("` or `")
+        )),
+        (RecordsAt::Body, None) => Err("the response is not a list".to_string()),
+    };
+    Ok((
+        Envelope {
+            fields: Value::Object(fields),
+            records: count,
+        },
+        records,
+    ))
+}
+
+/// A records list as found: how many items it had, `null`, or something else (named).
+enum List {
+    Items(u64),
+    Null,
+    Other(&'static str),
+}
+
+/// Reads a list, each item through the reader into `out`.
+struct ListSeed<'r, 'o, R: RecordReader> {
+    reader: &'r R,
+    out: &'o mut Vec<R::Record>,
+}
+
+impl<'de, R: RecordReader> DeserializeSeed<'de> for ListSeed<'_, '_, R> {
+    type Value = List;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<List, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+/// One item of the list, read by the reader.
+struct ItemSeed<'r, R>(&'r R);
+
+impl<'de, R: RecordReader> DeserializeSeed<'de> for ItemSeed<'_, R> {
+    type Value = R::Record;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<R::Record, D::Error> {
+        self.0.read(d)
+    }
+}
+
+impl<'de, R: RecordReader> Visitor<'de> for ListSeed<'_, '_, R> {
+    type Value = List;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list of records")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<List, A::Error> {
+        let before = self.out.len();
+        while let Some(record) = seq.next_element_seed(ItemSeed(self.reader))? {
+            self.out.push(record);
+        }
+        Ok(List::Items((self.out.len() - before) as u64))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<List, E> {
+        Ok(List::Null)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<List, E> {
+        Ok(List::Null)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<List, A::Error> {
+        Value::deserialize(MapAccessDeserializer::new(map))?;
+        Ok(List::Other("an object"))
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<List, E> {
+        Ok(List::Other("a boolean"))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<List, E> {
+        Ok(List::Other("a number"))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<List, E> {
+        Ok(List::Other("a number"))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<List, E> {
+        Ok(List::Other("a number"))
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<List, E> {
+        Ok(List::Other("text"))
+    }
+}
+
+/// The top-level keys of a page: the records list under the first of `keys` present read through
+/// the reader, every other key read as a value. A body that is not an object has no list.
+struct EnvelopeSeed<'k, 'r, 'o, R: RecordReader> {
+    keys: &'k [&'k str],
+    list: ListSeed<'r, 'o, R>,
+}
+
+type EnvelopeParts = (Map<String, Value>, Option<(usize, List)>);
+
+impl<'de, R: RecordReader> DeserializeSeed<'de> for EnvelopeSeed<'_, '_, '_, R> {
+    type Value = EnvelopeParts;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<EnvelopeParts, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, R: RecordReader> Visitor<'de> for EnvelopeSeed<'_, '_, '_, R> {
+    type Value = EnvelopeParts;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<EnvelopeParts, A::Error> {
+        let EnvelopeSeed { keys, list } = self;
+        let mut fields = Map::new();
+        let mut found: Option<(usize, List)> = None;
+        while let Some(key) = map.next_key::<String>()? {
+            match keys.iter().position(|k| *k == key) {
+                // The first list read wins (a vendor sends one); a second is kept as a field.
+                Some(rank) if found.is_none() => {
+                    let seed = ListSeed {
+                        reader: list.reader,
+                        out: &mut *list.out,
+                    };
+                    found = Some((rank, map.next_value_seed(seed)?));
+                }
+                _ => {
+                    let value = map.next_value::<Value>()?;
+                    fields.insert(key, value);
+                }
+            }
+        }
+        Ok((fields, found))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<EnvelopeParts, A::Error> {
+        Value::deserialize(SeqAccessDeserializer::new(seq))?;
+        Ok((Map::new(), None))
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<EnvelopeParts, E> {
+        Ok((Map::new(), None))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<EnvelopeParts, E> {
+        Ok((Map::new(), None))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<EnvelopeParts, E> {
+        Ok((Map::new(), None))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<EnvelopeParts, E> {
+        Ok((Map::new(), None))
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<EnvelopeParts, E> {
+        Ok((Map::new(), None))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<EnvelopeParts, E> {
+        Ok((Map::new(), None))
+    }
+}
+
+/// The reader that keeps each record as a `Value` (for tools and tests that want the records
+/// themselves), de-duplicating on the vendor's `record_key`.
+#[derive(Debug, Clone, Copy)]
+pub struct ValueReader {
+    pub record_key: &'static str,
+}
+
+impl RecordReader for ValueReader {
+    type Record = Value;
+
+    fn read<'de, D: Deserializer<'de>>(&self, input: D) -> Result<Value, D::Error> {
+        Value::deserialize(input)
+    }
+
+    fn key_hash(&self, record: &Value) -> Option<u64> {
+        match record.get(self.record_key)? {
+            Value::String(s) => Some(super::key_hash(super::KeyRef::Text(s))),
+            Value::Number(n) => Some(super::key_hash(super::KeyRef::Number(n))),
+            _ => None,
+        }
+    }
+}
