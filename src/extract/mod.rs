@@ -17,7 +17,9 @@ pub mod session;
 
 use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use futures_util::{StreamExt, stream};
 use tokio::sync::mpsc;
@@ -82,15 +84,22 @@ pub async fn extract<R: RecordReader>(
         // The total fixes the page count: fetch ahead, deliver in order.
         let page_size = u64::from(source.page_size.max(1));
         let pages = total.div_ceil(page_size).max(1);
+        // Each page is fetched and read on the runtime's workers, so reading (the transform)
+        // spreads over the cores while this task hands pages on in order.
         let mut fetched = stream::iter(1..pages)
             .map(|index| {
                 let session = session.clone();
                 let reader = reader.clone();
-                async move { session.fetch_page(index, &*reader).await }
+                PageTask(tokio::spawn(async move {
+                    session.fetch_page(index, &*reader).await
+                }))
             })
             .buffered(source.concurrency.max(1));
         while let Some(page) = fetched.next().await {
-            let page = page?;
+            let page = page.map_err(|e| ExtractError::Setup {
+                source_name: source.name.clone(),
+                detail: format!("a page reader stopped: {e}"),
+            })??;
             last = page.last || page.records.is_empty();
             deliver(page).await?;
         }
@@ -118,6 +127,24 @@ pub async fn extract<R: RecordReader>(
         counts,
         count_mismatch,
     })
+}
+
+/// A page fetched on its own task, aborted when the extraction stops waiting for it: a source
+/// that failed must not go on requesting pages.
+struct PageTask<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for PageTask<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl<T> Future for PageTask<T> {
+    type Output = Result<T, tokio::task::JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx)
+    }
 }
 
 /// A record key as de-duplication hashes it: text, or a number hashed without a detour through
