@@ -23,8 +23,8 @@ use crate::cli::{LogFormat, RunArgs};
 use crate::extract::{self, ExtractError, Extracted, RecordReader, Session, SourceProgress};
 use crate::load::{self, Finished, LoadError, Manifest, OutputSummary, SourceSummary, Writer};
 use crate::pipeline::{self, EnvMode, OnError, OutputFormat, PathValues, Plan, SourcePlan};
-use crate::transform::row::{Row, Schema};
-use crate::transform::{RecordReport, Transformer};
+use crate::transform::row::{PackedRows, Schema};
+use crate::transform::{ParsedRecord, RecordReport, Transformer};
 
 /// Records in flight between a source's extraction and its writer thread, in pages.
 const CHANNEL_PAGES: usize = 4;
@@ -359,7 +359,7 @@ struct RowReader {
 /// One record, transformed.
 struct ReadRecord {
     key: Option<u64>,
-    rows: Vec<(usize, Row)>,
+    rows: PackedRows,
     report: RecordReport,
     nested: Option<Value>,
 }
@@ -368,13 +368,10 @@ impl RecordReader for RowReader {
     type Record = ReadRecord;
 
     fn read<'de, D: Deserializer<'de>>(&self, input: D) -> Result<ReadRecord, D::Error> {
-        let mut rows = Vec::new();
         if self.nested {
             let value = Value::deserialize(input)?;
             let record = self.transformer.read(&value).map_err(D::Error::custom)?;
-            let report = self.transformer.emit(&record, &mut rows);
-            let key = record.key_hash();
-            drop(record);
+            let (key, rows, report) = self.pack(&record);
             return Ok(ReadRecord {
                 key,
                 rows,
@@ -383,9 +380,9 @@ impl RecordReader for RowReader {
             });
         }
         let record = self.transformer.read(input)?;
-        let report = self.transformer.emit(&record, &mut rows);
+        let (key, rows, report) = self.pack(&record);
         Ok(ReadRecord {
-            key: record.key_hash(),
+            key,
             rows,
             report,
             nested: None,
@@ -394,6 +391,18 @@ impl RecordReader for RowReader {
 
     fn key_hash(&self, record: &ReadRecord) -> Option<u64> {
         record.key
+    }
+}
+
+impl RowReader {
+    fn pack(&self, record: &ParsedRecord<'_>) -> (Option<u64>, PackedRows, RecordReport) {
+        let mut rows = Vec::new();
+        let report = self.transformer.emit(record, &mut rows);
+        let mut packed = PackedRows::default();
+        for (table, row) in &rows {
+            packed.push(*table, row);
+        }
+        (record.key_hash(), packed, report)
     }
 }
 
@@ -407,11 +416,12 @@ fn write_records(
     while let Some(batch) = rx.blocking_recv() {
         for record in batch {
             total += record.report;
-            for (table, row) in &record.rows {
-                for &w in &routes.tables[*table] {
+            record.rows.try_for_each(|table, row| {
+                for &w in &routes.tables[table] {
                     writers[w].write_row(row)?;
                 }
-            }
+                Ok::<(), LoadError>(())
+            })?;
             if let Some(value) = &record.nested {
                 for &w in &routes.nested {
                     writers[w].write_json(value)?;

@@ -51,14 +51,14 @@ fn hard_names() -> Vec<(Option<&'static str>, Option<&'static str>)> {
     ]
 }
 
-fn hard_rows() -> Vec<Row> {
+fn hard_rows() -> Vec<Row<'static>> {
     hard_names()
         .into_iter()
         .enumerate()
         .map(|(i, (name, _))| {
             let i64i = i as i64;
             vec![
-                name.map_or(Cell::Null, |s| Cell::Str(s.to_string())),
+                name.map_or(Cell::Null, |s| Cell::Str(s.to_string().into())),
                 if i % 4 == 3 {
                     Cell::Null
                 } else {
@@ -387,7 +387,7 @@ fn parquet_many_rows_span_bounded_row_groups() {
     let n = 20_000u64;
     for i in 0..n {
         let row = vec![
-            Cell::Str(format!("customer {i}")),
+            Cell::Str(format!("customer {i}").into()),
             Cell::Int(i as i64),
             Cell::Float(i as f64 / 3.0),
             Cell::Bool(i % 2 == 0),

@@ -283,7 +283,7 @@ fn transformer(vendor: &'static VendorSpec, plan: &TransformPlan) -> Transformer
 }
 
 /// The rows of one record for one table, checked against that table's schema.
-fn run(t: &Transformer, record: &Value) -> (Vec<(usize, Row)>, RecordReport) {
+fn run(t: &Transformer, record: &Value) -> (Vec<(usize, Row<'static>)>, RecordReport) {
     let mut out = Vec::new();
     let report = t.rows(record, &mut out);
     for (table, row) in &out {
@@ -292,19 +292,23 @@ fn run(t: &Transformer, record: &Value) -> (Vec<(usize, Row)>, RecordReport) {
     (out, report)
 }
 
-fn run_value(t: &Transformer, record: &Value) -> (Vec<(usize, Row)>, RecordReport) {
+fn run_value(t: &Transformer, record: &Value) -> (Vec<(usize, Row<'static>)>, RecordReport) {
     let mut out = Vec::new();
     let report = t.rows(record, &mut out);
     (out, report)
 }
 
 /// The rows as a run makes them: the record read once, straight from the page's JSON text.
-fn run_text(t: &Transformer, text: &str) -> (Vec<(usize, Row)>, RecordReport) {
+fn run_text(t: &Transformer, text: &str) -> (Vec<(usize, Row<'static>)>, RecordReport) {
     let mut input = serde_json::Deserializer::from_str(text);
     let record = t.read(&mut input).expect("the text is JSON");
     let mut out = Vec::new();
     let report = t.emit(&record, &mut out);
-    (out, report)
+    let owned = out
+        .into_iter()
+        .map(|(table, row)| (table, row.into_iter().map(Cell::into_owned).collect()))
+        .collect();
+    (owned, report)
 }
 
 /// Text cells holding a JSON array or object, as values: the vendor's key order is kept from
@@ -350,7 +354,7 @@ fn reading_the_vendors_text_equals_reading_its_value() {
     }
 }
 
-fn table_rows(out: &[(usize, Row)], table: usize) -> Vec<&Row> {
+fn table_rows<'r>(out: &'r [(usize, Row<'static>)], table: usize) -> Vec<&'r Row<'static>> {
     out.iter()
         .filter(|(t, _)| *t == table)
         .map(|(_, r)| r)
@@ -378,7 +382,7 @@ fn assert_rows_fit(table: &Table, row: &Row) {
 }
 
 /// The cell of column `name` in table `table`.
-fn cell<'r>(t: &Transformer, table: usize, row: &'r Row, name: &str) -> &'r Cell {
+fn cell<'r>(t: &Transformer, table: usize, row: &'r Row<'static>, name: &str) -> &'r Cell<'static> {
     let i = t.tables()[table]
         .schema
         .iter()
@@ -387,15 +391,15 @@ fn cell<'r>(t: &Transformer, table: usize, row: &'r Row, name: &str) -> &'r Cell
     &row[i]
 }
 
-fn s(text: &str) -> Cell {
-    Cell::Str(text.to_string())
+fn s(text: &str) -> Cell<'static> {
+    Cell::Str(text.to_string().into())
 }
 
 fn names(table: &Table) -> Vec<&str> {
     table.schema.iter().map(|c| c.name.as_str()).collect()
 }
 
-fn extra(t: &Transformer, row: &Row) -> Option<Value> {
+fn extra(t: &Transformer, row: &Row<'static>) -> Option<Value> {
     match cell(t, 0, row, "_extra") {
         Cell::Null => None,
         Cell::Str(text) => Some(serde_json::from_str(text).expect("_extra is JSON")),

@@ -347,9 +347,17 @@ impl Transformer {
 
     /// Appends the rows of one vendor record to `out`, as (table index, row): [`Transformer::read`]
     /// then [`Transformer::emit`].
-    pub fn rows(&self, record: &Value, out: &mut Vec<(usize, Row)>) -> RecordReport {
+    pub fn rows(&self, record: &Value, out: &mut Vec<(usize, Row<'static>)>) -> RecordReport {
         match self.read(record) {
-            Ok(parsed) => self.emit(&parsed, out),
+            Ok(parsed) => {
+                let mut rows = Vec::new();
+                let report = self.emit(&parsed, &mut rows);
+                out.extend(
+                    rows.into_iter()
+                        .map(|(t, row)| (t, row.into_iter().map(Cell::into_owned).collect())),
+                );
+                report
+            }
             // Reading a `Value` cannot fail: every visitor takes every kind of value.
             Err(_) => RecordReport::default(),
         }
@@ -360,7 +368,11 @@ impl Transformer {
     /// Table 0 gets one row per exploded element, or exactly one row when there is no exploded
     /// array or it is absent, null or empty. In `tables` mode each child table gets one row per
     /// element of its array.
-    pub fn emit(&self, record: &ParsedRecord<'_>, out: &mut Vec<(usize, Row)>) -> RecordReport {
+    pub fn emit<'a>(
+        &self,
+        record: &'a ParsedRecord<'_>,
+        out: &mut Vec<(usize, Row<'a>)>,
+    ) -> RecordReport {
         let parsed = &record.0;
         let mut report = parsed.report;
         let keep = self.extra.is_some();
@@ -466,14 +478,16 @@ impl Transformer {
             }
             if let Some(x) = self.extra {
                 row[x] = if row_extra.is_empty() && raw_extra.is_empty() {
-                    record_extra.clone().map_or(Cell::Null, Cell::Str)
+                    record_extra
+                        .clone()
+                        .map_or(Cell::Null, |x| Cell::Str(x.into()))
                 } else {
                     let mut all = extra.clone();
                     for (path, value) in row_extra.drain(..) {
                         all.insert(path, value.clone());
                     }
                     all.extend(raw_extra);
-                    Cell::Str(json_object(&all))
+                    Cell::Str(json_object(&all).into())
                 };
             }
             out.push((0, row));
@@ -502,19 +516,19 @@ impl Transformer {
 
     /// One cell from the record (and the exploded element); `Err` carries the raw value that did
     /// not fit the column's type.
-    fn cell(
+    fn cell<'a>(
         &self,
         col: &Col,
-        parsed: &Parsed<'_>,
-        element: Option<&Value>,
+        parsed: &'a Parsed<'_>,
+        element: Option<&'a Value>,
         key: Option<&str>,
-    ) -> Result<Cell, Option<Value>> {
+    ) -> Result<Cell<'a>, Option<Value>> {
         let value = match &col.source {
             Source::Null | Source::Index | Source::Extra | Source::Field(_) => {
                 return Ok(Cell::Null);
             }
             Source::Const(text) => return Ok(text_cell(Some(text), col.ty)),
-            Source::Key => return Ok(text_cell(key, col.ty)),
+            Source::Key => return Ok(text_cell(key, col.ty).into_owned()),
             Source::Slot(slot) => scalar(&parsed.slots[*slot]),
             Source::ArrayJson(a) => scalar(&parsed.slots[self.arrays[*a].slot]),
             Source::Element { array, path } => {
@@ -530,7 +544,7 @@ impl Transformer {
             }
         };
         if let (true, Some(Scalar::Bool(b))) = (col.status_words, value) {
-            return Ok(Cell::Str(STATUS_WORDS[usize::from(b)].to_string()));
+            return Ok(Cell::Str(STATUS_WORDS[usize::from(b)].into()));
         }
         to_cell(value, col.ty).map_err(|_| value.map(to_value))
     }
@@ -547,7 +561,7 @@ impl ParsedRecord<'_> {
         match self.key_scalar()? {
             Scalar::Null => None,
             // An empty key identifies nothing; de-duplicating on it would merge unrelated records.
-            v => Some(to_text(v)).filter(|t| !t.is_empty()),
+            v => Some(to_text(v).into_owned()).filter(|t| !t.is_empty()),
         }
     }
 
@@ -616,43 +630,49 @@ impl ArrayPlan {
         }
     }
 
-    fn child_row(
+    fn child_row<'a>(
         &self,
         vendor: &'static str,
         key: &Option<String>,
         n: usize,
-        item: &Value,
+        item: &'a Value,
         report: &mut RecordReport,
-    ) -> Row {
-        let mut row: Row = Vec::with_capacity(3 + self.fields.len().max(1));
-        row.push(Cell::Str(vendor.to_string()));
-        row.push(key.clone().map_or(Cell::Null, Cell::Str));
+    ) -> Row<'a> {
+        let mut row: Row<'a> = Vec::with_capacity(3 + self.fields.len().max(1));
+        row.push(Cell::Str(vendor.into()));
+        row.push(key.clone().map_or(Cell::Null, |k| Cell::Str(k.into())));
         row.push(Cell::Int(n as i64));
-        let convert = |value: Option<&Value>, ty, report: &mut RecordReport| {
-            to_cell(value.map(Scalar::from), ty).unwrap_or_else(|_| {
-                report.type_mismatches += 1;
-                Cell::Null
-            })
-        };
         if self.fields.is_empty() {
-            row.push(convert(Some(item), self.scalar, report));
+            row.push(counted_cell(Some(item), self.scalar, report));
             return row;
         }
         if !matches!(item, Value::Object(_) | Value::Null) {
             report.type_mismatches += 1;
         }
         for (path, ty) in &self.fields {
-            row.push(convert(path.get(item), *ty, report));
+            row.push(counted_cell(path.get(item), *ty, report));
         }
         row
     }
 }
 
+/// A child-table cell: a value that does not fit is counted and left null.
+fn counted_cell<'a>(
+    value: Option<&'a Value>,
+    ty: ColumnType,
+    report: &mut RecordReport,
+) -> Cell<'a> {
+    to_cell(value.map(Scalar::from), ty).unwrap_or_else(|_| {
+        report.type_mismatches += 1;
+        Cell::Null
+    })
+}
+
 /// A text value (a constant, the record key) as a cell of `ty`.
-fn text_cell(text: Option<&str>, ty: ColumnType) -> Cell {
+fn text_cell(text: Option<&str>, ty: ColumnType) -> Cell<'_> {
     match (text, ty) {
         (None, _) => Cell::Null,
-        (Some(t), ColumnType::Utf8) => Cell::Str(t.to_string()),
+        (Some(t), ColumnType::Utf8) => Cell::Str(t.into()),
         (Some(t), _) => to_cell(Some(Scalar::Str(t)), ty).unwrap_or(Cell::Null),
     }
 }
@@ -661,7 +681,7 @@ fn key_text(value: Option<&Value>) -> Option<String> {
     match value {
         None | Some(Value::Null) => None,
         // An empty key identifies nothing; de-duplicating on it would merge unrelated records.
-        Some(v) => Some(to_text(Scalar::from(v))).filter(|t| !t.is_empty()),
+        Some(v) => Some(to_text(Scalar::from(v)).into_owned()).filter(|t| !t.is_empty()),
     }
 }
 

@@ -6,6 +6,8 @@
 //! `null` is always `Null`; `""` is `Str("")` in a text column and `Null` in a typed one (an empty
 //! value is not a wrong value). Nothing here panics on any input.
 
+use std::borrow::Cow;
+
 use serde_json::{Number, Value};
 
 use super::row::{Cell, ColumnType};
@@ -75,7 +77,7 @@ impl JsonPath {
 pub(crate) struct Mismatch;
 
 /// Converts a value (absent = `None`) to a cell of type `ty`.
-pub(crate) fn to_cell(value: Option<Scalar<'_>>, ty: ColumnType) -> Result<Cell, Mismatch> {
+pub(crate) fn to_cell(value: Option<Scalar<'_>>, ty: ColumnType) -> Result<Cell<'_>, Mismatch> {
     let value = match value {
         None | Some(Scalar::Null) => return Ok(Cell::Null),
         Some(v) => v,
@@ -95,7 +97,7 @@ pub(crate) fn to_cell(value: Option<Scalar<'_>>, ty: ColumnType) -> Result<Cell,
             ColumnType::Boolean => parse_bool(s).map(Cell::Bool),
             ColumnType::Timestamp => parse_timestamp(s).map(Cell::Timestamp),
             // Handled above; kept so the match stays exhaustive.
-            ColumnType::Utf8 => Some(Cell::Str(s.to_string())),
+            ColumnType::Utf8 => Some(Cell::Str(Cow::Borrowed(s))),
         }
         .ok_or(Mismatch);
     }
@@ -117,13 +119,13 @@ pub(crate) fn to_cell(value: Option<Scalar<'_>>, ty: ColumnType) -> Result<Cell,
 
 /// Any value as text: strings as they are, numbers and booleans as written, objects and
 /// arrays as compact JSON.
-pub(crate) fn to_text(value: Scalar<'_>) -> String {
+pub(crate) fn to_text(value: Scalar<'_>) -> Cow<'_, str> {
     match value {
-        Scalar::Str(s) | Scalar::Text(s) => s.to_string(),
-        Scalar::Bool(b) => if b { "true" } else { "false" }.to_string(),
-        Scalar::Number(n) => n.to_string(),
-        Scalar::Null => String::new(),
-        Scalar::Json(v) => v.to_string(),
+        Scalar::Str(s) | Scalar::Text(s) => Cow::Borrowed(s),
+        Scalar::Bool(b) => Cow::Borrowed(if b { "true" } else { "false" }),
+        Scalar::Number(n) => Cow::Owned(n.to_string()),
+        Scalar::Null => Cow::Borrowed(""),
+        Scalar::Json(v) => Cow::Owned(v.to_string()),
     }
 }
 
@@ -180,8 +182,8 @@ mod tests {
 
     use super::*;
 
-    fn cell(v: Value, ty: ColumnType) -> Result<Cell, Mismatch> {
-        to_cell(Some(Scalar::from(&v)), ty)
+    fn cell(v: Value, ty: ColumnType) -> Result<Cell<'static>, Mismatch> {
+        to_cell(Some(Scalar::from(&v)), ty).map(Cell::into_owned)
     }
 
     #[test]
@@ -233,7 +235,7 @@ mod tests {
         use ColumnType::*;
         assert_eq!(to_cell(None, Utf8), Ok(Cell::Null));
         assert_eq!(cell(Value::Null, Utf8), Ok(Cell::Null));
-        assert_eq!(cell(json!(""), Utf8), Ok(Cell::Str(String::new())));
+        assert_eq!(cell(json!(""), Utf8), Ok(Cell::Str("".into())));
         for ty in [Int64, Float64, Boolean, Timestamp] {
             assert_eq!(cell(json!(""), ty), Ok(Cell::Null), "{ty:?}");
         }

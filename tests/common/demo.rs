@@ -118,7 +118,7 @@ pub fn expected_rows(plan: &Plan, config: &SandboxConfig) -> BTreeMap<String, Ve
 fn cell_text(cell: &Cell) -> String {
     match cell {
         Cell::Null => String::new(),
-        Cell::Str(s) => s.clone(),
+        Cell::Str(s) => s.to_string(),
         Cell::Int(i) => i.to_string(),
         Cell::Float(f) => f.to_string(),
         Cell::Bool(b) => b.to_string(),
