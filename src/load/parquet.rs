@@ -175,7 +175,6 @@ impl ParquetWriter {
         let props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(level))
             .set_max_row_group_row_count(Some(options.row_group_rows))
-            .set_dictionary_enabled(std::env::var_os("CE_NODICT").is_none())
             // Min/max of long text (an address, a JSON array) would be kept whole per row group
             // and page until the footer is written: truncated, the footer stays small and the
             // writer's memory flat however many row groups a large export has.
