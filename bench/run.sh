@@ -11,10 +11,12 @@ CARGO_TARGET_DIR=target/bench-floor cargo build --release --quiet --manifest-pat
 
 # Pinned so that two runs of the benchmark measure the same peers.
 PEERS=("dlt[parquet]==1.31.0" "airbyte-cdk==7.39.1" "pyarrow")
-STAMP="bench/.venv/.installed-$(printf '%s ' "${PEERS[@]}" | sha256sum | cut -c1-12)"
+# The stamp names the checkout too: a venv's scripts carry its absolute path in their shebang, so a
+# venv copied or moved from elsewhere is rebuilt rather than failing with "No such file".
+STAMP="bench/.venv/.installed-$(printf '%s ' "${PEERS[@]}" "$PWD" | sha256sum | cut -c1-12)"
 if [[ ! -f "$STAMP" ]]; then
   echo "== installing the peers into bench/.venv (once)" >&2
-  python3 -m venv bench/.venv
+  python3 -m venv --clear bench/.venv
   bench/.venv/bin/pip install --quiet --upgrade pip
   bench/.venv/bin/pip install --quiet "${PEERS[@]}"
   touch "$STAMP"

@@ -25,7 +25,7 @@ use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, SchemaRef, TimeUnit};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 
 use super::publish::{self, Sink, Staged};
 use super::{Finished, LoadError, ParquetOptions, check_row};
@@ -175,11 +175,12 @@ impl ParquetWriter {
         let props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(level))
             .set_max_row_group_row_count(Some(options.row_group_rows))
-            // Min/max of long text (an address, a JSON array) would be kept whole per row group
-            // and page until the footer is written: truncated, the footer stays small and the
-            // writer's memory flat however many row groups a large export has.
+            // Min/max per row group, not per page: readers prune on row groups, and a page index
+            // would be held in memory for the whole file until the footer is written. Min/max of
+            // long text (an address, a JSON array) would be kept whole per row group: truncated,
+            // the footer stays small however many row groups a large export has.
+            .set_statistics_enabled(EnabledStatistics::Chunk)
             .set_statistics_truncate_length(Some(64))
-            .set_column_index_truncate_length(Some(64))
             // The `{app} version {semver}` shape is the one parquet-mr and others parse.
             .set_created_by(format!(
                 "customer-export version {}",
