@@ -871,7 +871,7 @@ impl Checker<'_> {
                     zstd_level: o
                         .and_then(|o| o.zstd_level.as_ref())
                         .and_then(|v| self.integer(v, "parquet.zstd_level", 1, 22))
-                        .map_or(3, |n| n as i32),
+                        .map_or(crate::load::DEFAULT_ZSTD_LEVEL, |n| n as i32),
                 }
             }
             other => {
