@@ -154,7 +154,7 @@ pub enum KeyRef<'a> {
     Number(&'a serde_json::Number),
 }
 
-/// The 64-bit hash [`Seen`] remembers for a key.
+/// The 64-bit hash de-duplication remembers for a key.
 pub fn key_hash(key: KeyRef<'_>) -> u64 {
     let mut hasher = DefaultHasher::new();
     match key {

@@ -1,8 +1,10 @@
 //! Transform: a vendor record (JSON) becomes rows of typed cells for a declared schema.
 //!
 //! [`Transformer`] is the stage: pure (no I/O), streaming (one record in, its rows out), with
-//! tables and schemas fixed before the first record. [`value`] holds the coercion rules,
-//! [`row`] the typed rows handed to the loaders.
+//! tables and schemas fixed before the first record. It reads a record in one pass straight from
+//! its JSON text (`parse`: every declared value into its slot, no tree of the record), then emits
+//! its rows (`rows`); `value` holds the coercion rules, [`row`] the typed rows handed to the
+//! loaders.
 
 mod parse;
 pub mod row;
