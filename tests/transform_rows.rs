@@ -331,6 +331,27 @@ fn normalised(out: Vec<(usize, Row)>) -> Vec<(usize, Vec<Result<Cell, Value>>)> 
 }
 
 #[test]
+fn the_run_and_a_value_reader_hash_keys_alike() {
+    use customer_export::extract::{RecordReader, ValueReader};
+    let reader = ValueReader { record_key: "id" };
+    let t = transformer(&valomnia::SPEC, &plan(Fields::All, ArrayMode::Json));
+    for record in [
+        json!({"id": 256}),
+        json!({"id": "256"}),
+        json!({"id": -1}),
+        json!({"id": 1.5}),
+    ] {
+        let from_text = t
+            .read(&mut serde_json::Deserializer::from_str(&record.to_string()))
+            .unwrap()
+            .key_hash();
+        assert!(from_text.is_some());
+        assert_eq!(from_text, reader.key_hash(&record), "{record}");
+    }
+    assert_eq!(t.read(&json!({"id": null})).unwrap().key_hash(), None);
+}
+
+#[test]
 fn reading_the_vendors_text_equals_reading_its_value() {
     let fixtures: [(&'static VendorSpec, &str); 5] = [
         (&appxite::SPEC, APPXITE),

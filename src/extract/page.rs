@@ -265,3 +265,101 @@ impl RecordReader for ValueReader {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    const DATA: RecordsAt = RecordsAt::Key(&["data", "items"]);
+    const READER: ValueReader = ValueReader { record_key: "id" };
+
+    fn read(body: &str, at: RecordsAt) -> Result<(Envelope, Vec<Value>), VendorError> {
+        read_page(body.as_bytes(), at, &READER)
+    }
+
+    #[test]
+    fn the_records_list_goes_through_the_reader_and_the_rest_is_the_envelope() {
+        let (envelope, records) = read(
+            r#"{"paging": {"total": 3}, "data": [{"id": 1}, "not a record", {"id": 2, "x": [1]}]}"#,
+            DATA,
+        )
+        .unwrap();
+        assert_eq!(
+            records,
+            [
+                json!({"id": 1}),
+                json!("not a record"),
+                json!({"id": 2, "x": [1]})
+            ]
+        );
+        assert_eq!(envelope.records().unwrap(), 3);
+        assert_eq!(envelope.fields, json!({"paging": {"total": 3}}));
+    }
+
+    #[test]
+    fn a_missing_null_or_wrong_list_is_told_apart() {
+        let (envelope, records) = read(r#"{"Status": "Error"}"#, DATA).unwrap();
+        assert!(records.is_empty());
+        assert_eq!(envelope.fields, json!({"Status": "Error"}));
+        let missing = envelope.records().unwrap_err().message;
+        assert_eq!(missing, "the response has no `data` or `items` list");
+
+        let (envelope, _) = read(r#"{"items": null}"#, DATA).unwrap();
+        assert_eq!(envelope.records().unwrap(), 0);
+
+        let (envelope, _) = read(r#"{"items": "none"}"#, DATA).unwrap();
+        let wrong = envelope.records().unwrap_err().message;
+        assert_eq!(wrong, "`items` should be a list, found text");
+
+        let (envelope, _) = read(r#"[{"id": 1}]"#, DATA).unwrap();
+        assert!(envelope.records().is_err(), "a list is not an envelope");
+    }
+
+    #[test]
+    fn a_body_that_is_the_list() {
+        let (envelope, records) = read(r#"[{"id": 1}, {"id": 2}]"#, RecordsAt::Body).unwrap();
+        assert_eq!(records.len(), 2);
+        assert_eq!(envelope.records().unwrap(), 2);
+        let (envelope, _) = read(r#"{"id": 1}"#, RecordsAt::Body).unwrap();
+        let wrong = envelope.records().unwrap_err().message;
+        assert_eq!(wrong, "expected a JSON list of records, found an object");
+    }
+
+    #[test]
+    fn bodies_that_are_not_json_are_errors_with_an_excerpt() {
+        for body in [
+            &b"<html>Bad gateway</html>"[..],
+            br#"{"data": [{"id": 1}"#,
+            br#"{"data": []} trailing"#,
+            b"",
+        ] {
+            let message = read_page(body, DATA, &READER).unwrap_err().message;
+            assert!(
+                message.starts_with("the response is not the JSON expected"),
+                "{message}"
+            );
+        }
+        let message = read_page(b"{\"data\": [\"\xff\"]}", DATA, &READER)
+            .unwrap_err()
+            .message;
+        assert!(
+            message.starts_with("the response is not UTF-8 text"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn text_and_number_keys_hash_apart() {
+        let text = READER.key_hash(&json!({"id": "7"}));
+        let number = READER.key_hash(&json!({"id": 7}));
+        assert!(text.is_some() && number.is_some());
+        assert_ne!(
+            text, number,
+            "a vendor's key has one JSON type; \"7\" and 7 differ"
+        );
+        assert_eq!(READER.key_hash(&json!({"id": null})), None);
+        assert_eq!(READER.key_hash(&json!({"other": 1})), None);
+    }
+}
