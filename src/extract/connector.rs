@@ -175,14 +175,3 @@ pub fn json_count(json: &Value, key: &str) -> Option<u64> {
         _ => None,
     }
 }
-
-pub fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "text",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
-}
