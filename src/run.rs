@@ -27,7 +27,7 @@ use crate::transform::row::{PackedRows, Schema};
 use crate::transform::{ParsedRecord, RecordReport, Transformer};
 
 /// Records in flight between a source's extraction and its writer thread, in pages.
-const CHANNEL_PAGES: usize = 4;
+const CHANNEL_PAGES: usize = 2;
 
 /// How a run is carried out, beyond the plan.
 #[derive(Clone, Default)]

@@ -168,10 +168,11 @@ pub fn key_hash(key: KeyRef<'_>) -> u64 {
 }
 
 /// How many recent keys de-duplication remembers. Offset paging over live data repeats rows
-/// where pages meet (an insert before the offset shifts the next page back onto the previous one),
-/// so a window of recent keys catches every repeat while memory stays flat: an export of up to
-/// this many records is de-duplicated exactly, a larger one within its last this-many records.
-pub const SEEN_WINDOW: usize = 200_000;
+/// where pages meet (an insert before the offset shifts the next page back onto the previous one
+/// by as many rows as were inserted), so a window of recent keys catches every repeat while memory
+/// stays flat: an export of up to this many records is de-duplicated exactly, a larger one within
+/// its last this-many records — 50 pages of the largest page size any vendor allows.
+pub const SEEN_WINDOW: usize = 50_000;
 
 /// The most recent keys, as 64-bit hashes (8 bytes a key, not the key's text), oldest first out.
 struct Seen {
