@@ -26,8 +26,9 @@ use crate::pipeline::{self, EnvMode, OnError, OutputFormat, PathValues, Plan, So
 use crate::transform::row::{PackedRows, Schema};
 use crate::transform::{ParsedRecord, RecordReport, Transformer};
 
-/// Records in flight between a source's extraction and its writer thread, in pages.
-const CHANNEL_PAGES: usize = 2;
+/// Records in flight between a source's extraction and its writer thread, in pages. Two saved
+/// 2 MB but stalled the readers while the writer encoded a row group (100k export 1.5 → 1.9 s).
+const CHANNEL_PAGES: usize = 4;
 
 /// How a run is carried out, beyond the plan.
 #[derive(Clone, Default)]
