@@ -302,7 +302,8 @@ struct SourceDone {
     report: RecordReport,
 }
 
-/// Extracts one source on the async runtime while a blocking thread transforms and writes.
+/// Extracts one source on the async runtime — its workers read and transform each page — while
+/// a blocking thread writes the rows.
 async fn run_source(
     source: &SourcePlan,
     client: &reqwest::Client,
@@ -369,24 +370,15 @@ impl RecordReader for RowReader {
     type Record = ReadRecord;
 
     fn read<'de, D: Deserializer<'de>>(&self, input: D) -> Result<ReadRecord, D::Error> {
-        if self.nested {
-            let value = Value::deserialize(input)?;
-            let record = self.transformer.read(&value).map_err(D::Error::custom)?;
-            let (key, rows, report) = self.pack(&record);
-            return Ok(ReadRecord {
-                key,
-                rows,
-                report,
-                nested: Some(value),
-            });
+        if !self.nested {
+            return Ok(self.pack(&self.transformer.read(input)?));
         }
-        let record = self.transformer.read(input)?;
-        let (key, rows, report) = self.pack(&record);
+        let value = Value::deserialize(input)?;
+        let record = self.transformer.read(&value).map_err(D::Error::custom)?;
+        let packed = self.pack(&record);
         Ok(ReadRecord {
-            key,
-            rows,
-            report,
-            nested: None,
+            nested: Some(value),
+            ..packed
         })
     }
 
@@ -396,14 +388,20 @@ impl RecordReader for RowReader {
 }
 
 impl RowReader {
-    fn pack(&self, record: &ParsedRecord<'_>) -> (Option<u64>, PackedRows, RecordReport) {
+    /// The record's rows, packed for the writer thread.
+    fn pack(&self, record: &ParsedRecord<'_>) -> ReadRecord {
         let mut rows = Vec::new();
         let report = self.transformer.emit(record, &mut rows);
         let mut packed = PackedRows::default();
         for (table, row) in &rows {
             packed.push(*table, row);
         }
-        (record.key_hash(), packed, report)
+        ReadRecord {
+            key: record.key_hash(),
+            rows: packed,
+            report,
+            nested: None,
+        }
     }
 }
 
