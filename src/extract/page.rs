@@ -200,10 +200,13 @@ impl<'de, R: RecordReader> Visitor<'de> for EnvelopeSeed<'_, '_, '_, R> {
         let EnvelopeSeed { keys, list } = self;
         let mut fields = Map::new();
         let mut found: Option<(usize, List)> = None;
+        let start = list.out.len();
         while let Some(key) = map.next_key::<String>()? {
             match keys.iter().position(|k| *k == key) {
-                // The first list read wins (a vendor sends one); a second is kept as a field.
-                Some(rank) if found.is_none() => {
+                // The list under the first of `keys` wins wherever it stands in the body (a vendor
+                // sends one); the records of a lesser one read before it are dropped.
+                Some(rank) if found.as_ref().is_none_or(|(r, _)| rank < *r) => {
+                    list.out.truncate(start);
                     let seed = ListSeed {
                         reader: list.reader,
                         out: &mut *list.out,
@@ -308,6 +311,18 @@ mod tests {
 
         let (envelope, _) = read(r#"{"items": null}"#, DATA).unwrap();
         assert_eq!(envelope.records().unwrap(), 0);
+
+        let (envelope, records) = read(
+            r#"{"items": [{"id": 9}], "data": [{"id": 1}, {"id": 2}]}"#,
+            DATA,
+        )
+        .unwrap();
+        assert_eq!(
+            records,
+            [json!({"id": 1}), json!({"id": 2})],
+            "`data` ranks first"
+        );
+        assert_eq!(envelope.records().unwrap(), 2);
 
         let (envelope, _) = read(r#"{"items": "none"}"#, DATA).unwrap();
         let wrong = envelope.records().unwrap_err().message;
