@@ -178,8 +178,6 @@ pub(crate) struct Parsed<'de> {
     /// when the record is not an object.
     pub(crate) extra: BTreeMap<String, Value>,
     pub(crate) keep: bool,
-    /// The record was not an object at all.
-    pub(crate) not_object: bool,
 }
 
 impl Shape {
@@ -278,7 +276,6 @@ impl<'de> Visitor<'de> for RecordVisitor<'_, '_, 'de> {
 impl RecordVisitor<'_, '_, '_> {
     /// Not a record at all: one row of nulls, the value counted and (in `all`) kept.
     fn not_a_record(self, value: Value) {
-        self.parsed.not_object = true;
         self.parsed.report.type_mismatches += 1;
         if self.parsed.keep {
             self.parsed.extra.insert("_record".to_string(), value);
@@ -542,28 +539,14 @@ impl<'de> Visitor<'de> for ArraySeed<'_, '_> {
         f.write_str("a list")
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Slot<'de>, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Slot<'de>, A::Error> {
         let mut text = Vec::new();
-        text.push(b'[');
-        let mut first = true;
-        loop {
-            let mut writer = JsonWriter {
-                out: &mut text,
-                declared: Some(self.element),
-                report: self.report,
-            };
-            if !first {
-                writer.out.push(b',');
-            }
-            if seq.next_element_seed(&mut writer)?.is_none() {
-                if !first {
-                    text.pop();
-                }
-                break;
-            }
-            first = false;
-        }
-        text.push(b']');
+        let mut writer = JsonWriter {
+            out: &mut text,
+            declared: Some(self.element),
+            report: self.report,
+        };
+        writer.write_list(seq)?;
         Ok(match self.read {
             ArrayRead::Check => Slot::Absent,
             _ => Slot::Text(json_text(text)),
@@ -632,6 +615,27 @@ impl<'de> DeserializeSeed<'de> for &mut JsonWriter<'_, '_, '_> {
 }
 
 impl JsonWriter<'_, '_, '_> {
+    /// Writes a list, each element checked against `declared` (the element shape of a declared
+    /// array), as a JSON array.
+    fn write_list<'de, A: SeqAccess<'de>>(&mut self, mut seq: A) -> Result<(), A::Error> {
+        self.out.push(b'[');
+        let mut first = true;
+        loop {
+            if !first {
+                self.out.push(b',');
+            }
+            if seq.next_element_seed(&mut *self)?.is_none() {
+                if !first {
+                    self.out.pop();
+                }
+                break;
+            }
+            first = false;
+        }
+        self.out.push(b']');
+        Ok(())
+    }
+
     fn scalar(&mut self, value: impl serde::Serialize) -> Seen {
         // Writing to a Vec cannot fail, and a number or string always serialises.
         let _ = serde_json::to_writer(&mut *self.out, &value);
@@ -671,27 +675,14 @@ impl<'de> Visitor<'de> for &mut JsonWriter<'_, '_, '_> {
         d.deserialize_any(self)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Seen, A::Error> {
-        self.out.push(b'[');
-        let mut inner = JsonWriter {
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Seen, A::Error> {
+        // Keys below a list are not checked: only a declared array's own elements are.
+        JsonWriter {
             out: &mut *self.out,
             declared: None,
             report: &mut *self.report,
-        };
-        let mut first = true;
-        loop {
-            if !first {
-                inner.out.push(b',');
-            }
-            if seq.next_element_seed(&mut inner)?.is_none() {
-                if !first {
-                    inner.out.pop();
-                }
-                break;
-            }
-            first = false;
         }
-        self.out.push(b']');
+        .write_list(seq)?;
         Ok(Seen::Other)
     }
 

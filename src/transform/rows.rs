@@ -69,7 +69,6 @@ impl AddAssign for RecordReport {
 pub struct Transformer {
     vendor: &'static VendorSpec,
     tables: Vec<Table>,
-    key: JsonPath,
     arrays: Vec<ArrayPlan>,
     /// The columns of table 0, in schema order.
     main: Vec<Col>,
@@ -311,7 +310,6 @@ impl Transformer {
         Transformer {
             vendor,
             tables,
-            key: JsonPath::new(vendor.record_key),
             arrays,
             main,
             explode,
@@ -334,7 +332,7 @@ impl Transformer {
     /// The record's key (the vendor's `record_key`) as text, for de-duplication; `None` when
     /// absent, null or empty.
     pub fn key(&self, record: &Value) -> Option<String> {
-        key_text(self.key.get(record))
+        self.read(record).ok()?.key()
     }
 
     /// Reads one record from JSON text (`serde_json::Deserializer`) or a `&Value`, in one pass.
@@ -558,11 +556,7 @@ impl ParsedRecord<'_> {
 
     /// The record's key as text; `None` when absent, null or empty.
     pub fn key(&self) -> Option<String> {
-        match self.key_scalar()? {
-            Scalar::Null => None,
-            // An empty key identifies nothing; de-duplicating on it would merge unrelated records.
-            v => Some(to_text(v).into_owned()).filter(|t| !t.is_empty()),
-        }
+        key_text(self.key_scalar())
     }
 
     /// The 64-bit hash of the key for de-duplication ([`extract::key_hash`]); `None` when the
@@ -677,11 +671,11 @@ fn text_cell(text: Option<&str>, ty: ColumnType) -> Cell<'_> {
     }
 }
 
-fn key_text(value: Option<&Value>) -> Option<String> {
-    match value {
-        None | Some(Value::Null) => None,
+fn key_text(value: Option<Scalar<'_>>) -> Option<String> {
+    match value? {
+        Scalar::Null => None,
         // An empty key identifies nothing; de-duplicating on it would merge unrelated records.
-        Some(v) => Some(to_text(Scalar::from(v)).into_owned()).filter(|t| !t.is_empty()),
+        v => Some(to_text(v).into_owned()).filter(|t| !t.is_empty()),
     }
 }
 
@@ -696,7 +690,11 @@ fn element_shape(spec: &'static ArraySpec) -> Declared {
 
 /// The record's key (the vendor's `record_key`) as text, for callers without a [`Transformer`].
 pub fn record_key(vendor: &VendorSpec, record: &Value) -> Option<String> {
-    key_text(JsonPath::new(vendor.record_key).get(record))
+    key_text(
+        JsonPath::new(vendor.record_key)
+            .get(record)
+            .map(Scalar::from),
+    )
 }
 
 fn canonical_source(vendor: &VendorSpec, from: From) -> Source {
