@@ -9,7 +9,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::model::record::{CANONICAL_COLUMNS, From};
 use crate::pipeline;
+use crate::run::RunArgs;
 use crate::vendors::{self, VendorSpec};
 
 /// Export the customer lists of IT-channel platforms (C3, Crayon, Valomnia, AppXite,
@@ -44,39 +46,8 @@ pub enum Command {
         #[arg(value_name = "VENDOR")]
         vendor: Option<String>,
     },
-    /// Serve the emulation of all five vendor APIs on 127.0.0.1 until Ctrl-C.
+    /// Serve the emulation of every vendor API on 127.0.0.1 until Ctrl-C.
     Sandbox(Box<crate::sandbox::SandboxConfig>),
-}
-
-#[derive(Debug, clap::Args)]
-pub struct RunArgs {
-    /// Pipeline files (YAML), run one after the other.
-    #[arg(required = true, value_name = "PIPELINE.yaml")]
-    pub pipelines: Vec<PathBuf>,
-    /// Run every source against the embedded sandbox instead of the vendors' hosts.
-    #[arg(long)]
-    pub sandbox: bool,
-    /// Root for relative output paths (default: the current directory).
-    #[arg(long, value_name = "DIR")]
-    pub output_dir: Option<PathBuf>,
-    /// Validate and print what would be fetched and written, without any request.
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Print only errors.
-    #[arg(long, short)]
-    pub quiet: bool,
-    /// Log format on stderr: text for people, json for schedulers.
-    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
-    pub log_format: LogFormat,
-    /// More detail in logs (-v debug, -vv trace).
-    #[arg(long, short, action = clap::ArgAction::Count)]
-    pub verbose: u8,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum LogFormat {
-    Text,
-    Json,
 }
 
 /// Parses the arguments, runs the command, and maps the outcome to an exit status.
@@ -139,15 +110,9 @@ fn serve_sandbox(config: crate::sandbox::SandboxConfig) -> ExitCode {
         eprintln!("error: --faults must be a probability from 0 to 1");
         return ExitCode::from(2);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match crate::run::runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(1);
-        }
+        Err(code) => return code,
     };
     match runtime.block_on(crate::sandbox::serve_forever(config)) {
         Ok(()) => ExitCode::SUCCESS,
@@ -163,7 +128,7 @@ fn list_vendors(vendor: Option<&str>) -> ExitCode {
     let written = match vendor {
         None => write_catalogue(&mut out),
         Some(id) => match vendors::find(id) {
-            Some(spec) => write_vendor(&mut out, spec),
+            Some(vendor) => write_vendor(&mut out, vendor.spec()),
             None => {
                 eprintln!(
                     "error: unknown vendor {id:?}; allowed: {}",
@@ -185,7 +150,8 @@ fn list_vendors(vendor: Option<&str>) -> ExitCode {
 }
 
 fn write_catalogue(out: &mut impl Write) -> std::io::Result<()> {
-    for spec in vendors::ALL {
+    for vendor in vendors::ALL {
+        let spec = vendor.spec();
         writeln!(out, "{:<12} {}", spec.id, spec.title)?;
         let filters: Vec<String> = spec
             .filters
@@ -213,6 +179,14 @@ fn write_catalogue(out: &mut impl Write) -> std::io::Result<()> {
 }
 
 fn write_vendor(out: &mut impl Write, spec: &VendorSpec) -> std::io::Result<()> {
+    write_vendor_settings(out, spec)?;
+    write_vendor_filters(out, spec)?;
+    write_vendor_columns(out, spec)?;
+    write_vendor_canonical(out, spec)
+}
+
+/// Endpoint, base URL, paging, key, its own source keys and auth modes.
+fn write_vendor_settings(out: &mut impl Write, spec: &VendorSpec) -> std::io::Result<()> {
     writeln!(out, "{} — {}", spec.id, spec.title)?;
     writeln!(out, "endpoint:  {}", spec.endpoint)?;
     writeln!(
@@ -220,7 +194,7 @@ fn write_vendor(out: &mut impl Write, spec: &VendorSpec) -> std::io::Result<()> 
         "base_url:  {}",
         spec.default_base_url.unwrap_or("(required)")
     )?;
-    if spec.page_size.max > 0 {
+    if spec.pages() {
         writeln!(
             out,
             "page_size: default {}, at most {}",
@@ -232,7 +206,7 @@ fn write_vendor(out: &mut impl Write, spec: &VendorSpec) -> std::io::Result<()> 
             "page_size: no paging (one response holds every customer)"
         )?;
     }
-    writeln!(out, "key:       {} (de-duplicated on it)", spec.record_key)?;
+    writeln!(out, "key:       {} (de-duplicated on it)", spec.record.key)?;
     for setting in spec.settings {
         writeln!(
             out,
@@ -250,6 +224,10 @@ fn write_vendor(out: &mut impl Write, spec: &VendorSpec) -> std::io::Result<()> 
         }
         writeln!(out)?;
     }
+    Ok(())
+}
+
+fn write_vendor_filters(out: &mut impl Write, spec: &VendorSpec) -> std::io::Result<()> {
     writeln!(out, "\nfilters:")?;
     if spec.filters.is_empty() {
         writeln!(out, "  none")?;
@@ -264,45 +242,43 @@ fn write_vendor(out: &mut impl Write, spec: &VendorSpec) -> std::io::Result<()> 
             f.help
         )?;
     }
+    Ok(())
+}
+
+/// The columns of `fields: all`, arrays with their element columns.
+fn write_vendor_columns(out: &mut impl Write, spec: &VendorSpec) -> std::io::Result<()> {
+    let record = &spec.record;
     writeln!(out, "\ncolumns (fields: all):")?;
-    for f in spec.fields {
-        writeln!(
-            out,
-            "  {:<58} {:?}",
-            crate::transform::column_name(f.path),
-            f.ty
-        )?;
+    for f in record.fields {
+        let column = crate::transform::column_name(f.path);
+        writeln!(out, "  {column:<58} {:?}", f.ty)?;
     }
-    for a in spec.arrays {
-        writeln!(
-            out,
-            "  array {:<18} from `{}`{}",
-            a.name,
-            a.path,
-            if spec.default_explode == Some(a.name) {
-                " (exploded by default)"
-            } else {
-                ""
-            }
-        )?;
+    for a in record.arrays {
+        let default = if record.default_explode == Some(a.name) {
+            " (exploded by default)"
+        } else {
+            ""
+        };
+        writeln!(out, "  array {:<18} from `{}`{default}", a.name, a.path)?;
         for f in a.fields {
-            writeln!(
-                out,
-                "    {:<56} {:?}",
-                crate::transform::column_name(&format!("{}.{}", a.name, f.path)),
-                f.ty
-            )?;
+            let column = crate::transform::column_name(&format!("{}.{}", a.name, f.path));
+            writeln!(out, "    {column:<56} {:?}", f.ty)?;
         }
     }
+    Ok(())
+}
+
+fn write_vendor_canonical(out: &mut impl Write, spec: &VendorSpec) -> std::io::Result<()> {
     writeln!(out, "\ncanonical columns:")?;
-    let sources = spec.canonical.sources(spec.id);
-    for ((column, _), from) in vendors::spec::CANONICAL_COLUMNS.iter().zip(sources) {
+    let record = &spec.record;
+    let sources = record.canonical.sources(spec.id);
+    for ((column, _), from) in CANONICAL_COLUMNS.iter().zip(sources) {
         let from = match from {
-            vendors::spec::From::Field(p) => p.to_string(),
-            vendors::spec::From::Element(a, p) => format!("{a}[].{p}"),
-            vendors::spec::From::Const(c) => format!("{c:?}"),
-            vendors::spec::From::None if *column == "source_record_id" => spec.record_key.into(),
-            vendors::spec::From::None => "(none)".into(),
+            From::Field(p) => p.to_string(),
+            From::Element(a, p) => format!("{a}[].{p}"),
+            From::Const(c) => format!("{c:?}"),
+            From::None if *column == "source_record_id" => record.key.into(),
+            From::None => "(none)".into(),
         };
         writeln!(out, "  {column:<18} ← {from}")?;
     }

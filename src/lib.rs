@@ -1,16 +1,21 @@
 //! `customer-export`: exports the customer lists of IT-channel platforms to CSV, NDJSON and Parquet.
 //!
 //! The folders follow the data: [`pipeline`] turns a YAML file into a validated [`pipeline::Plan`],
-//! [`extract`] pages through each vendor's API (the vendor specifics live in [`vendors`]),
-//! [`transform`] turns a vendor record into rows, and [`load`] writes and atomically publishes the
-//! files. [`sandbox`] emulates the five vendor APIs for the quick start, the tests and benchmarks.
+//! [`extract`] pages through each vendor's API (the vendors themselves are plugins in
+//! [`vendors`]), [`transform`] turns a vendor record into rows, and [`load`] writes and atomically
+//! publishes the files. [`sandbox`] emulates the vendor APIs for the quick start, the tests and
+//! benchmarks; [`run`] joins the stages for the command line ([`cli`]). [`model`] is the shared
+//! vocabulary underneath them all.
+//!
+//! Modules depend one way: `model` ← `extract`, `transform`, `load` ← `vendors` ← `pipeline` ←
+//! `run` ← `cli`; `sandbox` depends on `model` only.
 
 pub mod cli;
 pub mod extract;
 pub mod load;
+pub mod model;
 pub mod pipeline;
 pub mod run;
 pub mod sandbox;
-pub mod secret;
 pub mod transform;
 pub mod vendors;

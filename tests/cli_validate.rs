@@ -34,7 +34,11 @@ const BAD: &[(&str, &str, u32)] = &[
         "allowed: c3, crayon, valomnia, appxite, adobe_vipmp",
         3,
     ),
-    ("unknown-key", "unknown field `page_sise`", 5),
+    (
+        "unknown-key",
+        "unknown key `page_sise` for valomnia; allowed:",
+        5,
+    ),
     ("unknown-filter", "unknown filter `customerStatus`", 9),
     (
         "bad-filter-value",
@@ -103,6 +107,64 @@ fn several_errors_are_reported_at_once() {
     }
 }
 
+/// Validates pipeline text written to a temporary file; returns (exit code, stderr).
+fn validate_text(text: &str) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("p.yaml");
+    std::fs::write(&file, text).unwrap();
+    let out = customer_export(&["validate", file.to_str().unwrap()]);
+    (out.status.code(), stderr(&out))
+}
+
+#[test]
+fn a_vendors_own_keys_are_checked_against_that_vendor() {
+    // Another vendor's key is unknown here, and the message lists this vendor's own keys.
+    let (code, err) = validate_text(
+        "name: t\nsources:\n  - vendor: crayon\n    reseller_id: \"1\"\n    filters:\n      organizationId: 1\n    auth:\n      client_id: a\n      client_secret: b\n      username: c\n      password: d\n      subscription_key: e\noutputs:\n  - format: csv\n    path: x.csv\n",
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains(
+            "p.yaml:4:5: unknown key `reseller_id` for crayon; allowed: vendor, name, base_url"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("p.yaml:12:7: auth: unknown key `subscription_key` for crayon; allowed: client_id, client_secret, password, scope, token_url, username"), "{err}");
+    // A vendor's own setting is listed among what it allows, and a missing one is named.
+    let (code, err) = validate_text(
+        "name: t\nsources:\n  - vendor: adobe_vipmp\n    resellerid: \"1\"\n    auth:\n      client_id: a\n      client_secret: b\noutputs:\n  - format: csv\n    path: x.csv\n",
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("unknown key `resellerid` for adobe_vipmp; allowed:"),
+        "{err}"
+    );
+    assert!(err.contains(", reseller_id"), "{err}");
+    assert!(
+        err.contains("adobe_vipmp: `reseller_id` is required"),
+        "{err}"
+    );
+    // One key or the other, not both.
+    let (code, err) = validate_text(
+        "name: t\nsources:\n  - vendor: appxite\n    organization_id: a\n    organization_ids: [b, c]\n    referer: https://x\n    auth:\n      client_id: a\n      client_secret: b\n      subscription_key: c\n      token_url: https://login.example/token\noutputs:\n  - format: csv\n    path: x.csv\n",
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("p.yaml:5:23: give `organization_id` (one GUID) or `organization_ids` (a list), not both"), "{err}");
+}
+
+#[test]
+fn an_unknown_source_key_hides_no_other_error() {
+    let (code, err) = validate_text(
+        "name: t\nsources:\n  - vendor: valomnia\n    base_url: https://x.valomnia.com\n    page_sise: 10\n    rate_limit: fast\n    auth:\n      token: t\noutputs:\n  - format: csv\n    path: x.csv\n",
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("p.yaml:5:5: unknown key `page_sise` for valomnia"),
+        "{err}"
+    );
+    assert!(err.contains("p.yaml:6:17: rate_limit"), "{err}");
+}
+
 #[test]
 fn missing_file_and_bad_usage_exit_2() {
     assert_eq!(
@@ -114,11 +176,11 @@ fn missing_file_and_bad_usage_exit_2() {
 }
 
 #[test]
-fn vendors_lists_all_five_with_their_filters() {
+fn vendors_lists_every_vendor_with_their_filters() {
     let out = customer_export(&["vendors"]);
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
-    for id in ["c3", "crayon", "valomnia", "appxite", "adobe_vipmp"] {
+    for id in customer_export::vendors::ids() {
         assert!(
             text.lines().any(|l| l.starts_with(id)),
             "{id} missing:\n{text}"

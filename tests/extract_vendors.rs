@@ -5,61 +5,13 @@
 mod common;
 
 use common::{extract_all, ids, sandbox, source};
-use customer_export::sandbox::{SandboxConfig, expected_records};
+use customer_export::model::Secret;
+use customer_export::sandbox::{SandboxConfig, VendorStats};
+use customer_export::vendors::Vendor;
+use customer_export::vendors::settings::Value;
 
-struct Case {
-    vendor: &'static str,
-    key: &'static str,
-    /// Source keys beyond base_url and auth.
-    extra: &'static str,
-    /// The query the connector sends that changes the dataset or its order.
-    filters: &'static [(&'static str, &'static str)],
-}
-
-const CASES: [Case; 5] = [
-    Case {
-        vendor: "c3",
-        key: "CustomerID",
-        extra: "",
-        filters: &[],
-    },
-    Case {
-        vendor: "crayon",
-        key: "Id",
-        extra: "    filters:\n      organizationId: 4703\n    page_size: 25",
-        filters: &[("organizationId", "4703")],
-    },
-    Case {
-        vendor: "valomnia",
-        key: "id",
-        extra: "    page_size: 30",
-        filters: &[],
-    },
-    Case {
-        vendor: "appxite",
-        key: "customerId",
-        extra: "    organization_id: 97ab7e3c-74cb-4a72-a2c4-144a8996b7f9\n    referer: https://test.local\n    page_size: 40\n    filters:\n      includeTenants: true",
-        filters: &[("includeTenants", "true")],
-    },
-    Case {
-        vendor: "adobe_vipmp",
-        key: "customerId",
-        extra: "    reseller_id: \"1000396138\"\n    page_size: 20",
-        filters: &[("order-by", "asc")],
-    },
-];
-
-fn expected(case: &Case, config: &SandboxConfig) -> Vec<String> {
-    let filters: Vec<(String, String)> = case
-        .filters
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    ids(
-        &expected_records(case.vendor, config, &filters).unwrap(),
-        case.key,
-    )
-}
+/// Pages small enough that a few hundred customers take many requests.
+const PAGE_SIZE: u32 = 25;
 
 fn config(customers: u64) -> SandboxConfig {
     SandboxConfig {
@@ -68,42 +20,45 @@ fn config(customers: u64) -> SandboxConfig {
     }
 }
 
-async fn check(
-    case: &Case,
-    config: SandboxConfig,
-    extra: &str,
-) -> customer_export::sandbox::VendorStats {
+/// The record keys of the sandbox's truth for a demo source of `vendor`.
+fn expected(vendor: &dyn Vendor, config: &SandboxConfig) -> Vec<String> {
+    let records = common::expected(vendor.id(), config);
+    ids(&records, vendor.spec().record.key)
+}
+
+/// Extracts a demo source of `vendor` (plus `extra` source keys) from a sandbox with `config`,
+/// checks it got exactly the truth, in order, and returns the sandbox's counters for it.
+async fn check(vendor: &dyn Vendor, config: SandboxConfig, extra: &str) -> VendorStats {
+    let id = vendor.id();
     let sandbox = sandbox(config.clone()).await;
-    let src = source(&sandbox, case.vendor, &format!("{}\n{extra}", case.extra));
+    let keys = common::demo_block(id, Some(PAGE_SIZE));
+    let src = source(&sandbox, id, &format!("{keys}\n{extra}"));
     let (records, extracted) = extract_all(&src)
         .await
-        .unwrap_or_else(|e| panic!("{}: {e}", case.vendor));
-    let want = expected(case, &config);
-    assert!(
-        !want.is_empty(),
-        "{}: the sandbox serves nothing",
-        case.vendor
-    );
-    assert_eq!(ids(&records, case.key), want, "{}: ids differ", case.vendor);
+        .unwrap_or_else(|e| panic!("{id}: {e}"));
+    let want = expected(vendor, &config);
+    assert!(!want.is_empty(), "{id}: the sandbox serves nothing");
+    let key = vendor.spec().record.key;
+    assert_eq!(ids(&records, key), want, "{id}: ids differ");
     if let Some(total) = extracted.counts.api_total {
-        assert_eq!(total, want.len() as u64, "{}", case.vendor);
+        assert_eq!(total, want.len() as u64, "{id}");
     }
-    let stats = sandbox.stats().vendors[case.vendor].clone();
+    let stats = sandbox.stats().vendors[id].clone();
     sandbox.shutdown().await;
     stats
 }
 
 #[tokio::test]
 async fn every_vendor_yields_exactly_the_sandbox_dataset() {
-    for case in &CASES {
-        let stats = check(case, config(230), "").await;
+    for (vendor, _) in common::vendors() {
+        let stats = check(vendor, config(230), "").await;
         assert_eq!(stats.faults, 0);
     }
 }
 
 #[tokio::test]
 async fn every_vendor_survives_faults() {
-    for case in &CASES {
+    for (vendor, _) in common::vendors() {
         for seed in [1, 2] {
             let config = SandboxConfig {
                 faults: 0.2,
@@ -111,47 +66,50 @@ async fn every_vendor_survives_faults() {
                 slow_ms: 20,
                 ..config(230)
             };
-            let stats = check(case, config, "    max_attempts: 6").await;
-            assert_eq!(stats.duplicate_request_ids, 0, "{}", case.vendor);
+            let stats = check(vendor, config, "    max_attempts: 6").await;
+            assert_eq!(stats.duplicate_request_ids, 0, "{}", vendor.id());
         }
     }
 }
 
 #[tokio::test]
 async fn tokens_expiring_mid_run_are_refreshed() {
-    for case in CASES.iter().filter(|c| c.vendor != "c3") {
+    // A vendor without paging answers in one response: nothing to refresh mid-run.
+    for (vendor, _) in common::vendors()
+        .into_iter()
+        .filter(|(v, _)| v.spec().pages())
+    {
         // 1 s tokens, a run of several seconds: the client must re-authenticate on the way.
         let config = SandboxConfig {
             token_ttl_secs: 1,
             ..config(230)
         };
-        let stats = check(case, config, "    rate_limit: 4/s\n    concurrency: 2").await;
-        assert!(stats.tokens_issued >= 2, "{}: {stats:?}", case.vendor);
+        let stats = check(vendor, config, "    rate_limit: 4/s\n    concurrency: 2").await;
+        assert!(stats.tokens_issued >= 2, "{}: {stats:?}", vendor.id());
     }
 }
 
 #[tokio::test]
 async fn a_rate_limit_equal_to_the_servers_draws_no_429() {
-    for case in &CASES {
+    for (vendor, _) in common::vendors() {
         let config = SandboxConfig {
             rate_limit: Some(20.0),
             ..config(230)
         };
-        let stats = check(case, config, "    rate_limit: 20/s").await;
-        assert_eq!(stats.rate_limited, 0, "{}: {stats:?}", case.vendor);
+        let stats = check(vendor, config, "    rate_limit: 20/s").await;
+        assert_eq!(stats.rate_limited, 0, "{}: {stats:?}", vendor.id());
     }
 }
 
 #[tokio::test]
 async fn adobe_request_ids_are_never_repeated_even_on_retries() {
-    let case = &CASES[4];
     let config = SandboxConfig {
         faults: 0.3,
         seed: 7,
         slow_ms: 10,
         ..config(400)
     };
-    let stats = check(case, config, "    max_attempts: 8").await;
+    let stats = check(common::vendor("adobe_vipmp"), config, "    max_attempts: 8").await;
     assert!(stats.faults > 0, "no retry happened: {stats:?}");
     assert_eq!(stats.duplicate_request_ids, 0);
 }
@@ -169,20 +127,17 @@ async fn valomnia_offset_paging_over_live_data_is_deduplicated() {
         "    page_size: 25\n    concurrency: 1\n    allow_count_mismatch: true",
     );
     let (records, extracted) = extract_all(&src).await.unwrap();
-    assert_eq!(ids(&records, "id"), expected(&CASES[2], &config));
+    assert_eq!(
+        ids(&records, "id"),
+        expected(common::vendor("valomnia"), &config)
+    );
     assert!(extracted.counts.duplicates > 0, "{:?}", extracted.counts);
 }
 
 #[tokio::test]
 async fn valomnia_static_token_works() {
     let sandbox = sandbox(config(50)).await;
-    let token = sandbox
-        .config()
-        .credentials
-        .valomnia
-        .static_token
-        .expose()
-        .to_string();
+    let token = sandbox.credential("valomnia", "auth.token").to_string();
     let text = format!(
         "name: t\nsources:\n  - vendor: valomnia\n    base_url: {}\n    auth:\n      token: ${{TOKEN}}\noutputs:\n  - format: csv\n    path: x.csv\n",
         sandbox.base_url("valomnia")
@@ -195,7 +150,7 @@ async fn valomnia_static_token_works() {
 #[tokio::test]
 async fn c3_application_error_in_a_200_fails_with_the_vendor_message() {
     let config = SandboxConfig {
-        c3_application_error: true,
+        application_error: vec!["c3".into()],
         ..config(20)
     };
     let sandbox = sandbox(config).await;
@@ -213,7 +168,8 @@ async fn wrong_credentials_fail_clearly_after_one_attempt() {
         "crayon",
         "    filters:\n      organizationId: 4703",
     );
-    src.auth.password = Some(customer_export::secret::Secret::new("wrong-password"));
+    let wrong = Value::Secret(Secret::new("wrong-password"));
+    src.settings.set("auth.password", wrong);
     let err = extract_all(&src).await.unwrap_err().to_string();
     assert!(
         err.contains("authentication failed") && err.contains("check the credentials"),
@@ -227,7 +183,8 @@ async fn wrong_credentials_fail_clearly_after_one_attempt() {
 async fn a_vendor_error_fails_with_the_vendors_own_message() {
     let sandbox = sandbox(config(20)).await;
     let mut src = source(&sandbox, "adobe_vipmp", "    reseller_id: \"1000396138\"");
-    src.reseller_id = Some("no-such-reseller".into());
+    src.settings
+        .set("reseller_id", Value::Text("no-such-reseller".into()));
     let err = extract_all(&src).await.unwrap_err().to_string();
     assert!(err.contains("code"), "{err}");
     assert_eq!(

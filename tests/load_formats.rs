@@ -11,9 +11,9 @@ use arrow_array::{Array, RecordBatch};
 use arrow_schema::{DataType, TimeUnit};
 use customer_export::load::{
     CsvOptions, Format, LoadError, Manifest, NdjsonOptions, OutputSummary, ParquetOptions,
-    SourceSummary, Writer, remove_stale_temp_files, write_manifest,
+    RunStatus, SourceStatus, SourceSummary, Writer, remove_stale_temp_files, write_manifest,
 };
-use customer_export::transform::row::{Cell, Column, ColumnType, Row, Schema};
+use customer_export::model::row::{Cell, Column, ColumnType, Row, Schema};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::Compression;
 use sha2::{Digest, Sha256};
@@ -670,7 +670,7 @@ fn manifest_is_pretty_json_written_atomically() {
         run_id: "01J".into(),
         started_at: "2025-08-27T12:57:22Z".into(),
         finished_at: "2025-08-27T12:58:00Z".into(),
-        status: "succeeded".into(),
+        status: RunStatus::Succeeded,
         sources: vec![SourceSummary {
             name: "crayon".into(),
             vendor: "crayon".into(),
@@ -678,7 +678,7 @@ fn manifest_is_pretty_json_written_atomically() {
             records: 11,
             api_total: Some(11),
             seconds: 1.5,
-            status: "succeeded".into(),
+            status: SourceStatus::Succeeded,
             ..Default::default()
         }],
         outputs: vec![output.clone()],

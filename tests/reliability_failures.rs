@@ -103,7 +103,7 @@ async fn a_refused_token_is_renewed_exactly_once() {
 async fn a_c3_application_error_fails_the_run() {
     let root = tempfile::tempdir().unwrap();
     let broken = SandboxConfig {
-        c3_application_error: true,
+        application_error: vec!["c3".into()],
         ..config(120)
     };
     let err = failing_run(root.path(), broken, "fail", "").await;
@@ -191,9 +191,9 @@ async fn a_read_only_output_folder_fails_the_run_and_keeps_yesterdays_files() {
     let dir = root.path().join("out").join(NAME);
     let folders: Vec<PathBuf> = std::iter::once(dir.clone())
         .chain(
-            customer_export::sandbox::VENDORS
+            customer_export::vendors::ALL
                 .iter()
-                .map(|v| dir.join(v)),
+                .map(|v| dir.join(v.id())),
         )
         .collect();
     for f in &folders {

@@ -48,7 +48,7 @@ fn assert_contained(plan: &Plan, hostile: &str) {
         for source in &plan.sources {
             let values = PathValues {
                 pipeline: &plan.name,
-                vendor: source.vendor.id,
+                vendor: source.vendor.id(),
                 table: hostile,
                 run_date: hostile,
                 run_id: hostile,

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use arrow_array::{Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, TimeUnit};
+use customer_export::load::RunStatus;
 use customer_export::pipeline::{self, EnvMode, Plan};
 use customer_export::run::{RunOptions, run_pipeline};
 use customer_export::sandbox::{SandboxConfig, expected_records};
@@ -145,7 +146,7 @@ async fn the_demo_writes_every_format_that_reads_back_as_the_sandbox_truth() {
     let root = tempfile::tempdir().unwrap();
     let report = run_into(demo_plan(), root.path()).await;
     let truth = truth();
-    assert_eq!(report.manifest.status, "succeeded");
+    assert_eq!(report.manifest.status, RunStatus::Succeeded);
 
     let mut all_rows = 0;
     for (vendor, rows) in &truth {
@@ -412,7 +413,7 @@ async fn a_failed_source_leaves_the_previous_files_byte_identical() {
     );
     let mut plan_failing = plan_from(&failing);
     plan_failing.sandbox = false;
-    let sandbox = customer_export::sandbox::embedded::start_for(&mut plan_failing)
+    let sandbox = customer_export::run::sandboxed::start_for(&mut plan_failing)
         .await
         .unwrap();
     let adobe = plan_failing.sources.last_mut().unwrap();

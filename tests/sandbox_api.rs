@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use customer_export::model::Secret;
 use customer_export::sandbox::{self, Sandbox, SandboxConfig, expected_records};
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
@@ -28,6 +29,33 @@ fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
     list.iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
+}
+
+/// The values a vendor's emulation accepts, by the names its requests use.
+struct Creds {
+    client_id: String,
+    client_secret: Secret,
+    username: String,
+    password: Secret,
+    resource: String,
+    subscription_key: Secret,
+    reseller_id: String,
+    static_token: Secret,
+}
+
+fn creds(sb: &Sandbox, vendor: &str) -> Creds {
+    let text = |key: &str| sb.credential(vendor, key).to_string();
+    let secret = |key: &str| Secret::new(text(key));
+    Creds {
+        client_id: text("auth.client_id"),
+        client_secret: secret("auth.client_secret"),
+        username: text("auth.username"),
+        password: secret("auth.password"),
+        resource: text("auth.resource"),
+        subscription_key: secret("auth.subscription_key"),
+        reseller_id: text("reseller_id"),
+        static_token: secret("auth.token"),
+    }
 }
 
 /// Sends a request up to `attempts` times, retrying on transport or body errors, 429 and 5xx.
@@ -77,7 +105,7 @@ where
 }
 
 async fn c3_token(sb: &Sandbox, http: &Client, attempts: u32) -> String {
-    let creds = sb.config().credentials.c3.clone();
+    let creds = creds(sb, "c3");
     let url = sb.token_url("c3").expect("c3 has a token url");
     let (status, body, _) = send(attempts, || {
         http.post(&url)
@@ -107,7 +135,7 @@ async fn fetch_c3(sb: &Sandbox, http: &Client, attempts: u32) -> Vec<Value> {
 }
 
 async fn crayon_token(sb: &Sandbox, http: &Client, attempts: u32) -> Value {
-    let creds = sb.config().credentials.crayon.clone();
+    let creds = creds(sb, "crayon");
     let url = sb.token_url("crayon").expect("crayon token url");
     let (_, body, _) = send(attempts, || {
         http.post(&url)
@@ -159,7 +187,7 @@ async fn fetch_crayon(
 }
 
 async fn valomnia_token(sb: &Sandbox, http: &Client, attempts: u32) -> String {
-    let creds = sb.config().credentials.valomnia.clone();
+    let creds = creds(sb, "valomnia");
     let base = sb.base_url("valomnia");
     let (status, _, headers) = send(attempts, || {
         http.post(format!("{base}/j_spring_security_check"))
@@ -220,7 +248,7 @@ async fn fetch_valomnia(
 }
 
 async fn appxite_token(sb: &Sandbox, http: &Client, attempts: u32) -> String {
-    let creds = sb.config().credentials.appxite.clone();
+    let creds = creds(sb, "appxite");
     let url = sb.token_url("appxite").expect("appxite token url");
     let (status, body, _) = send(attempts, || {
         http.post(&url)
@@ -255,13 +283,7 @@ async fn fetch_appxite(
     query: &[(&str, &str)],
 ) -> Vec<Value> {
     let token = appxite_token(sb, http, attempts).await;
-    let key = sb
-        .config()
-        .credentials
-        .appxite
-        .subscription_key
-        .expose()
-        .to_string();
+    let key = creds(sb, "appxite").subscription_key.expose().to_string();
     let url = format!(
         "{}/distis/organizations/details/{DISTRIBUTOR}",
         sb.base_url("appxite")
@@ -291,7 +313,7 @@ async fn fetch_appxite(
 }
 
 async fn adobe_token(sb: &Sandbox, http: &Client, attempts: u32) -> String {
-    let creds = sb.config().credentials.adobe_vipmp.clone();
+    let creds = creds(sb, "adobe_vipmp");
     let url = sb.token_url("adobe_vipmp").expect("adobe token url");
     let (status, body, _) = send(attempts, || {
         http.post(&url)
@@ -313,7 +335,7 @@ async fn adobe_token(sb: &Sandbox, http: &Client, attempts: u32) -> String {
 }
 
 fn adobe_list_url(sb: &Sandbox) -> String {
-    let reseller = &sb.config().credentials.adobe_vipmp.reseller_id;
+    let reseller = &creds(sb, "adobe_vipmp").reseller_id;
     format!(
         "{}/v3/resellers/{reseller}/customers",
         sb.base_url("adobe_vipmp")
@@ -327,7 +349,7 @@ async fn fetch_adobe(
     query: &[(&str, &str)],
 ) -> Vec<Value> {
     let token = adobe_token(sb, http, attempts).await;
-    let client_id = sb.config().credentials.adobe_vipmp.client_id.clone();
+    let client_id = creds(sb, "adobe_vipmp").client_id.clone();
     let url = adobe_list_url(sb);
     let mut records = Vec::new();
     let mut offset = 0u64;
@@ -443,13 +465,7 @@ async fn valomnia_session_login_and_paging_match_expected() {
     assert!(!want.is_empty());
     assert_eq!(got, want);
     // The static token works too.
-    let token = sb
-        .config()
-        .credentials
-        .valomnia
-        .static_token
-        .expose()
-        .to_string();
+    let token = creds(&sb, "valomnia").static_token.expose().to_string();
     let r = http
         .get(format!("{}/api/v1.0/customers", sb.base_url("valomnia")))
         .bearer_auth(token)
@@ -534,7 +550,7 @@ async fn adobe_full_export_matches_expected_in_documented_order() {
 async fn c3_application_error_is_http_200_with_status_error() {
     let sb = Sandbox::start(SandboxConfig {
         customers: 5,
-        c3_application_error: true,
+        application_error: vec!["c3".into()],
         ..SandboxConfig::default()
     })
     .await
@@ -558,7 +574,7 @@ async fn c3_application_error_is_http_200_with_status_error() {
 async fn c3_token_numbers_are_strings_and_errors_are_aad_shaped() {
     let sb = Sandbox::start(config(5)).await.expect("starts");
     let http = client();
-    let creds = sb.config().credentials.c3.clone();
+    let creds = creds(&sb, "c3");
     let url = sb.token_url("c3").expect("url");
     let body: Value = http
         .post(&url)
@@ -626,7 +642,7 @@ async fn crayon_token_is_pascal_case_and_needs_basic_auth() {
     assert_eq!(body["TokenType"], "Bearer");
     assert_eq!(body["ExpiresIn"], 3600);
     assert!(body.get("access_token").is_none());
-    let creds = sb.config().credentials.crayon.clone();
+    let creds = creds(&sb, "crayon");
     // Client id and secret in the form instead of Basic auth: rejected.
     let r = http
         .post(sb.token_url("crayon").expect("url"))
@@ -691,13 +707,7 @@ async fn crayon_requires_organization_id() {
 async fn valomnia_rejects_unknown_params_and_bad_dates() {
     let sb = Sandbox::start(config(5)).await.expect("starts");
     let http = client();
-    let token = sb
-        .config()
-        .credentials
-        .valomnia
-        .static_token
-        .expose()
-        .to_string();
+    let token = creds(&sb, "valomnia").static_token.expose().to_string();
     let url = format!("{}/api/v1.0/customers", sb.base_url("valomnia"));
     let r = http
         .get(&url)
@@ -770,13 +780,7 @@ async fn valomnia_live_inserts_repeat_rows_and_dedup_yields_the_base_set() {
     .await
     .expect("starts");
     let http = client();
-    let token = sb
-        .config()
-        .credentials
-        .valomnia
-        .static_token
-        .expose()
-        .to_string();
+    let token = creds(&sb, "valomnia").static_token.expose().to_string();
     let base = sb.base_url("valomnia");
     let mut url = format!("{base}/api/v1.0/customers?max=10&sort=id&order=asc");
     let (mut rows, mut totals) = (Vec::new(), Vec::new());
@@ -822,13 +826,7 @@ async fn appxite_needs_subscription_key_and_referer() {
     let sb = Sandbox::start(config(5)).await.expect("starts");
     let http = client();
     let token = appxite_token(&sb, &http, 1).await;
-    let key = sb
-        .config()
-        .credentials
-        .appxite
-        .subscription_key
-        .expose()
-        .to_string();
+    let key = creds(&sb, "appxite").subscription_key.expose().to_string();
     let url = format!(
         "{}/distis/organizations/details/{DISTRIBUTOR}",
         sb.base_url("appxite")
@@ -905,13 +903,7 @@ async fn appxite_bare_arrays_includes_and_child_organizations() {
     );
     // The POST form with a list of organizations, and a page past the end is `[]`.
     let token = appxite_token(&sb, &http, 1).await;
-    let key = sb
-        .config()
-        .credentials
-        .appxite
-        .subscription_key
-        .expose()
-        .to_string();
+    let key = creds(&sb, "appxite").subscription_key.expose().to_string();
     let resellers = [
         "e8dee4e8-3674-4063-ad3f-cbee1df74b33",
         "125fc22b-08ef-47b4-a339-5c45e49133d5",
@@ -952,7 +944,7 @@ async fn adobe_header_rules_limit_and_accounts_key() {
     let sb = Sandbox::start(config(30)).await.expect("starts");
     let http = client();
     let token = adobe_token(&sb, &http, 1).await;
-    let client_id = sb.config().credentials.adobe_vipmp.client_id.clone();
+    let client_id = creds(&sb, "adobe_vipmp").client_id.clone();
     let url = adobe_list_url(&sb);
     let get = |token: Option<&str>, key: Option<&str>, request_id: &str, query: &[(&str, &str)]| {
         let mut rb = http
@@ -1046,7 +1038,7 @@ async fn expired_tokens_get_the_vendors_401() {
     let r = http
         .get(adobe_list_url(&sb))
         .bearer_auth(&token)
-        .header("X-Api-Key", &sb.config().credentials.adobe_vipmp.client_id)
+        .header("X-Api-Key", &creds(&sb, "adobe_vipmp").client_id)
         .header("X-Request-Id", "expired-1")
         .send()
         .await
@@ -1143,13 +1135,7 @@ async fn faults_with_three_attempts_still_reproduce_every_dataset() {
         fetch_adobe(&sb, &http, 3, &[]).await,
         expected_records("adobe_vipmp", sb.config(), &[]).expect("adobe")
     );
-    let token = sb
-        .config()
-        .credentials
-        .valomnia
-        .static_token
-        .expose()
-        .to_string();
+    let token = creds(&sb, "valomnia").static_token.expose().to_string();
     let base = sb.base_url("valomnia");
     let mut url = format!("{base}/api/v1.0/customers?max=7");
     let mut rows = Vec::new();
@@ -1234,13 +1220,7 @@ async fn the_same_config_serves_identical_pages() {
 async fn throughput_report() {
     let sb = Sandbox::start(config(100_000)).await.expect("starts");
     let http = client();
-    let token = sb
-        .config()
-        .credentials
-        .valomnia
-        .static_token
-        .expose()
-        .to_string();
+    let token = creds(&sb, "valomnia").static_token.expose().to_string();
     let url = format!("{}/api/v1.0/customers", sb.base_url("valomnia"));
     let pages: u64 = 1000;
     let started = Instant::now();
@@ -1288,7 +1268,7 @@ async fn throughput_report() {
     let body: Value = http
         .get(adobe_list_url(&sb))
         .bearer_auth(&adobe_token)
-        .header("X-Api-Key", &sb.config().credentials.adobe_vipmp.client_id)
+        .header("X-Api-Key", &creds(&sb, "adobe_vipmp").client_id)
         .header("X-Request-Id", "throughput-1")
         .query(&[("limit", "50"), ("offset", "5000")])
         .send()
@@ -1312,7 +1292,7 @@ async fn throughput_report() {
     let mut tasks = Vec::new();
     for worker in 0..8u64 {
         let (http, url, token) = (http.clone(), adobe_list_url(&sb), adobe_token.clone());
-        let key = sb.config().credentials.adobe_vipmp.client_id.clone();
+        let key = creds(&sb, "adobe_vipmp").client_id.clone();
         tasks.push(tokio::spawn(async move {
             for p in (worker..adobe_pages).step_by(8) {
                 let offset = (p * 50).to_string();
@@ -1339,13 +1319,7 @@ async fn throughput_report() {
     );
 
     let appxite_token = appxite_token(&sb, &http, 1).await;
-    let key = sb
-        .config()
-        .credentials
-        .appxite
-        .subscription_key
-        .expose()
-        .to_string();
+    let key = creds(&sb, "appxite").subscription_key.expose().to_string();
     let started = Instant::now();
     let body: Value = http
         .get(format!(
@@ -1373,7 +1347,7 @@ async fn throughput_report() {
 #[test]
 #[ignore]
 fn generation_cost_report() {
-    for vendor in sandbox::VENDORS {
+    for vendor in sandbox::ids() {
         let cfg = config(20_000);
         let filters = if vendor == "crayon" {
             pairs(&[("organizationId", "4703")])

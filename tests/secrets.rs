@@ -1,6 +1,6 @@
-//! Secrets never leak: every vendor credential gets a distinct secret, given through `${VAR}`, and
-//! a successful run (`-vv`, JSON logs), a dry run, `validate` and a failing run (every credential
-//! wrong) are grepped — stdout, stderr and every file written, manifest included. Credentials are
+//! Secrets never leak: every secret key of every vendor in the registry gets a distinct secret,
+//! given through `${VAR}`, and a successful run (`-vv`, JSON logs), a dry run, `validate` and a
+//! failing run (every credential wrong) are grepped — stdout, stderr and every file written, manifest included. Credentials are
 //! also never sent over plain `http://` to a non-loopback host without an explicit opt-in.
 
 mod common;
@@ -12,99 +12,94 @@ use std::process::{Command, Output};
 
 use base64::Engine;
 use customer_export::sandbox::{Sandbox, SandboxConfig};
+use customer_export::vendors::spec::KeyKind;
 
 const BIN: &str = env!("CARGO_BIN_EXE_customer-export");
 
-/// (variable, secret): distinct, recognisable values for every secret the five vendors take.
-const SECRETS: [(&str, &str); 8] = [
-    ("C3_CLIENT_SECRET", "zq1-c3-client-secret-7f3a"),
-    ("CRAYON_CLIENT_SECRET", "zq2-crayon-client-secret-91bd"),
-    ("CRAYON_PASSWORD", "zq3-crayon-password-c0de"),
-    ("VALOMNIA_PASSWORD", "zq4-valomnia-password-5eed"),
-    ("VALOMNIA_TOKEN", "zq5-valomnia-static-token-beef"),
-    ("APPXITE_CLIENT_SECRET", "zq6-appxite-client-secret-f00d"),
-    (
-        "APPXITE_SUBSCRIPTION_KEY",
-        "zq7-appxite-subscription-key-cafe",
-    ),
-    ("ADOBE_CLIENT_SECRET", "zq8-adobe-client-secret-d00d"),
-];
+/// (variable, secret): a distinct, recognisable value for every secret key of every vendor.
+fn secrets() -> Vec<(String, String)> {
+    let mut all = Vec::new();
+    for (vendor, _) in common::vendors() {
+        for key in vendor.spec().auth_keys {
+            if key.kind == KeyKind::Secret {
+                let var = format!("{}_{}", vendor.id(), key.name).to_uppercase();
+                let value = format!("zq-{}-{}-{:04x}", vendor.id(), key.name, all.len() * 7919);
+                all.push((var, value));
+            }
+        }
+    }
+    all
+}
 
-/// Every source with its secrets from the environment. `head` is `sandbox: true` or nothing;
-/// `urls(vendor)` gives the base_url and token_url lines (empty in sandbox mode).
+/// One source per auth mode the sandbox's demo values complete, each with its secrets from the
+/// environment. `head` is `sandbox: true` or nothing; `urls(vendor)` gives the base_url and
+/// token_url lines (empty in sandbox mode).
 fn pipeline(head: &str, urls: &dyn Fn(&str) -> (String, String)) -> String {
-    let (c3, c3t) = urls("c3");
-    let (cr, crt) = urls("crayon");
-    let (va, _) = urls("valomnia");
-    let (ax, axt) = urls("appxite");
-    let (ad, adt) = urls("adobe_vipmp");
-    format!(
-        r#"name: secrets
-{head}on_error: skip
-sources:
-  - vendor: c3{c3}
-    auth:
-      tenant_id: sandbox-c3-tenant
-      client_id: sandbox-c3-client
-      client_secret: ${{C3_CLIENT_SECRET}}
-      resource: api://sandbox-c3{c3t}
-  - vendor: crayon{cr}
-    auth:
-      client_id: sandbox-crayon-client
-      client_secret: ${{CRAYON_CLIENT_SECRET}}
-      username: sandbox-crayon-user
-      password: ${{CRAYON_PASSWORD}}{crt}
-    filters:
-      organizationId: 4703
-  - vendor: valomnia{va}
-    auth:
-      username: sandbox-valomnia-user
-      password: ${{VALOMNIA_PASSWORD}}
-  - vendor: valomnia{va}
-    auth:
-      token: ${{VALOMNIA_TOKEN}}
-  - vendor: appxite{ax}
-    organization_id: 97ab7e3c-74cb-4a72-a2c4-144a8996b7f9
-    referer: https://secrets.test
-    auth:
-      client_id: sandbox-appxite-client
-      client_secret: ${{APPXITE_CLIENT_SECRET}}
-      subscription_key: ${{APPXITE_SUBSCRIPTION_KEY}}{axt}
-  - vendor: adobe_vipmp{ad}
-    reseller_id: "1000396138"
-    auth:
-      client_id: sandbox-adobe-client
-      client_secret: ${{ADOBE_CLIENT_SECRET}}{adt}
-outputs:
-  - format: parquet
-    path: out/{{vendor}}/customers.parquet
-  - format: ndjson
-    path: out/{{vendor}}/raw.ndjson
-    ndjson: {{nested: true}}
-  - format: csv
-    path: out/{{vendor}}/customers.csv
-"#
-    )
+    let mut text = format!("name: secrets\n{head}on_error: skip\nsources:\n");
+    for (vendor, emulator) in common::vendors() {
+        let id = vendor.id();
+        let spec = vendor.spec();
+        let accepted = emulator.demo().accepted;
+        let given = |key: &str| accepted.iter().any(|(k, _)| *k == format!("auth.{key}"));
+        let (base, token) = urls(id);
+        for mode in spec
+            .auth_modes
+            .iter()
+            .filter(|m| m.required.iter().all(|k| given(k)))
+        {
+            text.push_str(&format!("  - vendor: {id}{base}\n    auth:\n"));
+            for key in mode
+                .required
+                .iter()
+                .chain(mode.optional)
+                .filter(|k| given(k))
+            {
+                let value = match spec.auth_key(key).map(|k| k.kind) {
+                    Some(KeyKind::Secret) => {
+                        format!("${{{}_{}}}", id.to_uppercase(), key.to_uppercase())
+                    }
+                    _ => common::quoted(
+                        accepted
+                            .iter()
+                            .find(|(k, _)| *k == format!("auth.{key}"))
+                            .unwrap()
+                            .1,
+                    ),
+                };
+                text.push_str(&format!("      {key}: {value}\n"));
+            }
+            text.push_str(&token);
+            let block = common::demo_block(id, None);
+            if !block.is_empty() {
+                text.push_str(&block);
+                text.push('\n');
+            }
+        }
+    }
+    text.push_str("outputs:\n  - format: parquet\n    path: out/{vendor}/customers.parquet\n  - format: ndjson\n    path: out/{vendor}/raw.ndjson\n    ndjson: {nested: true}\n  - format: csv\n    path: out/{vendor}/customers.csv\n");
+    text
 }
 
 fn binary(args: &[&str], dir: &Path) -> Output {
     let mut cmd = Command::new(BIN);
     cmd.args(args).current_dir(dir);
-    for (var, value) in SECRETS {
+    for (var, value) in secrets() {
         cmd.env(var, value);
     }
     cmd.output().expect("the binary runs")
 }
 
-/// Every form a secret could leak in: as is, base64 (Basic auth), URL-encoded.
+/// Every form a secret could leak in: as is, base64, and base64 behind any demo client id (Basic
+/// auth).
 fn forms(secret: &str) -> Vec<String> {
     let b64 = base64::engine::general_purpose::STANDARD;
     let mut forms = vec![secret.to_string(), b64.encode(secret)];
-    for (user, pass) in [
-        ("sandbox-crayon-client", secret),
-        ("sandbox-c3-client", secret),
-    ] {
-        forms.push(b64.encode(format!("{user}:{pass}")));
+    for (_, emulator) in common::vendors() {
+        for (key, user) in emulator.demo().accepted {
+            if *key == "auth.client_id" {
+                forms.push(b64.encode(format!("{user}:{secret}")));
+            }
+        }
     }
     forms
 }
@@ -112,8 +107,8 @@ fn forms(secret: &str) -> Vec<String> {
 /// Fails when any secret appears in `text` (named `what`).
 fn assert_clean(what: &str, text: &[u8]) {
     let text = String::from_utf8_lossy(text);
-    for (var, secret) in SECRETS {
-        for form in forms(secret) {
+    for (var, secret) in secrets() {
+        for form in forms(&secret) {
             assert!(!text.contains(&form), "{var} leaked in {what}");
         }
     }
@@ -182,7 +177,7 @@ async fn secrets_never_appear_when_every_credential_is_refused() {
         let base = format!("\n    base_url: {}", sandbox.base_url(vendor));
         let token = sandbox
             .token_url(vendor)
-            .map(|t| format!("\n      token_url: {t}"))
+            .map(|t| format!("      token_url: {t}\n"))
             .unwrap_or_default();
         (base, token)
     });

@@ -23,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
             for source in &plan.sources {
                 let values = PathValues {
                     pipeline: &plan.name,
-                    vendor: source.vendor.id,
+                    vendor: source.vendor.id(),
                     table: "../x",
                     run_date: "..",
                     run_id: "/etc",

@@ -7,19 +7,18 @@ use reqwest::header::HeaderMap;
 use serde_json::Value;
 use url::Url;
 
-use super::auth::AuthFlow;
+use super::auth::Auth;
 pub use super::page::Envelope;
 
 /// What a vendor connector provides to the engine.
 pub trait Connector: Send + Sync + 'static {
-    /// How to obtain the bearer token (or none).
-    fn auth(&self) -> &AuthFlow;
+    /// How the source proves who it is: one of the flows in [`super::auth`].
+    fn auth(&self) -> &dyn Auth;
 
     /// The request for page `index`, counted from 0 whatever the vendor's own numbering.
     fn page_request(&self, index: u64) -> PageRequest;
 
-    /// Headers added to every attempt of every list request (API keys, request ids — a fresh one
-    /// per attempt where the vendor demands it).
+    /// Headers added to every attempt of every list request beyond what the auth flow adds.
     fn headers(&self, _headers: &mut HeaderMap) {}
 
     /// Where the records of a page body are. The engine reads them, each once, as it parses the

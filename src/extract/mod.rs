@@ -13,13 +13,14 @@ pub mod connector;
 pub mod error;
 pub mod page;
 pub mod progress;
+pub mod rate;
 pub mod session;
 
 use std::collections::HashSet;
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use futures_util::{StreamExt, stream};
 use tokio::sync::mpsc;
@@ -28,9 +29,43 @@ pub use connector::{Connector, Page, PageInfo, PageRequest, RecordsAt, VendorErr
 pub use error::ExtractError;
 pub use page::{Envelope, RecordReader, ValueReader};
 pub use progress::{SourceCounts, SourceProgress};
+pub use rate::RateLimit;
 pub use session::Session;
 
-use crate::pipeline::SourcePlan;
+/// How hard the engine may push one source and what it accepts: the pipeline's common source
+/// keys (`rate_limit`, `concurrency`, `max_attempts`, …), with [`Limits::default`] as their defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limits {
+    /// Requests per period; `None` is unlimited.
+    pub rate_limit: Option<RateLimit>,
+    /// Pages fetched at once when the first page tells the total.
+    pub concurrency: usize,
+    /// Attempts per request, the first included.
+    pub max_attempts: u32,
+    /// Time one request may spend retrying.
+    pub max_retry: Duration,
+    /// Time one attempt may take.
+    pub timeout: Duration,
+    /// Responses larger than this are refused (a proxy's endless body, a wrong endpoint).
+    pub max_body_bytes: usize,
+    /// Publish even when the record count differs from the API's total.
+    pub allow_count_mismatch: bool,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            rate_limit: None,
+            concurrency: 4,
+            max_attempts: 5,
+            max_retry: Duration::from_secs(300),
+            timeout: Duration::from_secs(60),
+            // A large partner answers tens of MB in one response.
+            max_body_bytes: 512 * 1024 * 1024,
+            allow_count_mismatch: false,
+        }
+    }
+}
 
 /// What an extraction ended with.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,14 +76,17 @@ pub struct Extracted {
 }
 
 /// Extracts one source, reading each record through `reader` and sending each page's new
-/// records to `out` in page order.
+/// records to `out` in page order. `page_size` is the one the connector asks for: with the total,
+/// it fixes the number of pages.
 pub async fn extract<R: RecordReader>(
-    source: &SourcePlan,
     session: Arc<Session>,
+    page_size: u32,
     reader: Arc<R>,
     out: mpsc::Sender<Vec<R::Record>>,
 ) -> Result<Extracted, ExtractError> {
     let progress = session.progress().clone();
+    let limits = session.limits().clone();
+    let name = session.name.clone();
     let mut seen = Seen::new(SEEN_WINDOW);
     let mut deliver = |page: Page<R::Record>| {
         let before = page.records.len() as u64;
@@ -60,7 +98,7 @@ pub async fn extract<R: RecordReader>(
         let kept = records.len() as u64;
         progress.page(kept, before - kept);
         let out = out.clone();
-        let name = source.name.clone();
+        let name = name.clone();
         async move {
             if records.is_empty() {
                 return Ok(());
@@ -82,7 +120,7 @@ pub async fn extract<R: RecordReader>(
     let mut next = 1;
     if let Some(total) = total.filter(|_| !last) {
         // The total fixes the page count: fetch ahead, deliver in order.
-        let page_size = u64::from(source.page_size.max(1));
+        let page_size = u64::from(page_size.max(1));
         let pages = total.div_ceil(page_size).max(1);
         // Each page is fetched and read on the runtime's workers, so reading (the transform)
         // spreads over the cores while this task hands pages on in order.
@@ -94,10 +132,10 @@ pub async fn extract<R: RecordReader>(
                     session.fetch_page(index, &*reader).await
                 }))
             })
-            .buffered(source.concurrency.max(1));
+            .buffered(limits.concurrency.max(1));
         while let Some(page) = fetched.next().await {
             let page = page.map_err(|e| ExtractError::Setup {
-                source_name: source.name.clone(),
+                source_name: name.clone(),
                 detail: format!("a page reader stopped: {e}"),
             })??;
             last = page.last || page.records.is_empty();
@@ -116,9 +154,9 @@ pub async fn extract<R: RecordReader>(
 
     let counts = progress.counts();
     let count_mismatch = counts.api_total.is_some_and(|t| t != counts.records);
-    if count_mismatch && !source.allow_count_mismatch {
+    if count_mismatch && !limits.allow_count_mismatch {
         return Err(ExtractError::CountMismatch {
-            source_name: source.name.clone(),
+            source_name: name,
             records: counts.records,
             total: counts.api_total.unwrap_or_default(),
         });
@@ -145,26 +183,6 @@ impl<T> Future for PageTask<T> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         Pin::new(&mut self.0).poll(cx)
     }
-}
-
-/// A record key as de-duplication hashes it: text, or a number hashed without a detour through
-/// text (a vendor's key has one JSON type).
-pub enum KeyRef<'a> {
-    Text(&'a str),
-    Number(&'a serde_json::Number),
-}
-
-/// The 64-bit hash de-duplication remembers for a key.
-pub fn key_hash(key: KeyRef<'_>) -> u64 {
-    let mut hasher = DefaultHasher::new();
-    match key {
-        KeyRef::Text(s) => s.hash(&mut hasher),
-        KeyRef::Number(n) => match n.as_i64() {
-            Some(i) => i.hash(&mut hasher),
-            None => n.as_f64().map(f64::to_bits).hash(&mut hasher),
-        },
-    }
-    hasher.finish()
 }
 
 /// How many recent keys de-duplication remembers. Offset paging over live data repeats rows

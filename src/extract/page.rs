@@ -10,6 +10,7 @@ use serde::de::{self, Deserialize, DeserializeSeed, MapAccess, SeqAccess, Visito
 use serde_json::{Map, Value};
 
 use super::connector::{RecordsAt, VendorError, excerpt};
+use crate::model::{KeyRef, key_hash};
 
 /// Reads each record of a page as the page is parsed (in a run: the transform, into rows).
 pub trait RecordReader: Send + Sync + 'static {
@@ -262,8 +263,8 @@ impl RecordReader for ValueReader {
 
     fn key_hash(&self, record: &Value) -> Option<u64> {
         match record.get(self.record_key)? {
-            Value::String(s) => Some(super::key_hash(super::KeyRef::Text(s))),
-            Value::Number(n) => Some(super::key_hash(super::KeyRef::Number(n))),
+            Value::String(s) => Some(key_hash(KeyRef::Text(s))),
+            Value::Number(n) => Some(key_hash(KeyRef::Number(n))),
             _ => None,
         }
     }

@@ -7,7 +7,6 @@
 //! requests slow down together instead of storming; other waits back off exponentially with
 //! jitter. A 401 gets one fresh token, then fails.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,32 +18,12 @@ use tokio::sync::Mutex;
 use tokio::time::Instant;
 use tracing::{debug, warn};
 
-use super::auth::{AuthFlow, Token, parse_token, session_cookie};
+use super::Limits;
+use super::auth::{AuthFailure, Http, Reply, Token};
 use super::connector::{Connector, Page, PageRequest, VendorError};
 use super::error::ExtractError;
 use super::page::{RecordReader, read_page};
 use super::progress::SourceProgress;
-use crate::pipeline::SourcePlan;
-
-/// The retry budget of one source.
-#[derive(Debug, Clone)]
-pub struct RetryPolicy {
-    pub max_attempts: u32,
-    pub max_elapsed: Duration,
-    pub timeout: Duration,
-    pub max_body_bytes: usize,
-}
-
-impl RetryPolicy {
-    pub fn from_plan(source: &SourcePlan) -> Self {
-        RetryPolicy {
-            max_attempts: source.max_attempts,
-            max_elapsed: source.max_retry,
-            timeout: source.timeout,
-            max_body_bytes: source.max_body_bytes,
-        }
-    }
-}
 
 /// What one attempt came to.
 enum Attempt<T> {
@@ -58,20 +37,13 @@ enum Attempt<T> {
     Fail(ExtractError),
 }
 
-/// A response read in full (up to the size cap).
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Vec<u8>,
-}
-
 pub struct Session {
     pub name: String,
     client: reqwest::Client,
     connector: Arc<dyn Connector>,
     limiter: Option<DefaultDirectRateLimiter>,
     token: Mutex<Option<Token>>,
-    policy: RetryPolicy,
+    limits: Limits,
     progress: SourceProgress,
     /// After a 429 every request of the source waits until then.
     paused_until: std::sync::Mutex<Option<Instant>>,
@@ -79,22 +51,23 @@ pub struct Session {
 
 impl Session {
     pub fn new(
-        source: &SourcePlan,
+        name: &str,
+        limits: &Limits,
         client: reqwest::Client,
         connector: Arc<dyn Connector>,
         progress: SourceProgress,
     ) -> Session {
-        let limiter = source.rate_limit.and_then(|rate| {
+        let limiter = limits.rate_limit.and_then(|rate| {
             let period = rate.per / rate.count.get();
             Quota::with_period(period).map(RateLimiter::direct)
         });
         Session {
-            name: source.name.clone(),
+            name: name.to_string(),
             client,
             connector,
             limiter,
             token: Mutex::new(None),
-            policy: RetryPolicy::from_plan(source),
+            limits: limits.clone(),
             progress,
             paused_until: std::sync::Mutex::new(None),
         }
@@ -102,6 +75,15 @@ impl Session {
 
     pub fn progress(&self) -> &SourceProgress {
         &self.progress
+    }
+
+    /// What the pipeline allows this source.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    pub(super) fn client(&self) -> &reqwest::Client {
+        &self.client
     }
 
     /// Fetches page `index` and reads its records through `reader`, retrying as the policy allows.
@@ -133,7 +115,7 @@ impl Session {
                 Attempt::Done(page) => return Ok(page),
                 Attempt::Fail(e) => return Err(e),
                 Attempt::Unauthorized(detail) => {
-                    if reauthenticated || matches!(self.connector.auth(), AuthFlow::Static(_)) {
+                    if reauthenticated || !self.connector.auth().renewable() {
                         return Err(
                             self.auth_error(&url, format!("{detail}; check the credentials"))
                         );
@@ -169,12 +151,11 @@ impl Session {
             .request(request.method.clone(), request.url.clone())
             .query(&request.query)
             .headers(headers)
-            .header(reqwest::header::ACCEPT, "application/json")
-            .bearer_auth(token.value.expose());
+            .header(reqwest::header::ACCEPT, "application/json");
         if let Some(json) = &request.json {
             builder = builder.json(json);
         }
-        builder
+        self.connector.auth().apply(builder, token)
     }
 
     fn classify_page<R: RecordReader>(
@@ -215,8 +196,10 @@ impl Session {
         vendor: VendorError,
         url: &str,
     ) -> Attempt<T> {
+        if self.connector.auth().is_refusal(status) {
+            return Attempt::Unauthorized(format!("{} {vendor}", status.as_u16()));
+        }
         match status.as_u16() {
-            401 => Attempt::Unauthorized(format!("401 {vendor}")),
             429 => Attempt::Retry {
                 reason: format!("429 {vendor}"),
                 after: retry_after(headers),
@@ -251,7 +234,7 @@ impl Session {
 
     /// Sends one request under the rate limiter and reads its body; `Err` is a retryable
     /// transport failure (connection refused or dropped, timeout, truncated body).
-    async fn exchange(&self, builder: RequestBuilder) -> Result<Reply, String> {
+    pub(super) async fn exchange(&self, builder: RequestBuilder) -> Result<Reply, String> {
         self.wait_for_turn().await;
         self.send(builder).await
     }
@@ -260,7 +243,7 @@ impl Session {
     async fn send(&self, builder: RequestBuilder) -> Result<Reply, String> {
         self.progress.request();
         let mut response = builder
-            .timeout(self.policy.timeout)
+            .timeout(self.limits.timeout)
             .send()
             .await
             .map_err(|e| describe(&e))?;
@@ -270,13 +253,13 @@ impl Session {
             response
                 .content_length()
                 .map_or(16 * 1024, |n| n as usize)
-                .min(self.policy.max_body_bytes),
+                .min(self.limits.max_body_bytes),
         );
         while let Some(chunk) = response.chunk().await.map_err(|e| describe(&e))? {
-            if body.len() + chunk.len() > self.policy.max_body_bytes {
+            if body.len() + chunk.len() > self.limits.max_body_bytes {
                 return Err(format!(
                     "the response is larger than {} bytes",
-                    self.policy.max_body_bytes
+                    self.limits.max_body_bytes
                 ));
             }
             body.extend_from_slice(&chunk);
@@ -304,16 +287,17 @@ impl Session {
     /// The current token, fetching one when there is none or it is about to expire; `true` when
     /// it was fetched now.
     async fn token(&self) -> Result<(Token, bool), ExtractError> {
-        let flow = self.connector.auth();
-        if let AuthFlow::Static(secret) = flow {
-            return Ok((Token::new(secret.clone(), None), false));
+        let auth = self.connector.auth();
+        if !auth.renewable() {
+            // A token given in the pipeline: nothing to fetch, cache or count.
+            return self.fetch_token().await.map(|token| (token, false));
         }
         // Held across the fetch so that concurrent pages wait for one token, not one each.
         let mut cached = self.token.lock().await;
         if let Some(token) = cached.as_ref().filter(|t| t.is_fresh()) {
             return Ok((token.clone(), false));
         }
-        let token = self.fetch_token(flow).await?;
+        let token = self.fetch_token().await?;
         self.progress.token_issued();
         *cached = Some(token.clone());
         Ok((token, true))
@@ -328,18 +312,25 @@ impl Session {
         }
     }
 
-    async fn fetch_token(&self, flow: &AuthFlow) -> Result<Token, ExtractError> {
-        let url = flow.endpoint().map(redacted).unwrap_or_default();
+    /// Obtains a token through the source's auth flow, retrying as the limits allow.
+    async fn fetch_token(&self) -> Result<Token, ExtractError> {
+        let auth = self.connector.auth();
+        let url = auth.endpoint().map(redacted).unwrap_or_default();
         let mut budget = Budget::new(self, &url);
+        let http = Http { session: self };
         loop {
             budget.attempt += 1;
-            match self.token_attempt(flow, &url).await {
+            match auth.obtain(&http).await {
                 Ok(token) => return Ok(token),
-                Err(Attempt::Fail(e)) => return Err(e),
-                Err(Attempt::Unauthorized(detail)) => {
-                    return Err(self.auth_error(&url, format!("{detail}; check the credentials")));
+                Err(AuthFailure::Refused(detail)) => return Err(self.auth_error(&url, detail)),
+                Err(AuthFailure::Redirected(location)) => {
+                    return Err(ExtractError::Redirect {
+                        source_name: self.name.clone(),
+                        url,
+                        location,
+                    });
                 }
-                Err(Attempt::Retry {
+                Err(AuthFailure::Retry {
                     reason,
                     after,
                     rate_limited,
@@ -354,144 +345,6 @@ impl Session {
             url: url.to_string(),
             detail,
         }
-    }
-
-    /// One try at a token; `Err` says whether to retry (it never holds a result).
-    async fn token_attempt(
-        &self,
-        flow: &AuthFlow,
-        url: &str,
-    ) -> Result<Token, Attempt<Infallible>> {
-        let builder = match flow {
-            AuthFlow::Static(secret) => return Ok(Token::new(secret.clone(), None)),
-            AuthFlow::ClientCredentials {
-                token_url,
-                client_id,
-                client_secret,
-                extra,
-            } => {
-                let mut form: Vec<(&str, &str)> = vec![
-                    ("grant_type", "client_credentials"),
-                    ("client_id", client_id),
-                    ("client_secret", client_secret.expose()),
-                ];
-                form.extend(extra.iter().map(|(k, v)| (*k, v.as_str())));
-                self.client.post(token_url.clone()).form(&form)
-            }
-            AuthFlow::PasswordGrant {
-                token_url,
-                client_id,
-                client_secret,
-                username,
-                password,
-                scope,
-            } => self
-                .client
-                .post(token_url.clone())
-                .basic_auth(client_id, Some(client_secret.expose()))
-                .form(&[
-                    ("grant_type", "password"),
-                    ("username", username),
-                    ("password", password.expose()),
-                    ("scope", scope),
-                ]),
-            AuthFlow::SessionLogin {
-                login_url,
-                token_url,
-                username,
-                password,
-            } => {
-                return self
-                    .session_login(login_url, token_url, username, password, url)
-                    .await;
-            }
-        };
-        let reply = self.exchange(builder).await.map_err(retry)?;
-        self.read_token(reply, url)
-    }
-
-    fn read_token(&self, reply: Reply, url: &str) -> Result<Token, Attempt<Infallible>> {
-        if reply.status.is_success() {
-            return parse_token(&reply.body).map_err(|detail| {
-                // A 200 that says "error" is a refusal; a garbled 200 may be a proxy hiccup.
-                if reply.body.starts_with(b"{") {
-                    Attempt::Fail(self.auth_error(url, detail))
-                } else {
-                    retry(detail)
-                }
-            });
-        }
-        let vendor = super::connector::error_from_json(
-            &reply.body,
-            &["error_description", "Error", "error", "message", "Message"],
-            &["correlation_id", "trace_id"],
-        );
-        match reply.status.as_u16() {
-            400 | 401 | 403 => Err(Attempt::Fail(self.auth_error(
-                url,
-                format!("{} {vendor}; check the credentials", reply.status),
-            ))),
-            _ => Err(self.classify_failure(reply.status, &reply.headers, vendor, url)),
-        }
-    }
-
-    /// Valomnia: form login → `JSESSIONID` → `/login/ajaxSuccess` → `{"token": …}`.
-    async fn session_login(
-        &self,
-        login_url: &url::Url,
-        token_url: &url::Url,
-        username: &str,
-        password: &crate::secret::Secret,
-        url: &str,
-    ) -> Result<Token, Attempt<Infallible>> {
-        let login = self.client.post(login_url.clone()).form(&[
-            ("j_username", username),
-            ("j_password", password.expose()),
-            ("ajax", "true"),
-        ]);
-        let reply = self.exchange(login).await.map_err(retry)?;
-        let cookies = reply
-            .headers
-            .get_all(reqwest::header::SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok());
-        let Some(session) = session_cookie(cookies) else {
-            return Err(match reply.status.as_u16() {
-                429 | 500..=599 => self.classify_failure(
-                    reply.status,
-                    &reply.headers,
-                    VendorError::new(super::connector::excerpt(&reply.body)),
-                    url,
-                ),
-                _ => Attempt::Fail(self.auth_error(
-                    url,
-                    format!(
-                        "{} without a session cookie: {}; check username and password",
-                        reply.status,
-                        super::connector::excerpt(&reply.body)
-                    ),
-                )),
-            });
-        };
-        let success = || {
-            self.client
-                .get(token_url.clone())
-                .header(reqwest::header::COOKIE, format!("JSESSIONID={session}"))
-                .header(reqwest::header::ACCEPT, "application/json")
-        };
-        let mut reply = self.exchange(success()).await.map_err(retry)?;
-        // The two steps go out back to back: restarting the login after a throttled second step
-        // would be throttled again every time, so the second step waits and asks again itself.
-        for _ in 0..3 {
-            if reply.status != StatusCode::TOO_MANY_REQUESTS {
-                break;
-            }
-            self.progress.rate_limited();
-            let wait = retry_after(&reply.headers).unwrap_or(Duration::from_secs(1));
-            tokio::time::sleep(wait).await;
-            reply = self.exchange(success()).await.map_err(retry)?;
-        }
-        self.read_token(reply, &redacted(token_url))
     }
 }
 
@@ -526,8 +379,7 @@ impl<'a> Budget<'a> {
         let session = self.session;
         let delay = after.unwrap_or_else(|| self.backoff.next().unwrap_or(Duration::from_secs(30)));
         let elapsed = self.started.elapsed();
-        if self.attempt >= session.policy.max_attempts
-            || elapsed + delay > session.policy.max_elapsed
+        if self.attempt >= session.limits.max_attempts || elapsed + delay > session.limits.max_retry
         {
             return Err(ExtractError::RetriesExhausted {
                 source_name: session.name.clone(),

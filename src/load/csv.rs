@@ -23,7 +23,7 @@ use std::path::Path;
 
 use super::publish::{self, Sink, Staged};
 use super::{CsvOptions, Finished, LoadError, check_row, rfc3339};
-use crate::transform::row::{Cell, Schema};
+use crate::model::row::{Cell, Schema};
 
 /// A CSV file being written. See the module docs for how cells are rendered.
 #[derive(Debug)]

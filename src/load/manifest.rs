@@ -20,8 +20,7 @@ pub struct Manifest {
     pub started_at: String,
     /// RFC 3339, UTC.
     pub finished_at: String,
-    /// `"succeeded"` or `"failed"`.
-    pub status: String,
+    pub status: RunStatus,
     pub sources: Vec<SourceSummary>,
     pub outputs: Vec<OutputSummary>,
     pub errors: Vec<String>,
@@ -44,8 +43,45 @@ pub struct SourceSummary {
     /// Fields the vendor sent that its spec does not declare (schema drift).
     pub undeclared_fields: u64,
     pub seconds: f64,
-    pub status: String,
+    pub status: SourceStatus,
     pub error: Option<String>,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum RunStatus {
+    /// Every source succeeded; every output was published.
+    #[serde(rename = "succeeded")]
+    Succeeded,
+    /// Some sources failed and were left out (`on_error: skip`); the rest was published.
+    #[serde(rename = "partial")]
+    Partial,
+    /// Nothing was fetched or written (`--dry-run`).
+    #[serde(rename = "dry-run")]
+    DryRun,
+}
+
+/// How one source ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub enum SourceStatus {
+    #[default]
+    #[serde(rename = "succeeded")]
+    Succeeded,
+    /// The record count differed from the API's total, and the pipeline allows that.
+    #[serde(rename = "succeeded with count mismatch")]
+    SucceededWithCountMismatch,
+    #[serde(rename = "failed")]
+    Failed,
+}
+
+impl std::fmt::Display for SourceStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SourceStatus::Succeeded => "succeeded",
+            SourceStatus::SucceededWithCountMismatch => "succeeded with count mismatch",
+            SourceStatus::Failed => "failed",
+        })
+    }
 }
 
 /// Writes `manifest` as pretty JSON at `path`, atomically, and returns the file's summary (format

@@ -28,16 +28,16 @@ pub mod publish;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::transform::row::{Cell, Column, ColumnType, Schema};
+use crate::model::row::{Cell, Column, ColumnType, Schema};
 
 pub use self::csv::CsvWriter;
-pub use self::manifest::{Manifest, SourceSummary, write_manifest};
+pub use self::manifest::{Manifest, RunStatus, SourceStatus, SourceSummary, write_manifest};
 pub use self::ndjson::NdjsonWriter;
 pub use self::parquet::{ParquetWriter, to_arrow_schema};
 pub use self::publish::{Finished, remove_stale_temp_files};
 
 /// CSV options.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CsvOptions {
     /// Prefix text cells that a spreadsheet would run as a formula with `'` (default true).
     /// Turn off for machine consumers that need the text byte for byte.
@@ -59,13 +59,16 @@ impl Default for CsvOptions {
     }
 }
 
-/// NDJSON options. There are none yet: one JSON object per line, keys in schema order, `null` for
-/// a null cell, timestamps as RFC 3339 strings.
-#[derive(Debug, Clone, Default)]
-pub struct NdjsonOptions {}
+/// NDJSON options: one JSON object per line — a row (keys in schema order, `null` for a null
+/// cell, timestamps as RFC 3339 strings), or with `nested` each vendor record as it came.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NdjsonOptions {
+    /// Write each vendor record as it came (nested) instead of the flattened rows.
+    pub nested: bool,
+}
 
 /// Parquet options.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ParquetOptions {
     /// Maximum rows per row group (default 65 536). The writer holds one encoded row group in
     /// memory, so this bounds memory; smaller groups also let readers skip more.
@@ -91,7 +94,7 @@ impl Default for ParquetOptions {
 }
 
 /// An output format with its options.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Format {
     Csv(CsvOptions),
     Ndjson(NdjsonOptions),

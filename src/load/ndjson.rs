@@ -14,7 +14,7 @@ use std::path::Path;
 
 use super::publish::{self, Sink, Staged};
 use super::{Finished, LoadError, NdjsonOptions, check_row, rfc3339};
-use crate::transform::row::{Cell, Schema};
+use crate::model::row::{Cell, Schema};
 
 /// An NDJSON file being written.
 #[derive(Debug)]

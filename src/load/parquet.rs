@@ -29,7 +29,7 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 
 use super::publish::{self, Sink, Staged};
 use super::{Finished, LoadError, ParquetOptions, check_row};
-use crate::transform::row::{Cell, ColumnType, Schema};
+use crate::model::row::{Cell, ColumnType, Schema};
 
 /// The time zone written on timestamp columns. Cells are UTC instants; saying so lets readers
 /// treat them as instants rather than local wall-clock times.

@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use tempfile::TempPath;
 
 use super::{LoadError, OutputSummary};
-use crate::transform::row::Column;
+use crate::model::row::Column;
 
 /// The suffix that marks this tool's temporary files.
 const TEMP_SUFFIX: &str = ".cetmp";

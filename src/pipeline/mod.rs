@@ -1,24 +1,23 @@
 //! Pipeline files: YAML → validated [`Plan`].
 //!
 //! Two stages, as in ripgrep's low/high args: [`raw`] mirrors the file with every value's
-//! location, [`plan`] checks it against the vendor registry and builds the `Plan` that the other
-//! stages run. Every problem is a [`Diagnostic`] naming `file:line:column`, what was found and what
+//! location, [`plan`] checks it against the vendor registry (each source's own keys against its
+//! vendor's tables) and builds the `Plan` that the other stages run. Every problem is a [`Diagnostic`] naming `file:line:column`, what was found and what
 //! is allowed; all of them are reported at once when the file parses.
 
+mod check;
+mod output;
 pub mod plan;
-pub mod rate;
 pub mod raw;
+mod source;
 pub mod template;
 pub mod vars;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub use plan::{
-    ArrayMode, Auth, EnvMode, Fields, OnError, OutputFormat, OutputPlan, Plan, SourcePlan,
-    TransformPlan,
-};
-pub use rate::RateLimit;
+pub use check::EnvMode;
+pub use plan::{OnError, OutputPlan, Plan, SourcePlan};
 pub use template::{PathTemplate, PathValues};
 
 /// The largest pipeline file read; a pipeline is a page of YAML, not a data set.

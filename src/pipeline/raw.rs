@@ -2,6 +2,10 @@
 //! value kept for later validation. Nothing here is checked beyond the YAML's shape; `plan.rs`
 //! turns it into a validated [`super::Plan`].
 //!
+//! A source is read as a list of keys and [`Node`]s rather than a struct: which keys it may have
+//! depends on its vendor, which the file may name after them. The plan checks every key against
+//! the keys every source has and the vendor's own tables, and names the allowed ones.
+//!
 //! Scalars are read as [`Scalar`] (their text plus what kind of YAML scalar they were) rather than
 //! as `u32` or `bool`, so that `${VAR}` works for every value and a wrong type is reported together
 //! with the other errors instead of stopping the parse.
@@ -21,34 +25,33 @@ pub struct RawPipeline {
     pub name: Value,
     pub sandbox: Option<Value>,
     pub on_error: Option<Value>,
-    pub sources: Spanned<Vec<RawSource>>,
+    pub sources: Spanned<Vec<Spanned<RawSource>>>,
     #[serde(default)]
     pub transform: Option<RawTransform>,
     pub outputs: Spanned<Vec<RawOutput>>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawSource {
-    pub vendor: Value,
-    pub name: Option<Value>,
-    pub base_url: Option<Value>,
-    pub auth: Option<Spanned<Pairs>>,
-    pub filters: Option<Spanned<Pairs>>,
-    pub page_size: Option<Value>,
-    pub rate_limit: Option<Value>,
-    pub concurrency: Option<Value>,
-    pub max_attempts: Option<Value>,
-    pub max_retry_secs: Option<Value>,
-    pub timeout_secs: Option<Value>,
-    pub max_body_mb: Option<Value>,
-    pub allow_count_mismatch: Option<Value>,
-    pub allow_insecure_http: Option<Value>,
-    // Vendor-specific settings; `plan.rs` checks that the vendor declares each one given.
-    pub reseller_id: Option<Value>,
-    pub organization_id: Option<Value>,
-    pub organization_ids: Option<Spanned<Vec<Value>>>,
-    pub referer: Option<Value>,
+/// One source: its keys in file order, each with its value.
+#[derive(Debug, Default)]
+pub struct RawSource(pub Vec<(Spanned<String>, Spanned<Node>)>);
+
+/// A value of a source key: one scalar, a list of scalars, or a mapping of names to scalars.
+#[derive(Debug)]
+pub enum Node {
+    Scalar(Scalar),
+    List(Vec<Value>),
+    Map(Pairs),
+}
+
+impl Node {
+    /// What the node is, for "expected …, found …" messages.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Node::Scalar(_) => "a single value",
+            Node::List(_) => "a list",
+            Node::Map(_) => "a mapping",
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -215,5 +218,77 @@ impl<'de> Deserialize<'de> for RawFields {
             }
         }
         deserializer.deserialize_any(FieldsVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for RawSource {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct SourceVisitor;
+        impl<'de> Visitor<'de> for SourceVisitor {
+            type Value = RawSource;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a source: a mapping with `vendor:` and its settings")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawSource, A::Error> {
+                let mut keys = Vec::new();
+                while let Some(key) = map.next_key::<Spanned<String>>()? {
+                    keys.push((key, map.next_value::<Spanned<Node>>()?));
+                }
+                Ok(RawSource(keys))
+            }
+        }
+        deserializer.deserialize_map(SourceVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct NodeVisitor;
+        impl<'de> Visitor<'de> for NodeVisitor {
+            type Value = Node;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a value, a list of values, or a mapping of names to values")
+            }
+
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Node, E> {
+                ScalarVisitor.visit_bool(v).map(Node::Scalar)
+            }
+
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Node, E> {
+                ScalarVisitor.visit_i64(v).map(Node::Scalar)
+            }
+
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Node, E> {
+                ScalarVisitor.visit_u64(v).map(Node::Scalar)
+            }
+
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Node, E> {
+                ScalarVisitor.visit_f64(v).map(Node::Scalar)
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Node, E> {
+                ScalarVisitor.visit_str(v).map(Node::Scalar)
+            }
+
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Node, E> {
+                ScalarVisitor.visit_string(v).map(Node::Scalar)
+            }
+
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element::<Value>()? {
+                    items.push(item);
+                }
+                Ok(Node::List(items))
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Node, A::Error> {
+                PairsVisitor.visit_map(map).map(Node::Map)
+            }
+        }
+        deserializer.deserialize_any(NodeVisitor)
     }
 }

@@ -28,15 +28,111 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use super::data::{self, Gen};
-use super::{SandboxConfig, Shared, TokenCheck, Vendor};
+use super::shared::{Seen, TokenCheck, lock};
+use super::{Demo, Emulator, RetryAfter, SandboxConfig, Shared};
+
+const ID: &str = "adobe_vipmp";
 
 /// 2019-01-01T00:00:00Z: the first customer's creation time.
 const EPOCH: i64 = 1_546_300_800;
 
-pub(super) fn routes() -> Router<Arc<Shared>> {
-    Router::new()
-        .route("/ims/ims/token/v3", post(token))
-        .route("/adobe/v3/resellers/{reseller_id}/customers", get(list))
+/// The Adobe VIP Marketplace emulation.
+pub struct AdobeVipmp;
+
+/// The `X-Request-Id`s seen so far (bounded).
+#[derive(Default)]
+struct RequestIds(std::sync::Mutex<Seen>);
+
+impl Emulator for AdobeVipmp {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn prefixes(&self) -> &'static [&'static str] {
+        &["adobe", "ims"]
+    }
+
+    fn routes(&self) -> Router<Arc<Shared>> {
+        Router::new()
+            .route("/ims/ims/token/v3", post(token))
+            .route("/adobe/v3/resellers/{reseller_id}/customers", get(list))
+    }
+
+    fn is_token_path(&self, path: &str) -> bool {
+        path.starts_with("/ims/")
+    }
+
+    fn base_path(&self) -> &'static str {
+        "/adobe"
+    }
+
+    fn token_path(&self, _config: &SandboxConfig) -> Option<String> {
+        Some("/ims/ims/token/v3".into())
+    }
+
+    fn demo(&self) -> &'static Demo {
+        &Demo {
+            accepted: &[
+                ("auth.client_id", "sandbox-adobe-client"),
+                ("auth.client_secret", "sandbox-adobe-secret"),
+                ("reseller_id", "1000396138"),
+            ],
+            settings: &[],
+            // The connector asks oldest first; the truth must be read in that order.
+            filters: &[("order-by", "asc")],
+        }
+    }
+
+    fn expected(
+        &self,
+        config: &SandboxConfig,
+        filters: &[(String, String)],
+    ) -> Result<Vec<Value>, String> {
+        let pairs: Vec<(String, String)> = filters
+            .iter()
+            .filter(|(k, _)| !["offset", "limit"].contains(&k.as_str()))
+            .cloned()
+            .collect();
+        let q = Query::parse(&pairs).map_err(|_| "invalid adobe_vipmp filters".to_string())?;
+        let g = Gen::new(config.seed, ID);
+        let reseller = config.credential(ID, "reseller_id");
+        let mut rows = select(&g, config.customers_for(ID), &q);
+        if q.desc {
+            rows.reverse();
+        }
+        Ok(rows
+            .into_iter()
+            .map(|i| record(&g, u64::from(i), reseller))
+            .collect())
+    }
+
+    fn retry_after(&self) -> RetryAfter {
+        RetryAfter::Never
+    }
+
+    fn server_error(&self, status: StatusCode) -> Response {
+        error(status, "9999", "Internal Server Error")
+    }
+
+    fn throttled(&self, _seconds: u64) -> Response {
+        error(StatusCode::TOO_MANY_REQUESTS, "4118", "Too many requests")
+    }
+
+    /// Adobe rejects a reused `X-Request-Id` even on a retry of a failed call, so every id is
+    /// recorded before anything else can fail the request.
+    fn screen(&self, shared: &Shared, path: &str, headers: &HeaderMap) -> Option<Response> {
+        if !path.starts_with("/adobe/") {
+            return None;
+        }
+        let id = headers.get("x-request-id")?.to_str().ok()?;
+        let seen = shared.state::<RequestIds>();
+        if lock(&seen.0).first_time(id) {
+            return None;
+        }
+        shared.duplicate_request_id(ID);
+        let message = format!("Duplicate request id {id}: every request needs a new X-Request-Id.");
+        Some(error(StatusCode::BAD_REQUEST, "4120", &message))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -153,28 +249,6 @@ fn select(g: &Gen, n: u64, q: &Query) -> Vec<u32> {
     rows.into_iter().map(super::count_u32).collect()
 }
 
-pub(super) fn expected(
-    config: &SandboxConfig,
-    filters: &[(String, String)],
-) -> Result<Vec<Value>, String> {
-    let pairs: Vec<(String, String)> = filters
-        .iter()
-        .filter(|(k, _)| !["offset", "limit"].contains(&k.as_str()))
-        .cloned()
-        .collect();
-    let q = Query::parse(&pairs).map_err(|_| "invalid adobe_vipmp filters".to_string())?;
-    let g = Gen::new(config.seed, "adobe_vipmp");
-    let reseller = &config.credentials.adobe_vipmp.reseller_id;
-    let mut rows = select(&g, config.customers_for("adobe_vipmp"), &q);
-    if q.desc {
-        rows.reverse();
-    }
-    Ok(rows
-        .into_iter()
-        .map(|i| record(&g, u64::from(i), reseller))
-        .collect())
-}
-
 fn record(g: &Gen, i: u64, reseller_id: &str) -> Value {
     let customer_id = format!("{}", 1_006_500_000 + i);
     json!({
@@ -204,28 +278,15 @@ fn invalid(parameter: &str, value: &str) -> Response {
     super::json(StatusCode::BAD_REQUEST, &body)
 }
 
-pub(super) fn duplicate_request_id(id: &str) -> Response {
-    let message = format!("Duplicate request id {id}: every request needs a new X-Request-Id.");
-    error(StatusCode::BAD_REQUEST, "4120", &message)
-}
-
-pub(super) fn server_error(status: StatusCode) -> Response {
-    error(status, "9999", "Internal Server Error")
-}
-
-pub(super) fn throttled() -> Response {
-    error(StatusCode::TOO_MANY_REQUESTS, "4118", "Too many requests")
-}
-
 fn check_headers(shared: &Shared, headers: &HeaderMap) -> Result<(), Response> {
     if super::bearer(headers).is_none() {
         return Err(error(StatusCode::FORBIDDEN, "4117", "Missing access token"));
     }
     let key = headers.get("x-api-key").and_then(|v| v.to_str().ok());
-    if key != Some(shared.config.credentials.adobe_vipmp.client_id.as_str()) {
+    if key != Some(shared.config.credential(ID, "auth.client_id")) {
         return Err(error(StatusCode::FORBIDDEN, "4115", "Invalid API key"));
     }
-    match shared.check_bearer(Vendor::Adobe, headers) {
+    match shared.check_bearer(ID, headers) {
         TokenCheck::Valid => Ok(()),
         TokenCheck::Expired => Err(error(
             StatusCode::UNAUTHORIZED,
@@ -249,15 +310,15 @@ async fn list(
     if let Err(response) = check_headers(&shared, &headers) {
         return response;
     }
-    if reseller_id != shared.config.credentials.adobe_vipmp.reseller_id {
+    if reseller_id != shared.config.credential(ID, "reseller_id") {
         return error(StatusCode::NOT_FOUND, "1116", "Reseller not found");
     }
     let q = match Query::parse(&super::query_pairs(raw.as_deref())) {
         Ok(q) => q,
         Err(response) => return response,
     };
-    let g = Gen::new(shared.config.seed, "adobe_vipmp");
-    let n = shared.config.customers_for("adobe_vipmp");
+    let g = Gen::new(shared.config.seed, ID);
+    let n = shared.config.customers_for(ID);
     let view = shared.view(q.view_key(), || select(&g, n, &q));
     let total = view.len() as u64;
     let accounts: Vec<Value> = (q.offset..q.offset.saturating_add(q.limit).min(total))
@@ -281,7 +342,7 @@ async fn list(
 async fn token(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     let form = super::query_pairs(std::str::from_utf8(&body).ok());
     let field = |name: &str| super::param(&form, name).unwrap_or("");
-    let creds = &shared.config.credentials.adobe_vipmp;
+    let accepted = |key: &str| shared.config.credential(ID, key);
     let ims_error = |status: StatusCode, error: &str, description: &str| {
         super::json(
             status,
@@ -295,21 +356,21 @@ async fn token(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
             "grant_type must be client_credentials",
         );
     }
-    if field("client_id") != creds.client_id {
+    if field("client_id") != accepted("auth.client_id") {
         return ims_error(
             StatusCode::BAD_REQUEST,
             "invalid_client",
             "invalid client_id parameter",
         );
     }
-    if field("client_secret") != creds.client_secret.expose() {
+    if field("client_secret") != accepted("auth.client_secret") {
         return ims_error(
             StatusCode::UNAUTHORIZED,
             "invalid_client",
             "invalid client_secret parameter",
         );
     }
-    let (access_token, ttl) = shared.issue_token(Vendor::Adobe);
+    let (access_token, ttl) = shared.issue_token(ID);
     let body = json!({"access_token": access_token, "token_type": "bearer", "expires_in": ttl.saturating_sub(1).max(1)});
     super::json(StatusCode::OK, &body)
 }

@@ -28,12 +28,15 @@ use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 
 use super::data::{self, Gen};
-use super::{SandboxConfig, Shared, TokenCheck, Vendor};
+use super::shared::TokenCheck;
+use super::{Demo, Emulator, RetryAfter, SandboxConfig, Shared};
+
+const ID: &str = "appxite";
 
 /// The demo distributor's organization id.
-pub const DISTRIBUTOR_ID: &str = "97ab7e3c-74cb-4a72-a2c4-144a8996b7f9";
+const DISTRIBUTOR_ID: &str = "97ab7e3c-74cb-4a72-a2c4-144a8996b7f9";
 /// The distributor's child resellers: (GUID, name).
-pub const RESELLERS: [(&str, &str); 3] = [
+const RESELLERS: [(&str, &str); 3] = [
     ("e8dee4e8-3674-4063-ad3f-cbee1df74b33", "Reseller Nord AS"),
     ("125fc22b-08ef-47b4-a339-5c45e49133d5", "Revendeur Sud SARL"),
     (
@@ -43,14 +46,100 @@ pub const RESELLERS: [(&str, &str); 3] = [
 ];
 const DISTRIBUTOR_NAME: &str = "Sandbox Distribution Europe B.V.";
 
-pub(super) fn routes() -> Router<Arc<Shared>> {
-    Router::new()
-        .route("/appxite/oauth2/token", post(token))
-        .route(
-            "/appxite/distis/organizations/details/{organization_id}",
-            get(list_one),
+/// The AppXite emulation.
+pub struct Appxite;
+
+impl Emulator for Appxite {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn prefixes(&self) -> &'static [&'static str] {
+        &["appxite"]
+    }
+
+    fn routes(&self) -> Router<Arc<Shared>> {
+        Router::new()
+            .route("/appxite/oauth2/token", post(token))
+            .route(
+                "/appxite/distis/organizations/details/{organization_id}",
+                get(list_one),
+            )
+            .route("/appxite/api/v2/organizations/details", post(list_many))
+    }
+
+    fn is_token_path(&self, path: &str) -> bool {
+        path.ends_with("/oauth2/token")
+    }
+
+    fn base_path(&self) -> &'static str {
+        "/appxite"
+    }
+
+    fn token_path(&self, _config: &SandboxConfig) -> Option<String> {
+        Some("/appxite/oauth2/token".into())
+    }
+
+    fn demo(&self) -> &'static Demo {
+        &Demo {
+            accepted: &[
+                ("auth.client_id", "sandbox-appxite-client"),
+                ("auth.client_secret", "sandbox-appxite-secret"),
+                ("auth.subscription_key", "sandbox-appxite-subscription-key"),
+            ],
+            // Any non-empty X-Referer is accepted unless a pipeline gives one.
+            settings: &[
+                ("organization_id", DISTRIBUTOR_ID),
+                ("referer", "https://sandbox.customer-export.local"),
+            ],
+            filters: &[
+                ("includeTenants", "true"),
+                ("includeContacts", "true"),
+                ("includeAddresses", "true"),
+                ("includeCustomProperties", "true"),
+                ("includeIndustries", "true"),
+            ],
+        }
+    }
+
+    /// `organization_id` (or `organizationId`, default the demo distributor) names the
+    /// organization, a comma-separated `organization_ids` the POST form's list.
+    fn expected(
+        &self,
+        config: &SandboxConfig,
+        filters: &[(String, String)],
+    ) -> Result<Vec<Value>, String> {
+        let q = Query::parse(filters).map_err(|_| "invalid appxite filters".to_string())?;
+        let orgs: Vec<String> = match super::param(filters, "organization_ids") {
+            Some(list) => list.split(',').map(|s| s.trim().to_lowercase()).collect(),
+            None => vec![
+                super::param(filters, "organization_id")
+                    .or_else(|| super::param(filters, "organizationId"))
+                    .unwrap_or(DISTRIBUTOR_ID)
+                    .to_lowercase(),
+            ],
+        };
+        let g = Gen::new(config.seed, ID);
+        Ok(select(&g, config.customers_for(ID), &orgs, &q)
+            .into_iter()
+            .map(|i| record(&g, u64::from(i), &q.includes))
+            .collect())
+    }
+
+    fn retry_after(&self) -> RetryAfter {
+        RetryAfter::Always
+    }
+
+    fn server_error(&self, status: StatusCode) -> Response {
+        apim(status, "Internal server error")
+    }
+
+    fn throttled(&self, seconds: u64) -> Response {
+        apim(
+            StatusCode::TOO_MANY_REQUESTS,
+            &format!("Rate limit is exceeded. Try again in {seconds} seconds."),
         )
-        .route("/appxite/api/v2/organizations/details", post(list_many))
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -164,27 +253,6 @@ fn select(g: &Gen, n: u64, orgs: &[String], q: &Query) -> Vec<u32> {
         })
         .map(super::count_u32)
         .collect()
-}
-
-pub(super) fn expected(
-    config: &SandboxConfig,
-    filters: &[(String, String)],
-) -> Result<Vec<Value>, String> {
-    let q = Query::parse(filters).map_err(|_| "invalid appxite filters".to_string())?;
-    let orgs: Vec<String> = match super::param(filters, "organization_ids") {
-        Some(list) => list.split(',').map(|s| s.trim().to_lowercase()).collect(),
-        None => vec![
-            super::param(filters, "organization_id")
-                .or_else(|| super::param(filters, "organizationId"))
-                .unwrap_or(DISTRIBUTOR_ID)
-                .to_lowercase(),
-        ],
-    };
-    let g = Gen::new(config.seed, "appxite");
-    Ok(select(&g, config.customers_for("appxite"), &orgs, &q)
-        .into_iter()
-        .map(|i| record(&g, u64::from(i), &q.includes))
-        .collect())
 }
 
 fn record(g: &Gen, i: u64, inc: &Includes) -> Value {
@@ -344,20 +412,9 @@ fn bad_request(message: &str) -> Response {
     apim(StatusCode::BAD_REQUEST, message)
 }
 
-pub(super) fn server_error(status: StatusCode) -> Response {
-    apim(status, "Internal server error")
-}
-
-pub(super) fn throttled(seconds: u64) -> Response {
-    apim(
-        StatusCode::TOO_MANY_REQUESTS,
-        &format!("Rate limit is exceeded. Try again in {seconds} seconds."),
-    )
-}
-
 /// The APIM gate, then the backend's `X-Referer` check.
 fn check_headers(shared: &Shared, headers: &HeaderMap) -> Result<(), Response> {
-    let creds = &shared.config.credentials.appxite;
+    let accepted = |key: &str| shared.config.credential(ID, key);
     match headers
         .get("ocp-apim-subscription-key")
         .and_then(|v| v.to_str().ok())
@@ -368,7 +425,7 @@ fn check_headers(shared: &Shared, headers: &HeaderMap) -> Result<(), Response> {
                 "Access denied due to missing subscription key. Make sure to include subscription key when making requests to an API.",
             ));
         }
-        Some(key) if key != creds.subscription_key.expose() => {
+        Some(key) if key != accepted("auth.subscription_key") => {
             return Err(apim(
                 StatusCode::UNAUTHORIZED,
                 "Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription.",
@@ -376,7 +433,7 @@ fn check_headers(shared: &Shared, headers: &HeaderMap) -> Result<(), Response> {
         }
         Some(_) => {}
     }
-    if shared.check_bearer(Vendor::Appxite, headers) != TokenCheck::Valid {
+    if shared.check_bearer(ID, headers) != TokenCheck::Valid {
         return Err(apim(
             StatusCode::UNAUTHORIZED,
             "Unauthorized. Access token is missing or invalid.",
@@ -387,11 +444,13 @@ fn check_headers(shared: &Shared, headers: &HeaderMap) -> Result<(), Response> {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .trim();
-    let accepted = match &creds.referer {
-        Some(expected) => referer == expected,
-        None => !referer.is_empty(),
+    let expected = accepted("referer");
+    let known = if expected.is_empty() {
+        !referer.is_empty()
+    } else {
+        referer == expected
     };
-    if !accepted {
+    if !known {
         return Err(bad_request(
             "The X-Referer header is missing or does not identify a known platform.",
         ));
@@ -405,8 +464,8 @@ fn respond(shared: &Shared, orgs: Vec<String>, raw: Option<&str>) -> Response {
         Ok(q) => q,
         Err(response) => return response,
     };
-    let g = Gen::new(shared.config.seed, "appxite");
-    let n = shared.config.customers_for("appxite");
+    let g = Gen::new(shared.config.seed, ID);
+    let n = shared.config.customers_for(ID);
     let key = format!("appxite|{orgs:?}|{}|{:?}", q.include_children, q.status);
     let view = shared.view(key, || select(&g, n, &orgs, &q));
     let start = (q.page - 1).saturating_mul(q.page_size);
@@ -472,7 +531,7 @@ async fn list_many(
 async fn token(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     let form = super::query_pairs(std::str::from_utf8(&body).ok());
     let field = |name: &str| super::param(&form, name).unwrap_or("");
-    let creds = &shared.config.credentials.appxite;
+    let accepted = |key: &str| shared.config.credential(ID, key);
     let oauth_error = |status: StatusCode, error: &str, description: &str| {
         super::json(
             status,
@@ -486,8 +545,8 @@ async fn token(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
             "Only client_credentials is supported.",
         );
     }
-    if field("client_id") != creds.client_id
-        || field("client_secret") != creds.client_secret.expose()
+    if field("client_id") != accepted("auth.client_id")
+        || field("client_secret") != accepted("auth.client_secret")
     {
         return oauth_error(
             StatusCode::UNAUTHORIZED,
@@ -495,7 +554,7 @@ async fn token(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
             "Client authentication failed.",
         );
     }
-    let (access_token, ttl) = shared.issue_token(Vendor::Appxite);
+    let (access_token, ttl) = shared.issue_token(ID);
     let body = json!({"access_token": access_token, "token_type": "Bearer", "expires_in": ttl.saturating_sub(1).max(1)});
     super::json(StatusCode::OK, &body)
 }

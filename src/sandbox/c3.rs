@@ -19,19 +19,81 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use super::data::{self, Gen};
-use super::{SandboxConfig, Shared, TokenCheck, Vendor};
+use super::shared::TokenCheck;
+use super::{Demo, Emulator, RetryAfter, SandboxConfig, Shared};
 
-pub(super) fn routes() -> Router<Arc<Shared>> {
-    Router::new()
-        .route("/aad/{tenant_id}/oauth2/token", post(token))
-        .route("/c3/api/activecustomers/v5", get(list))
-}
+const ID: &str = "c3";
 
-pub(super) fn expected(config: &SandboxConfig) -> Vec<Value> {
-    let g = Gen::new(config.seed, "c3");
-    (0..config.customers_for("c3"))
-        .map(|i| record(&g, i))
-        .collect()
+/// The C3 emulation.
+pub struct C3;
+
+impl Emulator for C3 {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn prefixes(&self) -> &'static [&'static str] {
+        &["c3", "aad"]
+    }
+
+    fn routes(&self) -> Router<Arc<Shared>> {
+        Router::new()
+            .route("/aad/{tenant_id}/oauth2/token", post(token))
+            .route("/c3/api/activecustomers/v5", get(list))
+    }
+
+    fn is_token_path(&self, path: &str) -> bool {
+        path.starts_with("/aad/")
+    }
+
+    fn base_path(&self) -> &'static str {
+        "/c3"
+    }
+
+    fn token_path(&self, config: &SandboxConfig) -> Option<String> {
+        let tenant = config.credential(ID, "auth.tenant_id");
+        Some(format!("/aad/{tenant}/oauth2/token"))
+    }
+
+    fn demo(&self) -> &'static Demo {
+        &Demo {
+            accepted: &[
+                ("auth.tenant_id", "sandbox-c3-tenant"),
+                ("auth.client_id", "sandbox-c3-client"),
+                ("auth.client_secret", "sandbox-c3-secret"),
+                ("auth.resource", "api://sandbox-c3"),
+            ],
+            settings: &[],
+            filters: &[],
+        }
+    }
+
+    fn expected(
+        &self,
+        config: &SandboxConfig,
+        _filters: &[(String, String)],
+    ) -> Result<Vec<Value>, String> {
+        let g = Gen::new(config.seed, ID);
+        Ok((0..config.customers_for(ID))
+            .map(|i| record(&g, i))
+            .collect())
+    }
+
+    fn retry_after(&self) -> RetryAfter {
+        RetryAfter::Mixed
+    }
+
+    fn server_error(&self, status: StatusCode) -> Response {
+        server_error(status)
+    }
+
+    fn throttled(&self, _seconds: u64) -> Response {
+        throttled()
+    }
+
+    fn has_application_errors(&self) -> bool {
+        true
+    }
 }
 
 /// Customer `i`, exactly as the documentation's example shapes it.
@@ -88,7 +150,7 @@ fn envelope(data: Value, status: &str, message: Value, detail: Value) -> Value {
     })
 }
 
-pub(super) fn server_error(status: StatusCode) -> Response {
+fn server_error(status: StatusCode) -> Response {
     let body = envelope(
         Value::Null,
         "Error",
@@ -101,7 +163,7 @@ pub(super) fn server_error(status: StatusCode) -> Response {
     super::json(status, &body)
 }
 
-pub(super) fn throttled() -> Response {
+fn throttled() -> Response {
     let body = envelope(
         Value::Null,
         "Error",
@@ -112,21 +174,21 @@ pub(super) fn throttled() -> Response {
 }
 
 async fn list(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
-    let check = shared.check_bearer(Vendor::C3, &headers);
+    let check = shared.check_bearer(ID, &headers);
     if check != TokenCheck::Valid {
         return unauthorized(&shared, check);
     }
-    if shared.config.c3_application_error {
+    if shared.config.application_error.iter().any(|v| v == ID) {
         let body = envelope(
             Value::Null,
             "Error",
             json!("An error occurred while fetching the active customers."),
-            json!("Sandbox: c3_application_error is set (HTTP 200 with Status:\"Error\")."),
+            json!("Sandbox: application_error is set (HTTP 200 with Status:\"Error\")."),
         );
         return super::json(StatusCode::OK, &body);
     }
-    let g = Gen::new(shared.config.seed, "c3");
-    let records: Vec<Value> = (0..shared.config.customers_for("c3"))
+    let g = Gen::new(shared.config.seed, ID);
+    let records: Vec<Value> = (0..shared.config.customers_for(ID))
         .map(|i| record(&g, i))
         .collect();
     super::json(
@@ -136,7 +198,7 @@ async fn list(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response
 }
 
 fn unauthorized(shared: &Shared, check: TokenCheck) -> Response {
-    let tenant = &shared.config.credentials.c3.tenant_id;
+    let tenant = shared.config.credential(ID, "auth.tenant_id");
     let description = match check {
         TokenCheck::Expired => "The token is expired",
         TokenCheck::Missing => "The access token is missing",
@@ -165,8 +227,8 @@ async fn token(
 ) -> Response {
     let form = super::query_pairs(std::str::from_utf8(&body).ok());
     let field = |name: &str| super::param(&form, name).unwrap_or("");
-    let creds = &shared.config.credentials.c3;
-    if tenant_id != creds.tenant_id {
+    let accepted = |key: &str| shared.config.credential(ID, key);
+    if tenant_id != accepted("auth.tenant_id") {
         let msg = format!(
             "AADSTS90002: Tenant '{tenant_id}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."
         );
@@ -181,7 +243,7 @@ async fn token(
             msg,
         );
     }
-    if field("client_id") != creds.client_id {
+    if field("client_id") != accepted("auth.client_id") {
         let msg = format!(
             "AADSTS700016: Application with identifier '{}' was not found in the directory '{tenant_id}'.",
             field("client_id")
@@ -192,10 +254,10 @@ async fn token(
         let msg = "AADSTS7000216: 'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type.";
         return aad_error(StatusCode::BAD_REQUEST, "invalid_request", 7000216, msg);
     }
-    if field("client_secret") != creds.client_secret.expose() {
+    if field("client_secret") != accepted("auth.client_secret") {
         let msg = format!(
             "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{}'.",
-            creds.client_id
+            accepted("auth.client_id")
         );
         return aad_error(StatusCode::UNAUTHORIZED, "invalid_client", 7000215, &msg);
     }
@@ -209,13 +271,13 @@ async fn token(
         ("", scope) => scope.trim_end_matches("/.default").to_string(),
         (resource, _) => resource.to_string(),
     };
-    if resource != creds.resource {
+    if resource != accepted("auth.resource") {
         let msg = format!(
             "AADSTS500011: The resource principal named {resource} was not found in the tenant named {tenant_id}."
         );
         return aad_error(StatusCode::BAD_REQUEST, "invalid_resource", 500011, &msg);
     }
-    let (access_token, ttl) = shared.issue_token(Vendor::C3);
+    let (access_token, ttl) = shared.issue_token(ID);
     let now = jiff::Timestamp::now().as_second();
     let expires_in = ttl.saturating_sub(1).max(1);
     let body = json!({

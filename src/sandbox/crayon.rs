@@ -23,17 +23,84 @@ use base64::Engine;
 use serde_json::{Value, json};
 
 use super::data::{self, Gen};
-use super::{SandboxConfig, Shared, TokenCheck, Vendor};
+use super::shared::TokenCheck;
+use super::{Demo, Emulator, RetryAfter, SandboxConfig, Shared};
+
+const ID: &str = "crayon";
 
 /// The organization the demo pipeline exports.
-pub const DEMO_ORGANIZATION_ID: i64 = 4703;
+const DEMO_ORGANIZATION_ID: i64 = 4703;
 
-pub(super) fn routes() -> Router<Arc<Shared>> {
-    Router::new()
-        .route("/crayon/api/v1/connect/token/", post(token))
-        .route("/crayon/api/v1/connect/token", post(token))
-        .route("/crayon/api/v1/customertenants/", get(list))
-        .route("/crayon/api/v1/customertenants", get(list))
+/// The Crayon emulation.
+pub struct Crayon;
+
+impl Emulator for Crayon {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn prefixes(&self) -> &'static [&'static str] {
+        &["crayon"]
+    }
+
+    fn routes(&self) -> Router<Arc<Shared>> {
+        Router::new()
+            .route("/crayon/api/v1/connect/token/", post(token))
+            .route("/crayon/api/v1/connect/token", post(token))
+            .route("/crayon/api/v1/customertenants/", get(list))
+            .route("/crayon/api/v1/customertenants", get(list))
+    }
+
+    fn is_token_path(&self, path: &str) -> bool {
+        path.contains("/connect/token")
+    }
+
+    fn base_path(&self) -> &'static str {
+        "/crayon"
+    }
+
+    fn token_path(&self, _config: &SandboxConfig) -> Option<String> {
+        Some("/crayon/api/v1/connect/token/".into())
+    }
+
+    fn demo(&self) -> &'static Demo {
+        &Demo {
+            accepted: &[
+                ("auth.client_id", "sandbox-crayon-client"),
+                ("auth.client_secret", "sandbox-crayon-secret"),
+                ("auth.username", "sandbox-crayon-user"),
+                ("auth.password", "sandbox-crayon-password"),
+            ],
+            settings: &[],
+            filters: &[("organizationId", "4703")],
+        }
+    }
+
+    fn expected(
+        &self,
+        config: &SandboxConfig,
+        filters: &[(String, String)],
+    ) -> Result<Vec<Value>, String> {
+        let q = Query::parse(filters)
+            .map_err(|_| "invalid crayon filters (organizationId is required)".to_string())?;
+        let g = Gen::new(config.seed, ID);
+        Ok(select(&g, config.customers_for(ID), &q)
+            .into_iter()
+            .map(|i| record(&g, u64::from(i)))
+            .collect())
+    }
+
+    fn retry_after(&self) -> RetryAfter {
+        RetryAfter::Mixed
+    }
+
+    fn server_error(&self, status: StatusCode) -> Response {
+        server_error(status)
+    }
+
+    fn throttled(&self, _seconds: u64) -> Response {
+        throttled()
+    }
 }
 
 /// A validated list query.
@@ -142,19 +209,6 @@ fn select(g: &Gen, n: u64, q: &Query) -> Vec<u32> {
         })
         .map(super::count_u32)
         .collect()
-}
-
-pub(super) fn expected(
-    config: &SandboxConfig,
-    filters: &[(String, String)],
-) -> Result<Vec<Value>, String> {
-    let q = Query::parse(filters)
-        .map_err(|_| "invalid crayon filters (organizationId is required)".to_string())?;
-    let g = Gen::new(config.seed, "crayon");
-    Ok(select(&g, config.customers_for("crayon"), &q)
-        .into_iter()
-        .map(|i| record(&g, u64::from(i)))
-        .collect())
 }
 
 fn organization_of(i: u64) -> i64 {
@@ -293,7 +347,7 @@ fn bad_request(parameter: &str, message: &str) -> Response {
     super::json(StatusCode::BAD_REQUEST, &body)
 }
 
-pub(super) fn server_error(status: StatusCode) -> Response {
+fn server_error(status: StatusCode) -> Response {
     let body = error_body(
         "InternalServerError",
         "An unexpected error occurred. Please try again later.",
@@ -302,7 +356,7 @@ pub(super) fn server_error(status: StatusCode) -> Response {
     super::json(status, &body)
 }
 
-pub(super) fn throttled() -> Response {
+fn throttled() -> Response {
     let body = error_body(
         "TooManyRequests",
         "Too many requests. Please slow down.",
@@ -316,7 +370,7 @@ async fn list(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let check = shared.check_bearer(Vendor::Crayon, &headers);
+    let check = shared.check_bearer(ID, &headers);
     if check != TokenCheck::Valid {
         let message = if check == TokenCheck::Expired {
             "The access token has expired."
@@ -333,8 +387,8 @@ async fn list(
         Ok(q) => q,
         Err(response) => return response,
     };
-    let g = Gen::new(shared.config.seed, "crayon");
-    let n = shared.config.customers_for("crayon");
+    let g = Gen::new(shared.config.seed, ID);
+    let n = shared.config.customers_for(ID);
     let view = shared.view(q.view_key(), || select(&g, n, &q));
     let start = (q.page - 1).saturating_mul(q.page_size);
     let items: Vec<Value> = view
@@ -381,11 +435,11 @@ fn basic_client(headers: &HeaderMap) -> Option<(String, String)> {
 }
 
 async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
-    let creds = &shared.config.credentials.crayon;
+    let accepted = |key: &str| shared.config.credential(ID, key);
     let Some((client_id, client_secret)) = basic_client(&headers) else {
         return token_error("invalid_client");
     };
-    if client_id != creds.client_id || client_secret != creds.client_secret.expose() {
+    if client_id != accepted("auth.client_id") || client_secret != accepted("auth.client_secret") {
         return token_error("invalid_client");
     }
     let form = super::query_pairs(std::str::from_utf8(&body).ok());
@@ -396,9 +450,11 @@ async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byte
     if !field("scope").split(' ').any(|s| s == "CustomerApi") {
         return token_error("invalid_scope");
     }
-    if field("username") != creds.username || field("password") != creds.password.expose() {
+    if field("username") != accepted("auth.username")
+        || field("password") != accepted("auth.password")
+    {
         return token_error("invalid_grant");
     }
-    let (access_token, ttl) = shared.issue_token(Vendor::Crayon);
+    let (access_token, ttl) = shared.issue_token(ID);
     super::json(StatusCode::OK, &token_body(Some(&access_token), ttl, None))
 }

@@ -33,7 +33,10 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use super::data::{self, Gen};
-use super::{SandboxConfig, Shared, TokenCheck, Vendor, lock};
+use super::shared::{TokenCheck, lock};
+use super::{Demo, Emulator, RetryAfter, SandboxConfig, Shared};
+
+const ID: &str = "valomnia";
 
 /// Ids of generated customers start here; live inserts count down from just below it.
 const FIRST_ID: u64 = 100_000;
@@ -43,12 +46,100 @@ const EPOCH: i64 = 1_451_606_400;
 const CREATED_STEP: i64 = 300;
 const MAX_SESSIONS: usize = 100_000;
 
-pub(super) fn routes() -> Router<Arc<Shared>> {
-    Router::new()
-        .route("/valomnia/j_spring_security_check", post(login))
-        .route("/valomnia/login/ajaxSuccess", get(ajax_success))
-        .route("/valomnia/api/v1.0/customers", get(list))
-        .route("/api/v1.0/customers", get(list))
+/// The Valomnia emulation.
+pub struct Valomnia;
+
+/// What the emulation remembers between requests: login sessions and live inserts so far.
+#[derive(Default)]
+struct Memory {
+    sessions: std::sync::Mutex<std::collections::HashMap<String, Instant>>,
+    inserted: std::sync::atomic::AtomicU64,
+}
+
+impl Emulator for Valomnia {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn prefixes(&self) -> &'static [&'static str] {
+        &["valomnia", "api"]
+    }
+
+    fn routes(&self) -> Router<Arc<Shared>> {
+        Router::new()
+            .route("/valomnia/j_spring_security_check", post(login))
+            .route("/valomnia/login/ajaxSuccess", get(ajax_success))
+            .route("/valomnia/api/v1.0/customers", get(list))
+            .route("/api/v1.0/customers", get(list))
+    }
+
+    fn is_token_path(&self, path: &str) -> bool {
+        path.ends_with("/j_spring_security_check") || path.ends_with("/login/ajaxSuccess")
+    }
+
+    fn base_path(&self) -> &'static str {
+        "/valomnia"
+    }
+
+    /// It logs in by session; no token endpoint to point at.
+    fn token_path(&self, _config: &SandboxConfig) -> Option<String> {
+        None
+    }
+
+    fn demo(&self) -> &'static Demo {
+        &Demo {
+            accepted: &[
+                ("auth.username", "sandbox-valomnia-user"),
+                ("auth.password", "sandbox-valomnia-password"),
+                ("auth.token", "sandbox-valomnia-token"),
+            ],
+            settings: &[],
+            filters: &[],
+        }
+    }
+
+    fn expected(
+        &self,
+        config: &SandboxConfig,
+        filters: &[(String, String)],
+    ) -> Result<Vec<Value>, String> {
+        let paging = ["max", "offset"];
+        let pairs: Vec<(String, String)> = filters
+            .iter()
+            .filter(|(k, _)| !paging.contains(&k.as_str()))
+            .cloned()
+            .collect();
+        let q = Query::parse(&pairs).map_err(|_| "invalid valomnia filters".to_string())?;
+        let g = Gen::new(config.seed, ID);
+        let mut rows: Vec<Row> = select_base(g, config.customers_for(ID), &q)
+            .into_iter()
+            .map(|i| Row::base(g, u64::from(i)))
+            .collect();
+        if q.desc {
+            rows.reverse();
+        }
+        Ok(rows.iter().map(Row::record).collect())
+    }
+
+    fn retry_after(&self) -> RetryAfter {
+        RetryAfter::Mixed
+    }
+
+    fn server_error(&self, status: StatusCode) -> Response {
+        error(
+            status,
+            "server_error",
+            Some("Oops! Something went wrong..."),
+        )
+    }
+
+    fn throttled(&self, _seconds: u64) -> Response {
+        error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            Some("Too many requests, please retry later."),
+        )
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -675,28 +766,6 @@ fn page(g: Gen, live: Gen, n: u64, base: &BaseView, q: &Query, inserted: u64) ->
     (rows, total)
 }
 
-pub(super) fn expected(
-    config: &SandboxConfig,
-    filters: &[(String, String)],
-) -> Result<Vec<Value>, String> {
-    let paging = ["max", "offset"];
-    let pairs: Vec<(String, String)> = filters
-        .iter()
-        .filter(|(k, _)| !paging.contains(&k.as_str()))
-        .cloned()
-        .collect();
-    let q = Query::parse(&pairs).map_err(|_| "invalid valomnia filters".to_string())?;
-    let g = Gen::new(config.seed, "valomnia");
-    let mut rows: Vec<Row> = select_base(g, config.customers_for("valomnia"), &q)
-        .into_iter()
-        .map(|i| Row::base(g, u64::from(i)))
-        .collect();
-    if q.desc {
-        rows.reverse();
-    }
-    Ok(rows.iter().map(Row::record).collect())
-}
-
 fn error(status: StatusCode, error: &str, description: Option<&str>) -> Response {
     let body = match description {
         Some(d) => json!({"error": error, "error_description": d}),
@@ -722,28 +791,12 @@ fn invalid_datetime(value: &str) -> Response {
     )
 }
 
-pub(super) fn server_error(status: StatusCode) -> Response {
-    error(
-        status,
-        "server_error",
-        Some("Oops! Something went wrong..."),
-    )
-}
-
-pub(super) fn throttled() -> Response {
-    error(
-        StatusCode::TOO_MANY_REQUESTS,
-        "too_many_requests",
-        Some("Too many requests, please retry later."),
-    )
-}
-
 fn authorized(shared: &Shared, headers: &HeaderMap) -> bool {
     let Some(token) = super::bearer(headers) else {
         return false;
     };
-    token == shared.config.credentials.valomnia.static_token.expose()
-        || shared.check_token(Vendor::Valomnia, token) == TokenCheck::Valid
+    token == shared.config.credential(ID, "auth.token")
+        || shared.check_token(ID, token) == TokenCheck::Valid
 }
 
 async fn list(
@@ -759,18 +812,16 @@ async fn list(
         Ok(q) => q,
         Err(response) => return response,
     };
-    let g = Gen::new(shared.config.seed, "valomnia");
+    let g = Gen::new(shared.config.seed, ID);
     let live = Gen::new(shared.config.seed, "valomnia-live");
-    let n = shared
-        .config
-        .customers_for("valomnia")
-        .min(u64::from(u32::MAX));
+    let n = shared.config.customers_for(ID).min(u64::from(u32::MAX));
+    let state = shared.state::<Memory>();
     let base = if q.has_filters() || matches!(q.sort, Sort::Name | Sort::LastUpdated) {
         BaseView::List(shared.view(q.view_key(), || select_base(g, n, &q)))
     } else {
         BaseView::All(n)
     };
-    let inserted = shared.valomnia_inserted.load(Ordering::Relaxed);
+    let inserted = state.inserted.load(Ordering::Relaxed);
     let (rows, total) = page(g, live, n, &base, &q, inserted);
     let next = (q.offset.saturating_add(q.max) < total).then(|| q.link(q.offset + q.max));
     let previous = (q.offset > 0).then(|| q.link(q.offset.saturating_sub(q.max)));
@@ -793,8 +844,8 @@ async fn list(
     // New customers arrive while the client pages (ids stay positive: at most FIRST_ID - 1 inserts).
     let k = u64::from(shared.config.live_inserts);
     if k > 0 {
-        let _ = shared
-            .valomnia_inserted
+        let _ = state
+            .inserted
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| {
                 Some(v.saturating_add(k).min(FIRST_ID - 1))
             });
@@ -804,16 +855,17 @@ async fn list(
 
 async fn login(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     let form = super::query_pairs(std::str::from_utf8(&body).ok());
-    let creds = &shared.config.credentials.valomnia;
+    let accepted = |key: &str| shared.config.credential(ID, key);
     let username = super::param(&form, "j_username").unwrap_or("");
     let password = super::param(&form, "j_password").unwrap_or("");
-    if username != creds.username || password != creds.password.expose() {
+    if username != accepted("auth.username") || password != accepted("auth.password") {
         let msg = "Sorry, we were not able to find a user with that username and password.";
         return error(StatusCode::UNAUTHORIZED, "authentication_failed", Some(msg));
     }
     let session = uuid::Uuid::new_v4().simple().to_string().to_uppercase();
     {
-        let mut sessions = lock(&shared.valomnia_sessions);
+        let state = shared.state::<Memory>();
+        let mut sessions = lock(&state.sessions);
         if sessions.len() >= MAX_SESSIONS {
             sessions.clear();
         }
@@ -845,15 +897,15 @@ fn session_cookie(headers: &HeaderMap) -> Option<String> {
 async fn ajax_success(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
     // Sessions live 30 minutes, like a servlet container's default.
     let live = session_cookie(&headers).is_some_and(|s| {
-        lock(&shared.valomnia_sessions)
+        lock(&shared.state::<Memory>().sessions)
             .get(&s)
             .is_some_and(|t| t.elapsed() < Duration::from_secs(1800))
     });
     if !live {
         return error(StatusCode::UNAUTHORIZED, "invalid_session", None);
     }
-    let (token, _) = shared.issue_token(Vendor::Valomnia);
-    let username = &shared.config.credentials.valomnia.username;
+    let (token, _) = shared.issue_token(ID);
+    let username = shared.config.credential(ID, "auth.username");
     let body = json!({
         "success": true,
         "username": username,

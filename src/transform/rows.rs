@@ -23,13 +23,11 @@ use serde::Deserializer;
 use serde_json::Value;
 
 use super::column_name;
+use super::options::{ArrayMode, Fields, Options};
 use super::parse::{ArrayRead, Declared, Parsed, Shape, Slot, SlotKind};
-use super::row::{Cell, Column, ColumnType, Row, Schema};
 use super::value::{JsonPath, Scalar, to_cell, to_text, to_value};
-use crate::extract::{self, KeyRef};
-use crate::pipeline::plan::{ArrayMode, Fields, TransformPlan};
-use crate::vendors::VendorSpec;
-use crate::vendors::spec::{ArraySpec, CANONICAL_COLUMNS, From};
+use crate::model::record::{ArraySpec, CANONICAL_COLUMNS, From, RecordSpec};
+use crate::model::{Cell, Column, ColumnType, KeyRef, Row, Schema, VendorRecord, key_hash};
 
 /// The name of the column that keeps undeclared keys and mismatched values in `fields: all`.
 pub const EXTRA_COLUMN: &str = "_extra";
@@ -67,7 +65,7 @@ impl AddAssign for RecordReport {
 /// Turns the records of one source into rows; built once per source, cheap per record.
 #[derive(Debug)]
 pub struct Transformer {
-    vendor: &'static VendorSpec,
+    vendor: VendorRecord,
     tables: Vec<Table>,
     arrays: Vec<ArrayPlan>,
     /// The columns of table 0, in schema order.
@@ -143,136 +141,36 @@ impl Col {
 impl Transformer {
     /// `vendors` = the vendors of ALL sources in the pipeline, so that a mapping's column types are
     /// the same for every vendor and one file across vendors is possible.
-    pub fn new(
-        vendor: &'static VendorSpec,
-        plan: &TransformPlan,
-        vendors: &[&'static VendorSpec],
-    ) -> Transformer {
+    pub fn new(vendor: VendorRecord, plan: &Options, vendors: &[VendorRecord]) -> Transformer {
+        let record = vendor.record;
         let mut shape = Shape::default();
-        shape.root.insert(vendor.record_key);
-        for f in vendor.fields {
+        shape.root.insert(record.key);
+        for f in record.fields {
             shape.root.insert(f.path);
         }
-        for a in vendor.arrays {
+        for a in record.arrays {
             shape.root.insert(a.path);
         }
         // The key's slot is made first: [`ParsedRecord::key`] finds it at 0.
-        let key_slot = shape.slot(vendor.record_key, SlotKind::Scalar);
+        let key_slot = shape.slot(record.key, SlotKind::Scalar);
         debug_assert_eq!(key_slot, 0);
-        let arrays: Vec<ArrayPlan> = (vendor.arrays.iter().enumerate())
+        let arrays: Vec<ArrayPlan> = (record.arrays.iter().enumerate())
             .map(|(i, spec)| {
                 let read = ArrayRead::Check;
                 let slot = shape.slot(spec.path, SlotKind::Array { read, element: i });
                 ArrayPlan::new(spec, slot)
             })
             .collect();
-        shape.elements = vendor.arrays.iter().map(element_shape).collect();
-        let array_index = |name: &str| vendor.arrays.iter().position(|a| a.name == name);
-        let explode =
-            match plan.arrays {
-                ArrayMode::Explode => {
-                    plan.explode
-                        .as_deref()
-                        .and_then(array_index)
-                        .or_else(|| match plan.fields {
-                            // Canonical rows unroll the array their element columns come from (tenants).
-                            Fields::Canonical => {
-                                vendor.canonical.sources(vendor.id).iter().find_map(|from| {
-                                    match from {
-                                        From::Element(array, _) => array_index(array),
-                                        _ => None,
-                                    }
-                                })
-                            }
-                            _ => vendor.default_explode.and_then(array_index),
-                        })
-                }
-                ArrayMode::Json | ArrayMode::Tables => None,
-            };
+        shape.elements = record.arrays.iter().map(element_shape).collect();
+        let explode = exploded(vendor, plan);
 
-        let mut columns: Vec<Column> = Vec::new();
-        let mut main: Vec<Col> = Vec::new();
-        let mut push = |name: String, col: Col| {
-            columns.push(Column::new(name, col.ty));
-            main.push(col);
-        };
+        let mut columns = Columns::default();
         match &plan.fields {
-            Fields::Canonical => {
-                let sources = vendor.canonical.sources(vendor.id);
-                for ((name, ty), from) in CANONICAL_COLUMNS.iter().zip(sources) {
-                    let source = match *name {
-                        "source_record_id" => Source::Key,
-                        _ => canonical_source(vendor, from),
-                    };
-                    push(
-                        name.to_string(),
-                        Col {
-                            source,
-                            ty: *ty,
-                            status_words: *name == "status",
-                        },
-                    );
-                }
-            }
-            Fields::All => {
-                for f in vendor.fields {
-                    push(column_name(f.path), Col::new(Source::Field(f.path), f.ty));
-                }
-                if let Some(e) = explode {
-                    let a = &arrays[e];
-                    push(
-                        format!("{}_index", a.spec.name),
-                        Col::new(Source::Index, ColumnType::Int64),
-                    );
-                    if a.spec.fields.is_empty() {
-                        push(
-                            a.spec.name.to_string(),
-                            Col::new(
-                                Source::Element {
-                                    array: e,
-                                    path: JsonPath::new(""),
-                                },
-                                a.scalar,
-                            ),
-                        );
-                    }
-                    for f in a.spec.fields {
-                        push(
-                            column_name(&format!("{}.{}", a.spec.name, f.path)),
-                            Col::new(
-                                Source::Element {
-                                    array: e,
-                                    path: JsonPath::new(f.path),
-                                },
-                                f.ty,
-                            ),
-                        );
-                    }
-                }
-                if plan.arrays != ArrayMode::Tables {
-                    for (i, a) in arrays.iter().enumerate() {
-                        if Some(i) != explode {
-                            push(
-                                a.spec.name.to_string(),
-                                Col::new(Source::ArrayJson(i), ColumnType::Utf8),
-                            );
-                        }
-                    }
-                }
-                push(
-                    EXTRA_COLUMN.to_string(),
-                    Col::new(Source::Extra, ColumnType::Utf8),
-                );
-            }
-            Fields::Mapping(pairs) => {
-                for (name, path) in pairs {
-                    let mut col =
-                        resolve(vendor, path).unwrap_or(Col::new(Source::Null, ColumnType::Utf8));
-                    col.ty = mapping_type(path, vendor, vendors);
-                    push(name.clone(), col);
-                }
-            }
+            Fields::Canonical => columns.canonical(vendor),
+            Fields::All => columns.all(record, &arrays, explode, plan.arrays),
+            Fields::Mapping(pairs) => columns.mapping(vendor, pairs, vendors),
         }
+        let Columns { columns, mut main } = columns;
 
         let mut tables = vec![Table {
             name: "customers".to_string(),
@@ -282,29 +180,7 @@ impl Transformer {
         if children {
             tables.extend(arrays.iter().map(ArrayPlan::table));
         }
-
-        // Fields get their slots; each array is read as cheaply as its columns allow.
-        for col in &mut main {
-            if let Source::Field(path) = col.source {
-                col.source = Source::Slot(shape.slot(path, SlotKind::Scalar));
-            }
-        }
-        for (i, a) in arrays.iter().enumerate() {
-            let whole = children
-                || explode == Some(i)
-                || main
-                    .iter()
-                    .any(|c| matches!(c.source, Source::Element { array, .. } if array == i));
-            let text = main
-                .iter()
-                .any(|c| matches!(c.source, Source::ArrayJson(array) if array == i));
-            let read = match (whole, text) {
-                (true, _) => ArrayRead::Whole,
-                (false, true) => ArrayRead::Text,
-                (false, false) => ArrayRead::Check,
-            };
-            shape.kinds[a.slot] = SlotKind::Array { read, element: i };
-        }
+        assign_slots(&mut shape, &mut main, &arrays, explode, children);
 
         let extra = main.iter().position(|c| matches!(c.source, Source::Extra));
         Transformer {
@@ -329,36 +205,12 @@ impl Transformer {
         self.explode.map(|e| self.arrays[e].spec.name)
     }
 
-    /// The record's key (the vendor's `record_key`) as text, for de-duplication; `None` when
-    /// absent, null or empty.
-    pub fn key(&self, record: &Value) -> Option<String> {
-        self.read(record).ok()?.key()
-    }
-
     /// Reads one record from JSON text (`serde_json::Deserializer`) or a `&Value`, in one pass.
     /// An error is only ever the input's: the reader accepts any JSON value.
     pub fn read<'de, D: Deserializer<'de>>(&self, input: D) -> Result<ParsedRecord<'de>, D::Error> {
         self.shape
             .read(input, self.extra.is_some())
             .map(ParsedRecord)
-    }
-
-    /// Appends the rows of one vendor record to `out`, as (table index, row): [`Transformer::read`]
-    /// then [`Transformer::emit`].
-    pub fn rows(&self, record: &Value, out: &mut Vec<(usize, Row<'static>)>) -> RecordReport {
-        match self.read(record) {
-            Ok(parsed) => {
-                let mut rows = Vec::new();
-                let report = self.emit(&parsed, &mut rows);
-                out.extend(
-                    rows.into_iter()
-                        .map(|(t, row)| (t, row.into_iter().map(Cell::into_owned).collect())),
-                );
-                report
-            }
-            // Reading a `Value` cannot fail: every visitor takes every kind of value.
-            Err(_) => RecordReport::default(),
-        }
     }
 
     /// Appends the rows of one read record to `out`, as (table index, row).
@@ -373,18 +225,66 @@ impl Transformer {
     ) -> RecordReport {
         let parsed = &record.0;
         let mut report = parsed.report;
-        let keep = self.extra.is_some();
         // Drift found by the reader: undeclared keys and shape mismatches, by path.
         let mut extra: BTreeMap<String, Value> = parsed.extra.clone();
-
         let key = record.key();
+        let mut base = self.base_row(parsed, key.as_deref(), &mut report, &mut extra);
+        let elements = self.exploded_elements(parsed, &mut report, &mut extra);
+        // `_extra` as written when the row adds nothing of its own, serialised once per record.
+        let record_extra: Option<String> = (!extra.is_empty()).then(|| json_object(&extra));
 
-        // The cells that are the same on every row of this record, computed once.
+        let count = elements.len().max(1);
+        let mut row_extra = RowExtra::default();
+        for n in 0..count {
+            let element = elements.get(n);
+            let mut row = if n + 1 == count {
+                std::mem::take(&mut base)
+            } else {
+                base.clone()
+            };
+            row_extra.clear();
+            if let (Some(e), Some(item)) = (self.explode, element) {
+                self.element_drift(e, n, item, &mut report, &mut row_extra);
+            }
+            self.element_cells(
+                &mut row,
+                parsed,
+                element,
+                n,
+                key.as_deref(),
+                &mut report,
+                &mut row_extra,
+            );
+            if let Some(x) = self.extra {
+                row[x] = match (row_extra.is_empty(), &record_extra) {
+                    (true, None) => Cell::Null,
+                    (true, Some(text)) => Cell::Str(text.clone().into()),
+                    (false, _) => Cell::Str(row_extra.merged(&extra).into()),
+                };
+            }
+            out.push((0, row));
+        }
+        if self.children {
+            self.child_rows(parsed, &key, &mut report, out);
+        }
+        report
+    }
+
+    /// The cells that are the same on every row of a record, computed once; the exploded
+    /// element's cells are left null.
+    fn base_row<'a>(
+        &self,
+        parsed: &'a Parsed<'_>,
+        key: Option<&str>,
+        report: &mut RecordReport,
+        extra: &mut BTreeMap<String, Value>,
+    ) -> Row<'a> {
+        let keep = self.extra.is_some();
         let mut base: Row = Vec::with_capacity(self.main.len());
         for (i, col) in self.main.iter().enumerate() {
             let cell = match &col.source {
                 Source::Element { array, .. } if Some(*array) == self.explode => Cell::Null,
-                _ => match self.cell(col, parsed, None, key.as_deref()) {
+                _ => match self.cell(col, parsed, None, key) {
                     Ok(cell) => cell,
                     Err(raw) => {
                         report.type_mismatches += 1;
@@ -397,119 +297,125 @@ impl Transformer {
             };
             base.push(cell);
         }
+        base
+    }
 
-        let elements: &[Value] = match self.explode {
-            None => &[],
-            Some(e) => match &parsed.slots[self.arrays[e].slot] {
-                Slot::Json(Value::Array(items)) => items,
-                Slot::Absent | Slot::Null | Slot::Json(Value::Null) => &[],
-                other => {
-                    report.type_mismatches += 1;
-                    if let (true, Some(value)) = (keep, scalar(other)) {
-                        extra.insert(self.arrays[e].spec.name.to_string(), to_value(value));
-                    }
-                    &[]
-                }
-            },
+    /// The elements of the exploded array; a value that is not a list is counted (and kept in
+    /// `_extra`) and explodes into nothing.
+    fn exploded_elements<'a>(
+        &self,
+        parsed: &'a Parsed<'_>,
+        report: &mut RecordReport,
+        extra: &mut BTreeMap<String, Value>,
+    ) -> &'a [Value] {
+        let Some(e) = self.explode else {
+            return &[];
         };
+        match &parsed.slots[self.arrays[e].slot] {
+            Slot::Json(Value::Array(items)) => items,
+            Slot::Absent | Slot::Null | Slot::Json(Value::Null) => &[],
+            other => {
+                report.type_mismatches += 1;
+                if let (true, Some(value)) = (self.extra.is_some(), scalar(other)) {
+                    extra.insert(self.arrays[e].spec.name.to_string(), to_value(value));
+                }
+                &[]
+            }
+        }
+    }
 
-        // `_extra` as written when the row adds nothing of its own, serialised once per record.
-        let record_extra: Option<String> = (!extra.is_empty()).then(|| json_object(&extra));
-
-        let count = elements.len().max(1);
-        let mut row_extra: Vec<(String, &Value)> = Vec::new();
-        let mut prefix = String::new();
-        for n in 0..count {
-            let element = elements.get(n);
-            let mut row = if n + 1 == count {
-                std::mem::take(&mut base)
-            } else {
-                base.clone()
-            };
-            row_extra.clear();
-            if let (Some(e), Some(item)) = (self.explode, element) {
-                let a = &self.arrays[e];
-                match item {
-                    Value::Object(object) if keep && !a.fields.is_empty() => {
-                        prefix.clear();
-                        prefix.push_str(a.spec.path);
-                        prefix.push_str("[].");
-                        self.shape.elements[e].undeclared(
-                            object,
-                            &mut prefix,
-                            &mut |path, value, _| {
-                                row_extra.push((path.to_string(), value));
-                            },
-                        );
-                    }
-                    Value::Object(_) | Value::Null => {}
-                    // An object array holding a scalar: its fields cannot be read.
-                    other if !a.fields.is_empty() => {
-                        report.type_mismatches += 1;
-                        if keep {
-                            row_extra.push((format!("{}[{n}]", a.spec.path), other));
-                        }
-                    }
-                    _ => {}
+    /// What element `n` of exploded array `e` holds beyond its declared fields, for `_extra`.
+    fn element_drift<'v>(
+        &self,
+        e: usize,
+        n: usize,
+        item: &'v Value,
+        report: &mut RecordReport,
+        row_extra: &mut RowExtra<'v>,
+    ) {
+        let keep = self.extra.is_some();
+        let a = &self.arrays[e];
+        match item {
+            Value::Object(object) if keep && !a.fields.is_empty() => {
+                let prefix = &mut row_extra.prefix;
+                prefix.clear();
+                prefix.push_str(a.spec.path);
+                prefix.push_str("[].");
+                let found = &mut row_extra.found;
+                self.shape.elements[e].undeclared(object, prefix, &mut |path, value, _| {
+                    found.push((path.to_string(), value));
+                });
+            }
+            Value::Object(_) | Value::Null => {}
+            // An object array holding a scalar: its fields cannot be read.
+            other if !a.fields.is_empty() => {
+                report.type_mismatches += 1;
+                if keep {
+                    row_extra
+                        .found
+                        .push((format!("{}[{n}]", a.spec.path), other));
                 }
             }
-            let mut raw_extra: Vec<(String, Value)> = Vec::new();
-            for (i, col) in self.main.iter().enumerate() {
-                match &col.source {
-                    Source::Index => {
-                        row[i] = element.map_or(Cell::Null, |_| Cell::Int(n as i64));
-                    }
-                    Source::Element { array, .. } if Some(*array) == self.explode => {
-                        row[i] = match self.cell(col, parsed, element, key.as_deref()) {
-                            Ok(cell) => cell,
-                            Err(raw) => {
-                                report.type_mismatches += 1;
-                                if let (true, Some(raw)) = (keep, raw) {
-                                    raw_extra.push((self.tables[0].schema[i].name.clone(), raw));
-                                }
-                                Cell::Null
+            _ => {}
+        }
+    }
+
+    /// Fills the cells that come from exploded element `n` (or its index).
+    #[allow(clippy::too_many_arguments)]
+    fn element_cells<'a>(
+        &self,
+        row: &mut Row<'a>,
+        parsed: &'a Parsed<'_>,
+        element: Option<&'a Value>,
+        n: usize,
+        key: Option<&str>,
+        report: &mut RecordReport,
+        row_extra: &mut RowExtra<'_>,
+    ) {
+        for (i, col) in self.main.iter().enumerate() {
+            match &col.source {
+                Source::Index => {
+                    row[i] = element.map_or(Cell::Null, |_| Cell::Int(n as i64));
+                }
+                Source::Element { array, .. } if Some(*array) == self.explode => {
+                    row[i] = match self.cell(col, parsed, element, key) {
+                        Ok(cell) => cell,
+                        Err(raw) => {
+                            report.type_mismatches += 1;
+                            if let (true, Some(raw)) = (self.extra.is_some(), raw) {
+                                let name = self.tables[0].schema[i].name.clone();
+                                row_extra.raw.push((name, raw));
                             }
-                        };
-                    }
-                    _ => {}
+                            Cell::Null
+                        }
+                    };
                 }
+                _ => {}
             }
-            if let Some(x) = self.extra {
-                row[x] = if row_extra.is_empty() && raw_extra.is_empty() {
-                    record_extra
-                        .clone()
-                        .map_or(Cell::Null, |x| Cell::Str(x.into()))
-                } else {
-                    let mut all = extra.clone();
-                    for (path, value) in row_extra.drain(..) {
-                        all.insert(path, value.clone());
-                    }
-                    all.extend(raw_extra);
-                    Cell::Str(json_object(&all).into())
-                };
-            }
-            out.push((0, row));
         }
+    }
 
-        if self.children {
-            for (t, a) in self.arrays.iter().enumerate() {
-                let items = match &parsed.slots[a.slot] {
-                    Slot::Json(Value::Array(items)) => items,
-                    Slot::Absent | Slot::Null | Slot::Json(Value::Null) => continue,
-                    _ => {
-                        report.type_mismatches += 1;
-                        continue;
-                    }
-                };
-                for (n, item) in items.iter().enumerate() {
-                    out.push((
-                        1 + t,
-                        a.child_row(self.vendor.id, &key, n, item, &mut report),
-                    ));
+    /// The rows of the child tables (`arrays: tables`): one per element of each array.
+    fn child_rows<'a>(
+        &self,
+        parsed: &'a Parsed<'_>,
+        key: &Option<String>,
+        report: &mut RecordReport,
+        out: &mut Vec<(usize, Row<'a>)>,
+    ) {
+        for (t, a) in self.arrays.iter().enumerate() {
+            let items = match &parsed.slots[a.slot] {
+                Slot::Json(Value::Array(items)) => items,
+                Slot::Absent | Slot::Null | Slot::Json(Value::Null) => continue,
+                _ => {
+                    report.type_mismatches += 1;
+                    continue;
                 }
+            };
+            for (n, item) in items.iter().enumerate() {
+                out.push((1 + t, a.child_row(self.vendor.id, key, n, item, report)));
             }
         }
-        report
     }
 
     /// One cell from the record (and the exploded element); `Err` carries the raw value that did
@@ -548,6 +454,188 @@ impl Transformer {
     }
 }
 
+/// What one output row keeps in `_extra` beyond its record's drift: the exploded element's
+/// undeclared keys and the element values that did not fit their columns.
+#[derive(Default)]
+struct RowExtra<'v> {
+    found: Vec<(String, &'v Value)>,
+    raw: Vec<(String, Value)>,
+    /// Scratch for the element's paths.
+    prefix: String,
+}
+
+impl RowExtra<'_> {
+    fn clear(&mut self) {
+        self.found.clear();
+        self.raw.clear();
+    }
+
+    fn is_empty(&self) -> bool {
+        self.found.is_empty() && self.raw.is_empty()
+    }
+
+    /// The record's drift with this row's added, as `_extra`'s text.
+    fn merged(&mut self, record: &BTreeMap<String, Value>) -> String {
+        let mut all = record.clone();
+        for (path, value) in self.found.drain(..) {
+            all.insert(path, value.clone());
+        }
+        all.extend(self.raw.drain(..));
+        json_object(&all)
+    }
+}
+
+/// The columns of table 0 as they are declared, with where each value comes from.
+#[derive(Default)]
+struct Columns {
+    columns: Vec<Column>,
+    main: Vec<Col>,
+}
+
+impl Columns {
+    fn push(&mut self, name: String, col: Col) {
+        self.columns.push(Column::new(name, col.ty));
+        self.main.push(col);
+    }
+
+    /// `fields: canonical`: the same columns for every vendor.
+    fn canonical(&mut self, vendor: VendorRecord) {
+        let sources = vendor.record.canonical.sources(vendor.id);
+        for ((name, ty), from) in CANONICAL_COLUMNS.iter().zip(sources) {
+            let source = match *name {
+                "source_record_id" => Source::Key,
+                _ => canonical_source(vendor.record, from),
+            };
+            let col = Col {
+                source,
+                ty: *ty,
+                status_words: *name == "status",
+            };
+            self.push(name.to_string(), col);
+        }
+    }
+
+    /// `fields: all`: every declared field, the exploded array's fields, the other arrays as JSON
+    /// (unless they become tables), and `_extra`.
+    fn all(
+        &mut self,
+        record: &RecordSpec,
+        arrays: &[ArrayPlan],
+        explode: Option<usize>,
+        mode: ArrayMode,
+    ) {
+        for f in record.fields {
+            self.push(column_name(f.path), Col::new(Source::Field(f.path), f.ty));
+        }
+        if let Some(e) = explode {
+            self.exploded(e, &arrays[e]);
+        }
+        if mode != ArrayMode::Tables {
+            for (i, a) in arrays.iter().enumerate() {
+                if Some(i) != explode {
+                    let col = Col::new(Source::ArrayJson(i), ColumnType::Utf8);
+                    self.push(a.spec.name.to_string(), col);
+                }
+            }
+        }
+        self.push(
+            EXTRA_COLUMN.to_string(),
+            Col::new(Source::Extra, ColumnType::Utf8),
+        );
+    }
+
+    /// The columns of exploded array `e`: its index, then the element (scalars) or its fields.
+    fn exploded(&mut self, e: usize, a: &ArrayPlan) {
+        let name = a.spec.name;
+        let index = Col::new(Source::Index, ColumnType::Int64);
+        self.push(format!("{name}_index"), index);
+        let element = |path: &str| Source::Element {
+            array: e,
+            path: JsonPath::new(path),
+        };
+        if a.spec.fields.is_empty() {
+            self.push(name.to_string(), Col::new(element(""), a.scalar));
+        }
+        for f in a.spec.fields {
+            let column = column_name(&format!("{name}.{}", f.path));
+            self.push(column, Col::new(element(f.path), f.ty));
+        }
+    }
+
+    /// A mapping `{output_column: source.path}`; a path this vendor lacks is a null column.
+    fn mapping(
+        &mut self,
+        vendor: VendorRecord,
+        pairs: &[(String, String)],
+        vendors: &[VendorRecord],
+    ) {
+        for (name, path) in pairs {
+            let mut col = resolve(vendor, path).unwrap_or(Col::new(Source::Null, ColumnType::Utf8));
+            col.ty = mapping_type(path, vendor, vendors);
+            self.push(name.clone(), col);
+        }
+    }
+}
+
+/// The array `arrays: explode` unrolls for this vendor: the one the pipeline names when this
+/// vendor has it, else (for canonical rows) the array the canonical element columns come from (the
+/// tenants), else the vendor's default.
+fn exploded(vendor: VendorRecord, plan: &Options) -> Option<usize> {
+    let record = vendor.record;
+    let index = |name: &str| record.arrays.iter().position(|a| a.name == name);
+    if plan.arrays != ArrayMode::Explode {
+        return None;
+    }
+    plan.explode
+        .as_deref()
+        .and_then(index)
+        .or_else(|| match plan.fields {
+            Fields::Canonical => {
+                record
+                    .canonical
+                    .sources(vendor.id)
+                    .iter()
+                    .find_map(|from| match from {
+                        From::Element(array, _) => index(array),
+                        _ => None,
+                    })
+            }
+            _ => record.default_explode.and_then(index),
+        })
+}
+
+/// Gives each field column its slot, and tells the reader how to keep each array: whole when its
+/// elements are needed, as JSON text when only a JSON column shows it, else only checked.
+fn assign_slots(
+    shape: &mut Shape,
+    main: &mut [Col],
+    arrays: &[ArrayPlan],
+    explode: Option<usize>,
+    children: bool,
+) {
+    for col in main.iter_mut() {
+        if let Source::Field(path) = col.source {
+            col.source = Source::Slot(shape.slot(path, SlotKind::Scalar));
+        }
+    }
+    for (i, a) in arrays.iter().enumerate() {
+        let whole = children
+            || explode == Some(i)
+            || main
+                .iter()
+                .any(|c| matches!(c.source, Source::Element { array, .. } if array == i));
+        let text = main
+            .iter()
+            .any(|c| matches!(c.source, Source::ArrayJson(array) if array == i));
+        let read = match (whole, text) {
+            (true, _) => ArrayRead::Whole,
+            (false, true) => ArrayRead::Text,
+            (false, false) => ArrayRead::Check,
+        };
+        shape.kinds[a.slot] = SlotKind::Array { read, element: i };
+    }
+}
+
 impl ParsedRecord<'_> {
     fn key_scalar(&self) -> Option<Scalar<'_>> {
         // The key slot is the first one made.
@@ -559,12 +647,12 @@ impl ParsedRecord<'_> {
         key_text(self.key_scalar())
     }
 
-    /// The 64-bit hash of the key for de-duplication ([`extract::key_hash`]); `None` when the
+    /// The 64-bit hash of the key for de-duplication ([`key_hash`]); `None` when the
     /// record has no key to compare.
     pub fn key_hash(&self) -> Option<u64> {
         match self.key_scalar()? {
-            Scalar::Str(s) => Some(extract::key_hash(KeyRef::Text(s))),
-            Scalar::Number(n) => Some(extract::key_hash(KeyRef::Number(n))),
+            Scalar::Str(s) => Some(key_hash(KeyRef::Text(s))),
+            Scalar::Number(n) => Some(key_hash(KeyRef::Number(n))),
             _ => None,
         }
     }
@@ -688,19 +776,10 @@ fn element_shape(spec: &'static ArraySpec) -> Declared {
     declared
 }
 
-/// The record's key (the vendor's `record_key`) as text, for callers without a [`Transformer`].
-pub fn record_key(vendor: &VendorSpec, record: &Value) -> Option<String> {
-    key_text(
-        JsonPath::new(vendor.record_key)
-            .get(record)
-            .map(Scalar::from),
-    )
-}
-
-fn canonical_source(vendor: &VendorSpec, from: From) -> Source {
+fn canonical_source(record: &RecordSpec, from: From) -> Source {
     match from {
         From::Field(path) => Source::Field(path),
-        From::Element(array, field) => match vendor.arrays.iter().position(|a| a.name == array) {
+        From::Element(array, field) => match record.arrays.iter().position(|a| a.name == array) {
             Some(array) => Source::Element {
                 array,
                 path: JsonPath::new(field),
@@ -714,11 +793,12 @@ fn canonical_source(vendor: &VendorSpec, from: From) -> Source {
 
 /// What a mapping path means for one vendor, with the vendor's type for it; `None` when the
 /// vendor does not have it. The vendor's own names win over the canonical ones.
-fn resolve(vendor: &VendorSpec, path: &str) -> Option<Col> {
-    if let Some(f) = vendor.fields.iter().find(|f| f.path == path) {
+fn resolve(vendor: VendorRecord, path: &str) -> Option<Col> {
+    let record = vendor.record;
+    if let Some(f) = record.fields.iter().find(|f| f.path == path) {
         return Some(Col::new(Source::Field(f.path), f.ty));
     }
-    for (i, a) in vendor.arrays.iter().enumerate() {
+    for (i, a) in record.arrays.iter().enumerate() {
         if a.name == path || a.path == path {
             return Some(Col::new(Source::ArrayJson(i), ColumnType::Utf8));
         }
@@ -736,7 +816,7 @@ fn resolve(vendor: &VendorSpec, path: &str) -> Option<Col> {
             ));
         }
     }
-    let sources = vendor.canonical.sources(vendor.id);
+    let sources = record.canonical.sources(vendor.id);
     let (i, (name, ty)) = CANONICAL_COLUMNS
         .iter()
         .enumerate()
@@ -744,7 +824,7 @@ fn resolve(vendor: &VendorSpec, path: &str) -> Option<Col> {
     let source = match (*name, sources[i]) {
         ("source_record_id", _) => Source::Key,
         (_, From::None) => return None,
-        (_, from) => canonical_source(vendor, from),
+        (_, from) => canonical_source(record, from),
     };
     Some(Col {
         source,
@@ -755,11 +835,7 @@ fn resolve(vendor: &VendorSpec, path: &str) -> Option<Col> {
 
 /// A mapping column's type: the vendors' type for the path when all that have it agree, else text
 /// (which every value renders to), so one file across vendors has one schema.
-fn mapping_type(
-    path: &str,
-    vendor: &'static VendorSpec,
-    vendors: &[&'static VendorSpec],
-) -> ColumnType {
+fn mapping_type(path: &str, vendor: VendorRecord, vendors: &[VendorRecord]) -> ColumnType {
     let mut types = vendors
         .iter()
         .copied()
@@ -772,7 +848,7 @@ fn mapping_type(
 }
 
 /// Whether `path` means something for `vendor` in a field mapping.
-pub(crate) fn resolves(vendor: &VendorSpec, path: &str) -> bool {
+pub(crate) fn resolves(vendor: VendorRecord, path: &str) -> bool {
     resolve(vendor, path).is_some()
 }
 
@@ -782,7 +858,12 @@ mod tests {
 
     use super::*;
     use crate::transform::is_known_path;
-    use crate::vendors::{adobe_vipmp, appxite, crayon};
+
+    fn vendor(id: &str) -> VendorRecord {
+        crate::vendors::find(id)
+            .expect("a built-in vendor")
+            .record()
+    }
 
     #[test]
     fn drift_skips_comment_keys_and_reports_full_paths() {
@@ -821,16 +902,16 @@ mod tests {
             "source_record_id",
         ] {
             assert!(
-                is_known_path(path, [&appxite::SPEC, &adobe_vipmp::SPEC]),
+                is_known_path(path, [vendor("appxite"), vendor("adobe_vipmp")]),
                 "{path}"
             );
         }
-        assert!(!is_known_path("tenants.Nope", [&appxite::SPEC]));
-        assert!(!is_known_path("companyProfile", [&adobe_vipmp::SPEC]));
+        assert!(!is_known_path("tenants.Nope", [vendor("appxite")]));
+        assert!(!is_known_path("companyProfile", [vendor("adobe_vipmp")]));
         // Crayon has no country: the canonical name is known, but resolves to nothing for it.
-        assert!(resolve(&crayon::SPEC, "country").is_none());
+        assert!(resolve(vendor("crayon"), "country").is_none());
         assert_eq!(
-            mapping_type("Organization.Id", &appxite::SPEC, &[&crayon::SPEC]),
+            mapping_type("Organization.Id", vendor("appxite"), &[vendor("crayon")]),
             ColumnType::Int64
         );
     }

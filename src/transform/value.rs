@@ -10,7 +10,7 @@ use std::borrow::Cow;
 
 use serde_json::{Number, Value};
 
-use super::row::{Cell, ColumnType};
+use crate::model::{Cell, ColumnType};
 
 /// A value as the coercion rules see it, wherever it was read from: a slot of the one-pass
 /// reader or a `Value` (array elements).

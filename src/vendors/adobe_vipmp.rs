@@ -3,27 +3,91 @@
 //! Adobe IMS client credentials; every request carries `X-Api-Key` and a fresh `X-Request-Id`
 //! (a repeated id is rejected with 4120); `offset`/`limit` paging (at most 50) with `totalCount`.
 
-use super::spec::*;
-
 use std::sync::Arc;
 
-use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use url::Url;
 
-use crate::extract::auth::AuthFlow;
+use super::spec::*;
+use super::{SourceConfig, Vendor};
+use crate::extract::auth::{Auth, HeaderSource, OAuth2, WithHeaders};
 use crate::extract::connector::*;
-use crate::pipeline::SourcePlan;
+use crate::model::record::*;
 
-pub const SPEC: VendorSpec = VendorSpec {
+/// The Adobe VIP Marketplace plugin.
+pub struct AdobeVipmp;
+
+impl Vendor for AdobeVipmp {
+    fn spec(&self) -> &'static VendorSpec {
+        &SPEC
+    }
+
+    fn connect(&self, source: &SourceConfig<'_>) -> Result<Arc<dyn Connector>, String> {
+        let settings = source.settings;
+        let client_id = settings.required_text("auth.client_id")?;
+        let token_url = match settings.url("auth.token_url") {
+            Some(url) => url.clone(),
+            None => Url::parse("https://ims-na1.adobelogin.com/ims/token/v3")
+                .map_err(|e| e.to_string())?,
+        };
+        let api_key = HeaderValue::from_str(client_id)
+            .map_err(|_| "auth.client_id holds characters a header cannot carry")?;
+        // Adobe IMS client credentials; every call carries the client id as its API key and a
+        // request id of its own: Adobe rejects a repeated one (4120), retries included.
+        let auth = WithHeaders {
+            inner: OAuth2::client_credentials(
+                token_url,
+                client_id.to_string(),
+                settings.required_secret("auth.client_secret")?.clone(),
+            )
+            .param("scope", settings.text("auth.scope")),
+            headers: vec![
+                (
+                    HeaderName::from_static("x-api-key"),
+                    HeaderSource::Fixed(api_key),
+                ),
+                (
+                    HeaderName::from_static("x-request-id"),
+                    HeaderSource::FreshUuid,
+                ),
+            ],
+        };
+        let reseller = settings.required_text("reseller_id")?;
+        let mut filters = source.filters.to_vec();
+        // Oldest first unless the pipeline says otherwise: customers created mid-export then land
+        // after the pages already read instead of shifting them.
+        if !filters.iter().any(|(k, _)| k == "order-by") {
+            filters.push(("order-by".into(), "asc".into()));
+        }
+        Ok(Arc::new(Connection {
+            auth,
+            url: endpoint(
+                source.base_url,
+                &format!("v3/resellers/{reseller}/customers"),
+            )?,
+            filters,
+            page_size: u64::from(source.page_size),
+        }))
+    }
+}
+
+static SPEC: VendorSpec = VendorSpec {
     id: "adobe_vipmp",
     title: "Adobe VIP Marketplace partner API",
     endpoint: "GET {base_url}/v3/resellers/{reseller_id}/customers?offset=…&limit=…",
     default_base_url: Some("https://partners.adobe.io"),
-    settings: &[Setting {
+    settings: &[Key {
         name: "reseller_id",
+        kind: KeyKind::Text,
         required: true,
         help: "the reseller whose customers are listed",
     }],
+    auth_keys: &[
+        Key::text("client_id"),
+        Key::secret("client_secret"),
+        Key::text("scope"),
+        Key::url("token_url"),
+    ],
     auth_modes: &[AuthMode {
         name: "Adobe IMS client credentials",
         required: &["client_id", "client_secret"],
@@ -65,105 +129,49 @@ pub const SPEC: VendorSpec = VendorSpec {
         default: 50,
         max: 50,
     },
-    record_key: "customerId",
-    fields: &[
-        text("customerId"),
-        text("externalReferenceId"),
-        text("resellerId"),
-        text("status"),
-        text("companyProfile.companyName"),
-        timestamp("creationDate"),
-        text("links.self.uri"),
-        text("links.self.method"),
-        // A list of headers; kept as JSON text.
-        text("links.self.headers"),
-    ],
-    arrays: &[],
-    default_explode: None,
-    canonical: Canonical {
-        customer_id: From::Field("customerId"),
-        customer_name: From::Field("companyProfile.companyName"),
-        status: From::Field("status"),
-        country: From::None,
-        created_at: From::Field("creationDate"),
-        reseller_id: From::Field("resellerId"),
-        tenant_id: From::None,
-        tenant_domain: From::None,
-        contact_email: From::None,
+    record: RecordSpec {
+        key: "customerId",
+        fields: &[
+            text("customerId"),
+            text("externalReferenceId"),
+            text("resellerId"),
+            text("status"),
+            text("companyProfile.companyName"),
+            timestamp("creationDate"),
+            text("links.self.uri"),
+            text("links.self.method"),
+            // A list of headers; kept as JSON text.
+            text("links.self.headers"),
+        ],
+        arrays: &[],
+        default_explode: None,
+        canonical: Canonical {
+            customer_id: From::Field("customerId"),
+            customer_name: From::Field("companyProfile.companyName"),
+            status: From::Field("status"),
+            country: From::None,
+            created_at: From::Field("creationDate"),
+            reseller_id: From::Field("resellerId"),
+            tenant_id: From::None,
+            tenant_domain: From::None,
+            contact_email: From::None,
+        },
     },
-    connect,
 };
 
-fn connect(source: &SourcePlan) -> Result<Arc<dyn Connector>, String> {
-    let base = source
-        .base_url
-        .as_ref()
-        .ok_or("adobe_vipmp needs base_url")?;
-    let auth = &source.auth;
-    let client_id = auth
-        .client_id
-        .clone()
-        .ok_or("adobe_vipmp needs auth.client_id")?;
-    let token_url = match &auth.token_url {
-        Some(url) => url.clone(),
-        None => {
-            Url::parse("https://ims-na1.adobelogin.com/ims/token/v3").map_err(|e| e.to_string())?
-        }
-    };
-    let mut extra = Vec::new();
-    if let Some(scope) = &auth.scope {
-        extra.push(("scope", scope.clone()));
-    }
-    let api_key = HeaderValue::from_str(&client_id)
-        .map_err(|_| "auth.client_id holds characters a header cannot carry")?;
-    let flow = AuthFlow::ClientCredentials {
-        token_url,
-        client_id,
-        client_secret: auth
-            .client_secret
-            .clone()
-            .ok_or("adobe_vipmp needs auth.client_secret")?,
-        extra,
-    };
-    let reseller = source
-        .reseller_id
-        .as_deref()
-        .ok_or("adobe_vipmp needs reseller_id")?;
-    let mut filters = source.filters.clone();
-    // Oldest first unless the pipeline says otherwise: customers created mid-export then land
-    // after the pages already read instead of shifting them.
-    if !filters.iter().any(|(k, _)| k == "order-by") {
-        filters.push(("order-by".into(), "asc".into()));
-    }
-    Ok(Arc::new(AdobeVipmp {
-        flow,
-        api_key,
-        url: endpoint(base, &format!("v3/resellers/{reseller}/customers"))?,
-        filters,
-        page_size: u64::from(source.page_size),
-    }))
-}
-
-struct AdobeVipmp {
-    flow: AuthFlow,
-    api_key: HeaderValue,
+struct Connection {
+    auth: WithHeaders<OAuth2>,
     url: Url,
     filters: Vec<(String, String)>,
     page_size: u64,
 }
 
-impl Connector for AdobeVipmp {
-    fn auth(&self) -> &AuthFlow {
-        &self.flow
+impl Connector for Connection {
+    fn auth(&self) -> &dyn Auth {
+        &self.auth
     }
 
     fn headers(&self, headers: &mut HeaderMap) {
-        headers.insert("X-Api-Key", self.api_key.clone());
-        // Adobe rejects a repeated request id (4120), retries included: a new one every call.
-        let id = uuid::Uuid::new_v4().to_string();
-        if let Ok(value) = HeaderValue::from_str(&id) {
-            headers.insert("X-Request-Id", value);
-        }
         headers.insert(
             reqwest::header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),

@@ -3,22 +3,71 @@
 //! Azure AD v1 client credentials (numbers arrive as strings), no paging: one envelope holds every
 //! customer, and an application error may arrive as HTTP 200 with `Status: "Error"`.
 
-use super::spec::*;
-
 use std::sync::Arc;
 
 use url::Url;
 
-use crate::extract::auth::AuthFlow;
+use super::spec::*;
+use super::{SourceConfig, Vendor};
+use crate::extract::auth::{Auth, OAuth2, StaticToken};
 use crate::extract::connector::*;
-use crate::pipeline::SourcePlan;
+use crate::model::record::*;
 
-pub const SPEC: VendorSpec = VendorSpec {
+/// The C3 plugin.
+pub struct C3;
+
+impl Vendor for C3 {
+    fn spec(&self) -> &'static VendorSpec {
+        &SPEC
+    }
+
+    fn connect(&self, source: &SourceConfig<'_>) -> Result<Arc<dyn Connector>, String> {
+        let settings = source.settings;
+        let auth: Box<dyn Auth> = match settings.secret("auth.token") {
+            Some(token) => Box::new(StaticToken(token.clone())),
+            None => {
+                let tenant = settings.required_text("auth.tenant_id")?;
+                let token_url = match settings.url("auth.token_url") {
+                    Some(url) => url.clone(),
+                    None => Url::parse(&format!(
+                        "https://login.microsoftonline.com/{tenant}/oauth2/token"
+                    ))
+                    .map_err(|e| format!("auth.tenant_id does not make a token URL: {e}"))?,
+                };
+                // Azure AD v1 client credentials; its numbers arrive as strings, which the
+                // standard token reader takes.
+                let flow = OAuth2::client_credentials(
+                    token_url,
+                    settings.required_text("auth.client_id")?.to_string(),
+                    settings.required_secret("auth.client_secret")?.clone(),
+                )
+                .param("resource", settings.text("auth.resource"))
+                .param("scope", settings.text("auth.scope"));
+                Box::new(flow)
+            }
+        };
+        Ok(Arc::new(Connection {
+            auth,
+            url: endpoint(source.base_url, "api/activecustomers/v5")?,
+        }))
+    }
+}
+
+static SPEC: VendorSpec = VendorSpec {
     id: "c3",
     title: "Spektra Systems C3 (Microsoft CSP billing)",
     endpoint: "GET {base_url}/api/activecustomers/v5",
     default_base_url: None,
     settings: &[],
+    auth_keys: &[
+        Key::text("tenant_id"),
+        Key::text("client_id"),
+        Key::secret("client_secret"),
+        Key::text("resource"),
+        Key::text("scope"),
+        Key::url("token_url"),
+        Key::secret("token"),
+    ],
     auth_modes: &[
         AuthMode {
             name: "Azure AD client credentials",
@@ -33,89 +82,54 @@ pub const SPEC: VendorSpec = VendorSpec {
     ],
     filters: &[],
     page_size: PageSize { default: 0, max: 0 },
-    record_key: "CustomerID",
-    fields: &[
-        text("CustomerID"),
-        text("Name"),
-        text("CustomerFirstName"),
-        text("CustomerLastName"),
-        text("TenantId"),
-        text("CustomerBillingReferenceId"),
-        text("LinkedProviderName"),
-        text("ProviderReferenceName"),
-        text("EmailAddresses"),
-        text("PhoneNumbers"),
-        text("Line1"),
-        text("Line2"),
-        text("City"),
-        text("State"),
-        text("Zip"),
-        text("Country"),
-        text("CustomerBillingType"),
-        text("ERPCustomerID"),
-        text("CRMOpportunityID"),
-    ],
-    arrays: &[],
-    default_explode: None,
-    canonical: Canonical {
-        customer_id: From::Field("CustomerID"),
-        customer_name: From::Field("Name"),
-        // The endpoint lists active customers only.
-        status: From::Const("Active"),
-        country: From::Field("Country"),
-        created_at: From::None,
-        reseller_id: From::None,
-        tenant_id: From::Field("TenantId"),
-        tenant_domain: From::Field("ProviderReferenceName"),
-        contact_email: From::Field("EmailAddresses"),
+    record: RecordSpec {
+        key: "CustomerID",
+        fields: &[
+            text("CustomerID"),
+            text("Name"),
+            text("CustomerFirstName"),
+            text("CustomerLastName"),
+            text("TenantId"),
+            text("CustomerBillingReferenceId"),
+            text("LinkedProviderName"),
+            text("ProviderReferenceName"),
+            text("EmailAddresses"),
+            text("PhoneNumbers"),
+            text("Line1"),
+            text("Line2"),
+            text("City"),
+            text("State"),
+            text("Zip"),
+            text("Country"),
+            text("CustomerBillingType"),
+            text("ERPCustomerID"),
+            text("CRMOpportunityID"),
+        ],
+        arrays: &[],
+        default_explode: None,
+        canonical: Canonical {
+            customer_id: From::Field("CustomerID"),
+            customer_name: From::Field("Name"),
+            // The endpoint lists active customers only.
+            status: From::Const("Active"),
+            country: From::Field("Country"),
+            created_at: From::None,
+            reseller_id: From::None,
+            tenant_id: From::Field("TenantId"),
+            tenant_domain: From::Field("ProviderReferenceName"),
+            contact_email: From::Field("EmailAddresses"),
+        },
     },
-    connect,
 };
 
-fn connect(source: &SourcePlan) -> Result<Arc<dyn Connector>, String> {
-    let base = source.base_url.as_ref().ok_or("c3 needs base_url")?;
-    let auth = &source.auth;
-    let flow = match (&auth.token, &auth.client_secret) {
-        (Some(token), _) => AuthFlow::Static(token.clone()),
-        (None, Some(secret)) => {
-            let tenant = auth.tenant_id.as_deref().ok_or("c3 needs auth.tenant_id")?;
-            let token_url = match &auth.token_url {
-                Some(url) => url.clone(),
-                None => Url::parse(&format!(
-                    "https://login.microsoftonline.com/{tenant}/oauth2/token"
-                ))
-                .map_err(|e| format!("auth.tenant_id does not make a token URL: {e}"))?,
-            };
-            let mut extra = Vec::new();
-            if let Some(resource) = &auth.resource {
-                extra.push(("resource", resource.clone()));
-            }
-            if let Some(scope) = &auth.scope {
-                extra.push(("scope", scope.clone()));
-            }
-            AuthFlow::ClientCredentials {
-                token_url,
-                client_id: auth.client_id.clone().ok_or("c3 needs auth.client_id")?,
-                client_secret: secret.clone(),
-                extra,
-            }
-        }
-        _ => return Err("c3 needs auth.token, or tenant_id + client_id + client_secret".into()),
-    };
-    Ok(Arc::new(C3 {
-        flow,
-        url: endpoint(base, "api/activecustomers/v5")?,
-    }))
-}
-
-struct C3 {
-    flow: AuthFlow,
+struct Connection {
+    auth: Box<dyn Auth>,
     url: Url,
 }
 
-impl Connector for C3 {
-    fn auth(&self) -> &AuthFlow {
-        &self.flow
+impl Connector for Connection {
+    fn auth(&self) -> &dyn Auth {
+        &*self.auth
     }
 
     fn page_request(&self, _index: u64) -> PageRequest {

@@ -3,22 +3,80 @@
 //! OAuth2 password grant with the client in Basic auth (PascalCase token body); `page` from 1,
 //! `{Items, TotalHits}`; each record is one customer tenant.
 
-use super::spec::*;
-
 use std::sync::Arc;
 
 use url::Url;
 
-use crate::extract::auth::AuthFlow;
+use super::spec::*;
+use super::{SourceConfig, Vendor};
+use crate::extract::auth::{Auth, ClientAuth, Grant, OAuth2, TokenFields};
 use crate::extract::connector::*;
-use crate::pipeline::SourcePlan;
+use crate::model::record::*;
 
-pub const SPEC: VendorSpec = VendorSpec {
+/// The Crayon plugin.
+pub struct Crayon;
+
+/// Crayon answers its token in PascalCase.
+const TOKEN_FIELDS: TokenFields = TokenFields {
+    token: "AccessToken",
+    expires_in: Some("ExpiresIn"),
+    error: "Error",
+    error_description: "ErrorDescription",
+};
+
+impl Vendor for Crayon {
+    fn spec(&self) -> &'static VendorSpec {
+        &SPEC
+    }
+
+    fn connect(&self, source: &SourceConfig<'_>) -> Result<Arc<dyn Connector>, String> {
+        let settings = source.settings;
+        let token_url = match settings.url("auth.token_url") {
+            Some(url) => url.clone(),
+            None => endpoint(source.base_url, "api/v1/connect/token/")?,
+        };
+        // The password grant, with the client in Basic auth.
+        let auth = OAuth2 {
+            token_url,
+            client_id: settings.required_text("auth.client_id")?.to_string(),
+            client_secret: settings.required_secret("auth.client_secret")?.clone(),
+            client_auth: ClientAuth::Basic,
+            grant: Grant::Password {
+                username: settings.required_text("auth.username")?.to_string(),
+                password: settings.required_secret("auth.password")?.clone(),
+            },
+            params: vec![(
+                "scope",
+                settings
+                    .text("auth.scope")
+                    .unwrap_or("CustomerApi")
+                    .to_string(),
+            )],
+            fields: TOKEN_FIELDS,
+        };
+        Ok(Arc::new(Connection {
+            auth,
+            url: endpoint(source.base_url, "api/v1/customertenants/")?,
+            filters: source.filters.to_vec(),
+            page_size: u64::from(source.page_size),
+        }))
+    }
+}
+
+static SPEC: VendorSpec = VendorSpec {
     id: "crayon",
     title: "Crayon Cloud-iQ",
     endpoint: "GET {base_url}/api/v1/customertenants/?organizationId=…&page=…&pageSize=…",
     default_base_url: Some("https://api.crayon.com"),
     settings: &[],
+    auth_keys: &[
+        Key::text("client_id"),
+        Key::secret("client_secret"),
+        Key::text("username"),
+        Key::secret("password"),
+        Key::url("token_url"),
+        Key::text("scope"),
+    ],
     auth_modes: &[AuthMode {
         name: "OAuth2 password grant",
         required: &["client_id", "client_secret", "username", "password"],
@@ -60,89 +118,61 @@ pub const SPEC: VendorSpec = VendorSpec {
         default: 200,
         max: 1000,
     },
-    record_key: "Id",
-    fields: &[
-        int("Id"),
-        text("Name"),
-        int("Publisher.Id"),
-        text("Publisher.Name"),
-        text("PublisherCustomerId"),
-        text("ExternalPublisherCustomerId"),
-        text("DomainPrefix"),
-        text("Reference"),
-        int("CustomerTenantType"),
-        int("Organization.Id"),
-        text("Organization.Name"),
-        int("Organization.ParentId"),
-        text("Organization.CrayonCompanyName"),
-        text("Organization.AccountNumber"),
-        int("Organization.Tenant.Id"),
-        text("Organization.Tenant.Name"),
-        int("InvoiceProfile.Id"),
-        text("InvoiceProfile.Name"),
-        text("Program"),
-        text("Domain"),
-        text("EntityStatus"),
-        text("Consumer"),
-        float("ResellerMarkup"),
-        text("DefaultSubscriptionPriceType"),
-        text("agreement"),
-    ],
-    arrays: &[],
-    default_explode: None,
-    canonical: Canonical {
-        customer_id: From::Field("Id"),
-        customer_name: From::Field("Name"),
-        status: From::Field("EntityStatus"),
-        country: From::None,
-        created_at: From::None,
-        reseller_id: From::Field("Organization.Id"),
-        tenant_id: From::Field("PublisherCustomerId"),
-        tenant_domain: From::Field("DomainPrefix"),
-        contact_email: From::None,
+    record: RecordSpec {
+        key: "Id",
+        fields: &[
+            int("Id"),
+            text("Name"),
+            int("Publisher.Id"),
+            text("Publisher.Name"),
+            text("PublisherCustomerId"),
+            text("ExternalPublisherCustomerId"),
+            text("DomainPrefix"),
+            text("Reference"),
+            int("CustomerTenantType"),
+            int("Organization.Id"),
+            text("Organization.Name"),
+            int("Organization.ParentId"),
+            text("Organization.CrayonCompanyName"),
+            text("Organization.AccountNumber"),
+            int("Organization.Tenant.Id"),
+            text("Organization.Tenant.Name"),
+            int("InvoiceProfile.Id"),
+            text("InvoiceProfile.Name"),
+            text("Program"),
+            text("Domain"),
+            text("EntityStatus"),
+            text("Consumer"),
+            float("ResellerMarkup"),
+            text("DefaultSubscriptionPriceType"),
+            text("agreement"),
+        ],
+        arrays: &[],
+        default_explode: None,
+        canonical: Canonical {
+            customer_id: From::Field("Id"),
+            customer_name: From::Field("Name"),
+            status: From::Field("EntityStatus"),
+            country: From::None,
+            created_at: From::None,
+            reseller_id: From::Field("Organization.Id"),
+            tenant_id: From::Field("PublisherCustomerId"),
+            tenant_domain: From::Field("DomainPrefix"),
+            contact_email: From::None,
+        },
     },
-    connect,
 };
 
-fn connect(source: &SourcePlan) -> Result<Arc<dyn Connector>, String> {
-    let base = source.base_url.as_ref().ok_or("crayon needs base_url")?;
-    let auth = &source.auth;
-    let token_url = match &auth.token_url {
-        Some(url) => url.clone(),
-        None => endpoint(base, "api/v1/connect/token/")?,
-    };
-    let flow = AuthFlow::PasswordGrant {
-        token_url,
-        client_id: auth
-            .client_id
-            .clone()
-            .ok_or("crayon needs auth.client_id")?,
-        client_secret: auth
-            .client_secret
-            .clone()
-            .ok_or("crayon needs auth.client_secret")?,
-        username: auth.username.clone().ok_or("crayon needs auth.username")?,
-        password: auth.password.clone().ok_or("crayon needs auth.password")?,
-        scope: auth.scope.clone().unwrap_or_else(|| "CustomerApi".into()),
-    };
-    Ok(Arc::new(Crayon {
-        flow,
-        url: endpoint(base, "api/v1/customertenants/")?,
-        filters: source.filters.clone(),
-        page_size: u64::from(source.page_size),
-    }))
-}
-
-struct Crayon {
-    flow: AuthFlow,
+struct Connection {
+    auth: OAuth2,
     url: Url,
     filters: Vec<(String, String)>,
     page_size: u64,
 }
 
-impl Connector for Crayon {
-    fn auth(&self) -> &AuthFlow {
-        &self.flow
+impl Connector for Connection {
+    fn auth(&self) -> &dyn Auth {
+        &self.auth
     }
 
     fn page_request(&self, index: u64) -> PageRequest {

@@ -1,30 +1,122 @@
-//! The vendor registry: one module per connector, each declaring its [`spec::VendorSpec`] (and,
-//! with the extract engine, its connector). Adding a vendor is one file and one line in [`ALL`].
+//! The vendor registry: one module per vendor, each a [`Vendor`] plugin that owns everything the
+//! vendor is — its own source and `auth:` keys and their checks ([`VendorSpec`]), its declared
+//! record, and the connector it builds (its pick of the engine's auth flows, its page requests,
+//! where its records are, when its paging ends, how to read its errors).
+//!
+//! Adding a vendor is one file here and one line in [`ALL`] (plus its emulation in the sandbox).
 
 pub mod adobe_vipmp;
 pub mod appxite;
 pub mod c3;
 pub mod crayon;
+pub mod settings;
 pub mod spec;
 pub mod valomnia;
 
+use std::sync::Arc;
+
+use url::Url;
+
+use crate::extract::Connector;
+use crate::model::VendorRecord;
+pub use settings::Settings;
 pub use spec::VendorSpec;
 
-/// Every connector, in catalogue order.
-pub const ALL: [&VendorSpec; 5] = [
-    &c3::SPEC,
-    &crayon::SPEC,
-    &valomnia::SPEC,
-    &appxite::SPEC,
-    &adobe_vipmp::SPEC,
-];
+/// One vendor: what it declares, what only it can check, and the connector it builds.
+pub trait Vendor: Send + Sync + 'static {
+    /// The declared facts: keys, filters, page sizes, the record.
+    fn spec(&self) -> &'static VendorSpec;
 
-/// Looks a connector up by its `vendor:` id.
-pub fn find(id: &str) -> Option<&'static VendorSpec> {
-    ALL.iter().copied().find(|spec| spec.id == id)
+    /// Checks what the key tables cannot express (one key or another, not both). `complete` is
+    /// false when missing values will still be filled in (the sandbox does that).
+    fn check(&self, _settings: &Settings, _complete: bool) -> Vec<Problem> {
+        Vec::new()
+    }
+
+    /// Builds the connector for one checked source.
+    fn connect(&self, source: &SourceConfig<'_>) -> Result<Arc<dyn Connector>, String>;
+
+    /// The `vendor:` id.
+    fn id(&self) -> &'static str {
+        self.spec().id
+    }
+
+    /// The vendor as the transform sees it.
+    fn record(&self) -> VendorRecord {
+        VendorRecord {
+            id: self.id(),
+            record: &self.spec().record,
+        }
+    }
 }
 
-/// The connector ids, for "allowed" lists.
+impl std::fmt::Debug for dyn Vendor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// A problem a vendor found with a source's settings, at a key (or at `vendor:` when `None`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub key: Option<&'static str>,
+    pub message: String,
+}
+
+/// What a connector is built from: one checked source.
+#[derive(Debug, Clone, Copy)]
+pub struct SourceConfig<'a> {
+    pub base_url: &'a Url,
+    pub settings: &'a Settings,
+    /// Query parameters, checked against the vendor's filters, in file order.
+    pub filters: &'a [(String, String)],
+    pub page_size: u32,
+}
+
+/// Every vendor, in catalogue order.
+pub const ALL: &[&dyn Vendor] = &[
+    &c3::C3,
+    &crayon::Crayon,
+    &valomnia::Valomnia,
+    &appxite::Appxite,
+    &adobe_vipmp::AdobeVipmp,
+];
+
+/// Looks a vendor up by its `vendor:` id.
+pub fn find(id: &str) -> Option<&'static dyn Vendor> {
+    ALL.iter().copied().find(|v| v.id() == id)
+}
+
+/// The vendor ids, for "allowed" lists.
 pub fn ids() -> Vec<&'static str> {
-    ALL.iter().map(|spec| spec.id).collect()
+    ALL.iter().map(|v| v.id()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_declaration_is_consistent() {
+        for vendor in ALL {
+            let spec = vendor.spec();
+            assert_eq!(find(spec.id).map(|v| v.id()), Some(spec.id));
+            for mode in spec.auth_modes {
+                for key in mode.required.iter().chain(mode.optional) {
+                    assert!(
+                        spec.auth_key(key).is_some(),
+                        "{}: auth mode {:?} names undeclared key {key}",
+                        spec.id,
+                        mode.name
+                    );
+                }
+            }
+            assert!(!spec.auth_modes.is_empty(), "{}", spec.id);
+            let record = &spec.record;
+            if let Some(array) = record.default_explode {
+                assert!(record.array(array).is_some(), "{}: {array}", spec.id);
+            }
+            assert!(spec.page_size.default <= spec.page_size.max, "{}", spec.id);
+        }
+    }
 }

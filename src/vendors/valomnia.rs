@@ -4,25 +4,69 @@
 //! `max`/`offset` paging with `paging.total`, sorted on `id` so that offset paging over live data
 //! can be de-duplicated.
 
-use super::spec::*;
-
 use std::sync::Arc;
 
 use url::Url;
 
-use crate::extract::auth::AuthFlow;
+use super::spec::*;
+use super::{SourceConfig, Vendor};
+use crate::extract::auth::{Auth, SessionLogin, StaticToken, TokenFields};
 use crate::extract::connector::*;
-use crate::pipeline::SourcePlan;
-use crate::transform::row::ColumnType;
+use crate::model::ColumnType;
+use crate::model::record::*;
+
+/// The Valomnia plugin.
+pub struct Valomnia;
+
+impl Vendor for Valomnia {
+    fn spec(&self) -> &'static VendorSpec {
+        &SPEC
+    }
+
+    fn connect(&self, source: &SourceConfig<'_>) -> Result<Arc<dyn Connector>, String> {
+        let settings = source.settings;
+        let base = source.base_url;
+        let auth: Box<dyn Auth> = match settings.secret("auth.token") {
+            Some(token) => Box::new(StaticToken(token.clone())),
+            // Spring Security's form login; the session cookie buys a token without an expiry.
+            None => Box::new(SessionLogin {
+                login_url: endpoint(base, "j_spring_security_check")?,
+                username_field: "j_username",
+                password_field: "j_password",
+                username: settings.required_text("auth.username")?.to_string(),
+                password: settings.required_secret("auth.password")?.clone(),
+                form: vec![("ajax", "true")],
+                cookie: "JSESSIONID",
+                token_url: endpoint(base, "login/ajaxSuccess")?,
+                fields: TokenFields {
+                    token: "token",
+                    expires_in: None,
+                    ..TokenFields::OAUTH2
+                },
+            }),
+        };
+        Ok(Arc::new(Connection {
+            auth,
+            url: endpoint(base, "api/v1.0/customers")?,
+            filters: source.filters.to_vec(),
+            page_size: u64::from(source.page_size),
+        }))
+    }
+}
 
 const DATE_TIME: FilterKind = FilterKind::DateTime;
 
-pub const SPEC: VendorSpec = VendorSpec {
+static SPEC: VendorSpec = VendorSpec {
     id: "valomnia",
     title: "Valomnia field-sales / distribution ERP",
     endpoint: "GET {base_url}/api/v1.0/customers?max=…&offset=…",
     default_base_url: None,
     settings: &[],
+    auth_keys: &[
+        Key::text("username"),
+        Key::secret("password"),
+        Key::secret("token"),
+    ],
     auth_modes: &[
         AuthMode {
             name: "session login",
@@ -73,109 +117,110 @@ pub const SPEC: VendorSpec = VendorSpec {
         default: 100,
         max: 1000,
     },
-    record_key: "id",
-    fields: &[
-        int("id"),
-        text("reference"),
-        text("reference2"),
-        text("name"),
-        text("categoryReference"),
-        int("customerCategory.id"),
-        text("customerCategory.reference"),
-        text("customerCategory.name"),
-        text("customerCategory.href"),
-        boolean("isSubCustomer"),
-        int("parentCustomer.id"),
-        text("parentCustomer.reference"),
-        text("parentCustomer.href"),
-        boolean("billWithParent"),
-        text("customerSegmentationReference"),
-        int("customerSegmentation.id"),
-        text("customerSegmentation.reference"),
-        text("customerSegmentation.name"),
-        text("customerSegmentation.href"),
-        text("pocTenus"),
-        text("email"),
-        text("logo"),
-        text("phone"),
-        text("mobile"),
-        text("fax"),
-        text("comment"),
-        text("barcode"),
-        boolean("isSameAddress"),
-        text("billingCountry"),
-        text("billingCity"),
-        text("billingPostalCode"),
-        text("billingAddress"),
-        float("billingLat"),
-        float("billingLng"),
-        text("country"),
-        text("city"),
-        text("postalCode"),
-        text("address"),
-        float("latitude"),
-        float("longitude"),
-        boolean("isCredit"),
-        float("creditLimit"),
-        float("balance"),
-        int("maxChequePeriod"),
-        float("maxChequeValue"),
-        float("appliedCashBackOutput"),
-        float("returnDiscount"),
-        int("invoicesPerRoute"),
-        boolean("isActive"),
-        boolean("onHold"),
-        text("onHoldReason"),
-        text("paymentTerm"),
-        int("createdBy.userId"),
-        text("createdBy.reference"),
-        text("createdBy.href"),
-        int("dueDateConfigNumber"),
-        text("dueDateConfigType"),
-        text("website"),
-        text("taxNumber"),
-        text("companyRegistrationNumber"),
-        text("currency"),
-        text("organization"),
-        timestamp("dateCreated"),
-        timestamp("lastUpdated"),
-        text("region"),
-    ],
-    arrays: &[
-        ArraySpec {
-            name: "contacts",
-            path: "contacts",
-            fields: &[
-                int("id"),
-                text("firstName"),
-                text("lastName"),
-                text("position"),
-                text("email"),
-                text("phone"),
-                boolean("isMain"),
-            ],
-            scalar: None,
+    record: RecordSpec {
+        key: "id",
+        fields: &[
+            int("id"),
+            text("reference"),
+            text("reference2"),
+            text("name"),
+            text("categoryReference"),
+            int("customerCategory.id"),
+            text("customerCategory.reference"),
+            text("customerCategory.name"),
+            text("customerCategory.href"),
+            boolean("isSubCustomer"),
+            int("parentCustomer.id"),
+            text("parentCustomer.reference"),
+            text("parentCustomer.href"),
+            boolean("billWithParent"),
+            text("customerSegmentationReference"),
+            int("customerSegmentation.id"),
+            text("customerSegmentation.reference"),
+            text("customerSegmentation.name"),
+            text("customerSegmentation.href"),
+            text("pocTenus"),
+            text("email"),
+            text("logo"),
+            text("phone"),
+            text("mobile"),
+            text("fax"),
+            text("comment"),
+            text("barcode"),
+            boolean("isSameAddress"),
+            text("billingCountry"),
+            text("billingCity"),
+            text("billingPostalCode"),
+            text("billingAddress"),
+            float("billingLat"),
+            float("billingLng"),
+            text("country"),
+            text("city"),
+            text("postalCode"),
+            text("address"),
+            float("latitude"),
+            float("longitude"),
+            boolean("isCredit"),
+            float("creditLimit"),
+            float("balance"),
+            int("maxChequePeriod"),
+            float("maxChequeValue"),
+            float("appliedCashBackOutput"),
+            float("returnDiscount"),
+            int("invoicesPerRoute"),
+            boolean("isActive"),
+            boolean("onHold"),
+            text("onHoldReason"),
+            text("paymentTerm"),
+            int("createdBy.userId"),
+            text("createdBy.reference"),
+            text("createdBy.href"),
+            int("dueDateConfigNumber"),
+            text("dueDateConfigType"),
+            text("website"),
+            text("taxNumber"),
+            text("companyRegistrationNumber"),
+            text("currency"),
+            text("organization"),
+            timestamp("dateCreated"),
+            timestamp("lastUpdated"),
+            text("region"),
+        ],
+        arrays: &[
+            ArraySpec {
+                name: "contacts",
+                path: "contacts",
+                fields: &[
+                    int("id"),
+                    text("firstName"),
+                    text("lastName"),
+                    text("position"),
+                    text("email"),
+                    text("phone"),
+                    boolean("isMain"),
+                ],
+                scalar: None,
+            },
+            ArraySpec {
+                name: "payment_types",
+                path: "paymentTypes",
+                fields: &[],
+                scalar: Some(ColumnType::Utf8),
+            },
+        ],
+        default_explode: Some("contacts"),
+        canonical: Canonical {
+            customer_id: From::Field("reference"),
+            customer_name: From::Field("name"),
+            status: From::Field("isActive"),
+            country: From::Field("country"),
+            created_at: From::Field("dateCreated"),
+            reseller_id: From::Field("organization"),
+            tenant_id: From::None,
+            tenant_domain: From::None,
+            contact_email: From::Field("email"),
         },
-        ArraySpec {
-            name: "payment_types",
-            path: "paymentTypes",
-            fields: &[],
-            scalar: Some(ColumnType::Utf8),
-        },
-    ],
-    default_explode: Some("contacts"),
-    canonical: Canonical {
-        customer_id: From::Field("reference"),
-        customer_name: From::Field("name"),
-        status: From::Field("isActive"),
-        country: From::Field("country"),
-        created_at: From::Field("dateCreated"),
-        reseller_id: From::Field("organization"),
-        tenant_id: From::None,
-        tenant_domain: From::None,
-        contact_email: From::Field("email"),
     },
-    connect,
 };
 
 const fn filter(name: &'static str, kind: FilterKind) -> FilterSpec {
@@ -187,37 +232,16 @@ const fn filter(name: &'static str, kind: FilterKind) -> FilterSpec {
     }
 }
 
-fn connect(source: &SourcePlan) -> Result<Arc<dyn Connector>, String> {
-    let base = source.base_url.as_ref().ok_or("valomnia needs base_url")?;
-    let auth = &source.auth;
-    let flow = match (&auth.token, &auth.username, &auth.password) {
-        (Some(token), _, _) => AuthFlow::Static(token.clone()),
-        (None, Some(username), Some(password)) => AuthFlow::SessionLogin {
-            login_url: endpoint(base, "j_spring_security_check")?,
-            token_url: endpoint(base, "login/ajaxSuccess")?,
-            username: username.clone(),
-            password: password.clone(),
-        },
-        _ => return Err("valomnia needs auth.token, or username + password".into()),
-    };
-    Ok(Arc::new(Valomnia {
-        flow,
-        url: endpoint(base, "api/v1.0/customers")?,
-        filters: source.filters.clone(),
-        page_size: u64::from(source.page_size),
-    }))
-}
-
-struct Valomnia {
-    flow: AuthFlow,
+struct Connection {
+    auth: Box<dyn Auth>,
     url: Url,
     filters: Vec<(String, String)>,
     page_size: u64,
 }
 
-impl Connector for Valomnia {
-    fn auth(&self) -> &AuthFlow {
-        &self.flow
+impl Connector for Connection {
+    fn auth(&self) -> &dyn Auth {
+        &*self.auth
     }
 
     fn page_request(&self, index: u64) -> PageRequest {

@@ -1,5 +1,5 @@
-//! The demo pipeline (all five vendors, every format) pointed at a sandbox the test started, and
-//! the checks that read every output back and compare it with the sandbox's truth.
+//! The demo pipeline (every vendor of the registry, every format) pointed at a sandbox the test
+//! started, and the checks that read every output back and compare it with the sandbox's truth.
 //! Included with `#[path = "common/demo.rs"] mod demo;` by the reliability tests only.
 
 #![allow(dead_code)]
@@ -12,61 +12,32 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::Int64Type;
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::DataType;
+use customer_export::model::{Cell, VendorRecord};
 use customer_export::pipeline::Plan;
 use customer_export::run::{RunOptions, run_pipeline};
-use customer_export::sandbox::{Sandbox, SandboxConfig, expected_records};
+use customer_export::sandbox::{Sandbox, SandboxConfig};
 use customer_export::transform::Transformer;
-use customer_export::transform::row::Cell;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 /// The columns compared row by row: together they name each exported row.
 pub const KEY_COLUMNS: [&str; 4] = ["vendor", "customer_id", "tenant_id", "source_record_id"];
 
-/// Per-vendor source keys of the demo (beyond base_url, auth and token_url), with smaller pages so
-/// that a few hundred customers take many requests.
-pub fn demo_extra(vendor: &str) -> &'static str {
-    match vendor {
-        "crayon" => "    filters:\n      organizationId: 4703\n    page_size: 50",
-        "valomnia" => "    page_size: 50",
-        "appxite" => {
-            "    organization_id: 97ab7e3c-74cb-4a72-a2c4-144a8996b7f9\n    referer: https://demo.customer-export.local\n    page_size: 40\n    filters:\n      includeTenants: true\n      includeContacts: true\n      includeAddresses: true\n      includeCustomProperties: true\n      includeIndustries: true"
-        }
-        "adobe_vipmp" => "    reseller_id: \"1000396138\"\n    page_size: 25",
-        _ => "",
-    }
-}
-
-/// The query the connector sends that changes a vendor's dataset or its order.
-pub fn demo_filters(vendor: &str) -> Vec<(String, String)> {
-    let pairs: &[(&str, &str)] = match vendor {
-        "crayon" => &[("organizationId", "4703")],
-        "appxite" => &[
-            ("includeTenants", "true"),
-            ("includeContacts", "true"),
-            ("includeAddresses", "true"),
-            ("includeCustomProperties", "true"),
-            ("includeIndustries", "true"),
-        ],
-        "adobe_vipmp" => &[("order-by", "asc")],
-        _ => &[],
-    };
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
+/// Pages of the demo: small, so that a few hundred customers take many requests.
+const DEMO_PAGE_SIZE: u32 = 40;
 
 /// The demo pipeline against `sandbox`: every vendor, Parquet + NDJSON per vendor, one CSV across
 /// vendors. `per_source` is appended to every source block (indented by 4).
 pub fn demo_text(sandbox: &Sandbox, name: &str, on_error: &str, per_source: &str) -> String {
     let mut text = format!("name: {name}\non_error: {on_error}\nsources:\n");
-    for vendor in customer_export::sandbox::VENDORS {
+    for (vendor, _) in crate::common::vendors() {
+        let vendor = vendor.id();
         text.push_str(&format!(
             "  - vendor: {vendor}\n    base_url: {}\n{}",
             sandbox.base_url(vendor),
             crate::common::auth_block(sandbox, vendor)
         ));
-        for block in [demo_extra(vendor), per_source] {
+        let demo = crate::common::demo_block(vendor, Some(DEMO_PAGE_SIZE));
+        for block in [demo.as_str(), per_source] {
             if !block.is_empty() {
                 text.push_str(block);
                 text.push('\n');
@@ -82,11 +53,11 @@ pub fn demo_text(sandbox: &Sandbox, name: &str, on_error: &str, per_source: &str
 /// The rows (as [`KEY_COLUMNS`] text) the plan must export from a sandbox with `config`, by vendor,
 /// computed by the real transform over the sandbox's truth.
 pub fn expected_rows(plan: &Plan, config: &SandboxConfig) -> BTreeMap<String, Vec<Vec<String>>> {
-    let vendors: Vec<_> = plan.sources.iter().map(|s| s.vendor).collect();
+    let vendors: Vec<VendorRecord> = plan.sources.iter().map(|s| s.vendor.record()).collect();
     let mut out = BTreeMap::new();
     for source in &plan.sources {
-        let id = source.vendor.id;
-        let transformer = Transformer::new(source.vendor, &plan.transform, &vendors);
+        let id = source.vendor.id();
+        let transformer = Transformer::new(source.vendor.record(), &plan.transform, &vendors);
         let schema = transformer.tables()[0].schema.clone();
         let at: Vec<usize> = KEY_COLUMNS
             .iter()
@@ -97,13 +68,13 @@ pub fn expected_rows(plan: &Plan, config: &SandboxConfig) -> BTreeMap<String, Ve
                     .expect("key column")
             })
             .collect();
-        let records = expected_records(id, config, &demo_filters(id)).expect("truth");
+        let records = crate::common::expected(id, config);
         assert!(!records.is_empty(), "{id}: the sandbox serves nothing");
         let mut rows = Vec::new();
         let mut buf = Vec::new();
         for record in &records {
             buf.clear();
-            transformer.rows(record, &mut buf);
+            crate::common::rows_of(&transformer, record, &mut buf);
             for (table, row) in &buf {
                 if *table == 0 {
                     rows.push(at.iter().map(|&i| cell_text(&row[i])).collect());
@@ -145,7 +116,8 @@ pub async fn run(
 pub fn check_outputs(root: &Path, name: &str, want: &BTreeMap<String, Vec<Vec<String>>>) {
     let dir = root.join("out").join(name);
     let mut all_csv = Vec::new();
-    for vendor in customer_export::sandbox::VENDORS {
+    for (vendor, _) in crate::common::vendors() {
+        let vendor = vendor.id();
         let rows = &want[vendor];
         let parquet = read_parquet(&dir.join(vendor).join("customers.parquet"));
         assert_rows(&parquet, rows, &format!("{vendor} parquet"));

@@ -1,4 +1,7 @@
-//! Shared test helpers: build a source from YAML against a running sandbox, extract it, collect.
+//! Shared test helpers: build a source for any vendor from the registries (the vendor's plugin
+//! and its emulation's demo settings) against a running sandbox, extract it, collect.
+//!
+//! Nothing here names a vendor: a vendor added to both registries gets every shared test.
 
 #![allow(dead_code)]
 
@@ -8,8 +11,11 @@ use std::sync::Arc;
 use customer_export::extract::{
     self, ExtractError, Extracted, Session, SourceProgress, ValueReader,
 };
+use customer_export::model::Row;
 use customer_export::pipeline::{self, EnvMode, Plan, SourcePlan};
-use customer_export::sandbox::{Sandbox, SandboxConfig};
+use customer_export::sandbox::{self, Emulator, Sandbox, SandboxConfig};
+use customer_export::transform::{RecordReport, Transformer};
+use customer_export::vendors::{self, Vendor};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -32,6 +38,22 @@ pub fn plan(text: &str, vars: &[(&str, &str)]) -> Plan {
     }
 }
 
+/// Every vendor with its emulation, in catalogue order.
+pub fn vendors() -> Vec<(&'static dyn Vendor, &'static dyn Emulator)> {
+    vendors::ALL
+        .iter()
+        .map(|&v| {
+            let emulator = sandbox::find(v.id()).expect("every vendor has an emulation");
+            (v, emulator)
+        })
+        .collect()
+}
+
+/// The vendor `id`'s plugin.
+pub fn vendor(id: &str) -> &'static dyn Vendor {
+    vendors::find(id).expect("a registered vendor")
+}
+
 /// One source block (YAML, indented by 4 under `- `) wrapped in a minimal pipeline.
 pub fn source(sandbox: &Sandbox, vendor: &str, extra: &str) -> SourcePlan {
     let text = format!(
@@ -42,49 +64,90 @@ pub fn source(sandbox: &Sandbox, vendor: &str, extra: &str) -> SourcePlan {
     plan(&text, &[]).sources.remove(0)
 }
 
-/// The `auth:` lines of `vendor` with the sandbox's credentials (indented for a source block).
-pub fn auth_block(sandbox: &Sandbox, vendor: &str) -> String {
-    let c = &sandbox.config().credentials;
-    let lines = match vendor {
-        "c3" => format!(
-            "tenant_id: {}\n      client_id: {}\n      client_secret: {}\n      resource: {}",
-            c.c3.tenant_id,
-            c.c3.client_id,
-            c.c3.client_secret.expose(),
-            c.c3.resource
-        ),
-        "crayon" => format!(
-            "client_id: {}\n      client_secret: {}\n      username: {}\n      password: {}",
-            c.crayon.client_id,
-            c.crayon.client_secret.expose(),
-            c.crayon.username,
-            c.crayon.password.expose()
-        ),
-        "valomnia" => format!(
-            "username: {}\n      password: {}",
-            c.valomnia.username,
-            c.valomnia.password.expose()
-        ),
-        "appxite" => format!(
-            "client_id: {}\n      client_secret: {}\n      subscription_key: {}",
-            c.appxite.client_id,
-            c.appxite.client_secret.expose(),
-            c.appxite.subscription_key.expose()
-        ),
-        _ => format!(
-            "client_id: {}\n      client_secret: {}",
-            c.adobe_vipmp.client_id,
-            c.adobe_vipmp.client_secret.expose()
-        ),
-    };
-    let token_url = sandbox
-        .token_url(vendor)
-        .map(|u| format!("\n      token_url: {u}"))
-        .unwrap_or_default();
-    format!("    auth:\n      {lines}{token_url}\n")
+/// A value as YAML writes a string (JSON's escapes are YAML's).
+pub fn quoted(value: &str) -> String {
+    serde_json::to_string(value).expect("a string")
 }
 
-/// Extracts a source completely, returning its records in delivery order.
+/// The `auth:` lines of `vendor` with the sandbox's credentials (indented for a source block).
+pub fn auth_block(sandbox: &Sandbox, vendor: &str) -> String {
+    auth_block_with(sandbox, vendor, &|key, value| {
+        format!("{key}: {}", quoted(value))
+    })
+}
+
+/// The `auth:` lines of `vendor`; `line(key, accepted value)` writes each key's line.
+pub fn auth_block_with(
+    sandbox: &Sandbox,
+    vendor: &str,
+    line: &dyn Fn(&str, &str) -> String,
+) -> String {
+    let demo = sandbox::find(vendor).expect("an emulation").demo();
+    let mut lines: Vec<String> = demo
+        .accepted
+        .iter()
+        .filter_map(|(key, _)| key.strip_prefix("auth."))
+        .filter(|key| usable_auth_key(vendor, key, demo.accepted))
+        .map(|key| line(key, sandbox.credential(vendor, &format!("auth.{key}"))))
+        .collect();
+    if let Some(url) = sandbox.token_url(vendor) {
+        lines.push(format!("token_url: {url}"));
+    }
+    format!("    auth:\n      {}\n", lines.join("\n      "))
+}
+
+/// Whether an accepted auth key belongs to the vendor's first auth mode the demo completes (a
+/// source gives one mode: Valomnia's session login, not also its static token).
+fn usable_auth_key(vendor: &str, key: &str, accepted: &[(&str, &str)]) -> bool {
+    let spec = self::vendor(vendor).spec();
+    let complete = |required: &[&str]| {
+        required
+            .iter()
+            .all(|k| accepted.iter().any(|(a, _)| *a == format!("auth.{k}")))
+    };
+    match spec.auth_modes.iter().find(|m| complete(m.required)) {
+        Some(mode) => mode.required.contains(&key) || mode.optional.contains(&key),
+        None => true,
+    }
+}
+
+/// The source keys a demo source of `vendor` needs beyond `base_url` and `auth:` (its settings
+/// and filters), indented for a source block; `page_size` is added when the vendor pages.
+pub fn demo_block(vendor: &str, page_size: Option<u32>) -> String {
+    let demo = sandbox::find(vendor).expect("an emulation").demo();
+    let mut lines: Vec<String> = demo
+        .accepted
+        .iter()
+        .chain(demo.settings)
+        .filter(|(key, _)| !key.starts_with("auth."))
+        .map(|(key, value)| format!("    {key}: {}", quoted(value)))
+        .collect();
+    if !demo.filters.is_empty() {
+        lines.push("    filters:".into());
+        for (key, value) in demo.filters {
+            lines.push(format!("      {key}: {}", quoted(value)));
+        }
+    }
+    if let Some(n) = page_size.filter(|_| self::vendor(vendor).spec().pages()) {
+        lines.push(format!("    page_size: {n}"));
+    }
+    lines.join("\n")
+}
+
+/// The query a demo source of `vendor` sends that changes its dataset or its order.
+pub fn demo_filters(vendor: &str) -> Vec<(String, String)> {
+    let demo = sandbox::find(vendor).expect("an emulation").demo();
+    demo.filters
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// The sandbox's truth for a demo source of `vendor`.
+pub fn expected(vendor: &str, config: &SandboxConfig) -> Vec<Value> {
+    sandbox::expected_records(vendor, config, &demo_filters(vendor)).expect("truth")
+}
+
 /// Extracts one source the way a run does (pages in order, repeats of a key dropped, the count
 /// checked), keeping each record as a `Value`.
 pub async fn extract_all(source: &SourcePlan) -> Result<(Vec<Value>, Extracted), ExtractError> {
@@ -93,11 +156,17 @@ pub async fn extract_all(source: &SourcePlan) -> Result<(Vec<Value>, Extracted),
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let connector = (source.vendor.connect)(source).expect("connector builds");
+    let connector = source.connector().expect("connector builds");
     let progress = SourceProgress::new(&source.name, None);
-    let session = Arc::new(Session::new(source, client, connector, progress));
+    let session = Arc::new(Session::new(
+        &source.name,
+        &source.limits,
+        client,
+        connector,
+        progress,
+    ));
     let reader = Arc::new(ValueReader {
-        record_key: source.vendor.record_key,
+        record_key: source.vendor.spec().record.key,
     });
     let (tx, mut rx) = mpsc::channel::<Vec<Value>>(4);
     let collector = tokio::spawn(async move {
@@ -107,7 +176,7 @@ pub async fn extract_all(source: &SourcePlan) -> Result<(Vec<Value>, Extracted),
         }
         all
     });
-    let extracted = extract::extract(source, session, reader, tx).await;
+    let extracted = extract::extract(session, source.page_size, reader, tx).await;
     let records = collector.await.unwrap();
     extracted.map(|e| (records, e))
 }
@@ -125,4 +194,22 @@ pub fn ids(records: &[Value], key: &str) -> Vec<String> {
             other => other.to_string(),
         })
         .collect()
+}
+
+/// The rows of one record as a run makes them: read from the record's JSON text, then emitted.
+pub fn rows_of(
+    transformer: &Transformer,
+    record: &Value,
+    out: &mut Vec<(usize, Row<'static>)>,
+) -> RecordReport {
+    let text = serde_json::to_string(record).expect("a JSON value");
+    let mut input = serde_json::Deserializer::from_str(&text);
+    let parsed = transformer.read(&mut input).expect("any JSON is read");
+    let mut rows = Vec::new();
+    let report = transformer.emit(&parsed, &mut rows);
+    out.extend(
+        rows.into_iter()
+            .map(|(t, row)| (t, row.into_iter().map(|c| c.into_owned()).collect())),
+    );
+    report
 }

@@ -1,0 +1,178 @@
+//! The [`Checker`]: reads the values of a raw pipeline — `${VAR}` filled in, each in the type its
+//! key wants — and collects every problem with its location instead of stopping at the first.
+
+use serde_saphyr::{Location, Spanned};
+use url::Url;
+
+use super::Diagnostic;
+use super::raw::{Node, Scalar, ScalarKind, Value};
+use super::vars;
+
+/// How a `${VAR}` that is not set is treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnvMode {
+    /// An error (`run`).
+    Strict,
+    /// A warning; checks needing the value are skipped (`validate`).
+    Lenient,
+}
+
+/// Reads values and collects diagnostics.
+pub(super) struct Checker<'a> {
+    pub(super) lookup: &'a dyn Fn(&str) -> Option<String>,
+    pub(super) lenient: bool,
+    pub(super) diagnostics: Vec<Diagnostic>,
+    pub(super) warnings: Vec<Diagnostic>,
+}
+
+impl Checker<'_> {
+    pub(super) fn error<T>(&mut self, at: &Spanned<T>, message: impl Into<String>) {
+        self.error_at(&at.referenced, message);
+    }
+
+    pub(super) fn error_at(&mut self, at: &Location, message: impl Into<String>) {
+        self.diagnostics.push(Diagnostic::at(at, message));
+    }
+
+    /// The value's text with `${VAR}` filled in.
+    pub(super) fn text(&mut self, value: &Value, key: &str) -> Option<String> {
+        self.text_or_unset(value, key).map(|(text, _)| text)
+    }
+
+    /// The value's text, and whether it used a variable that is not set (lenient mode only; the
+    /// text then holds a stand-in and the caller skips its checks).
+    pub(super) fn text_or_unset(&mut self, value: &Value, key: &str) -> Option<(String, bool)> {
+        let missing = std::cell::RefCell::new(Vec::new());
+        let lenient = self.lenient;
+        let lookup = |name: &str| {
+            (self.lookup)(name).or_else(|| {
+                lenient.then(|| {
+                    missing.borrow_mut().push(name.to_string());
+                    "0".to_string()
+                })
+            })
+        };
+        let result = vars::substitute(&value.value.text, &lookup);
+        let missing = missing.into_inner();
+        match result {
+            Ok(text) => {
+                if !missing.is_empty() {
+                    self.warnings.push(Diagnostic::at(
+                        &value.referenced,
+                        format!(
+                            "{key}: environment variable {} is not set here; `run` will need it",
+                            missing.join(", ")
+                        ),
+                    ));
+                }
+                Some((text, !missing.is_empty()))
+            }
+            Err(message) => {
+                self.error(value, format!("{key}: {message}"));
+                None
+            }
+        }
+    }
+
+    /// A whole number in `min..=max`.
+    pub(super) fn integer(&mut self, value: &Value, key: &str, min: u64, max: u64) -> Option<u64> {
+        let (text, unset) = self.text_or_unset(value, key)?;
+        match text.trim().parse::<u64>() {
+            _ if unset => Some(min),
+            Ok(n) if (min..=max).contains(&n) => Some(n),
+            _ => {
+                self.error(
+                    value,
+                    format!(
+                        "{key}: expected a whole number from {min} to {max}, found {}",
+                        found(&value.value, &text)
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    pub(super) fn boolean(&mut self, value: &Value, key: &str) -> Option<bool> {
+        let (text, unset) = self.text_or_unset(value, key)?;
+        match text.trim() {
+            _ if unset => Some(false),
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => {
+                self.error(
+                    value,
+                    format!(
+                        "{key}: expected true or false, found {}",
+                        found(&value.value, &text)
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    pub(super) fn url(&mut self, value: &Value, key: &str) -> Option<Url> {
+        let (text, unset) = self.text_or_unset(value, key)?;
+        match Url::parse(text.trim()) {
+            _ if unset => Url::parse("https://unset.invalid").ok(),
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => Some(url),
+            _ => {
+                // The text may hold a secret from ${VAR}; name the key, not the value.
+                let shown = if value.value.text.contains("${") {
+                    value.value.text.clone()
+                } else {
+                    text
+                };
+                self.error(
+                    value,
+                    format!("{key}: {shown:?} is not a URL; expected http(s)://host[/path]"),
+                );
+                None
+            }
+        }
+    }
+
+    /// A node that must be a single value, as one; otherwise an error naming `key`.
+    pub(super) fn scalar(&mut self, node: &Spanned<Node>, key: &str) -> Option<Value> {
+        match &node.value {
+            Node::Scalar(scalar) => {
+                Some(Spanned::new(scalar.clone(), node.referenced, node.defined))
+            }
+            other => {
+                let found = other.describe();
+                self.error(
+                    node,
+                    format!("{key}: expected a single value, found {found}"),
+                );
+                None
+            }
+        }
+    }
+
+    /// Credentials go over TLS unless the host is this machine: a plain `http://` URL to another
+    /// host is an error at `at`.
+    pub(super) fn insecure(&mut self, at: &Location, url: &Url, key: &str) {
+        let loopback = match url.host() {
+            Some(url::Host::Domain(d)) => d == "localhost",
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        };
+        if url.scheme() == "http" && !loopback {
+            let host = url.host_str().unwrap_or("?");
+            self.error_at(
+                at,
+                format!("{key}: plain http:// to {host} would send credentials unencrypted; use https:// or set `allow_insecure_http: true`"),
+            );
+        }
+    }
+}
+
+/// How a value was written, for "found …" in messages.
+pub(super) fn found(scalar: &Scalar, text: &str) -> String {
+    match scalar.kind {
+        ScalarKind::String => format!("{text:?}"),
+        kind => format!("{} {text}", kind.describe()),
+    }
+}

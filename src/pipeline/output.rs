@@ -1,0 +1,237 @@
+//! The `transform:` block and the `outputs:` list: checked against the sources' vendors and the
+//! loaders' options, into [`transform::Options`] and [`OutputPlan`]s.
+
+use super::check::Checker;
+use super::plan::{OutputPlan, SourcePlan};
+use super::raw::{Pairs, RawCsv, RawFields, RawOutput, RawParquet, RawPipeline};
+use super::template::PathTemplate;
+use crate::load::{self, Format};
+use crate::transform::{self, ArrayMode, Fields};
+
+/// The formats an output may take.
+const FORMATS: &str = "parquet, csv, ndjson";
+
+impl Checker<'_> {
+    pub(super) fn transform(
+        &mut self,
+        raw: &RawPipeline,
+        sources: &[SourcePlan],
+    ) -> transform::Options {
+        let Some(t) = &raw.transform else {
+            return transform::Options::default();
+        };
+        let fields = match &t.fields {
+            None => Fields::Canonical,
+            Some(spanned) => match &spanned.value {
+                RawFields::Named(n) if n == "canonical" => Fields::Canonical,
+                RawFields::Named(n) if n == "all" => Fields::All,
+                RawFields::Named(n) => {
+                    self.error(
+                        spanned,
+                        format!("transform.fields: {n:?} is not allowed; allowed: canonical, all, or a mapping {{output_column: source.path}}"),
+                    );
+                    Fields::Canonical
+                }
+                RawFields::Mapping(pairs) => Fields::Mapping(self.mapping(pairs, sources)),
+            },
+        };
+        let arrays = match t
+            .arrays
+            .as_ref()
+            .map(|v| (v, self.text(v, "transform.arrays")))
+        {
+            None | Some((_, None)) => ArrayMode::Explode,
+            Some((_, Some(a))) if a == "explode" => ArrayMode::Explode,
+            Some((_, Some(a))) if a == "json" => ArrayMode::Json,
+            Some((_, Some(a))) if a == "tables" => ArrayMode::Tables,
+            Some((v, Some(a))) => {
+                let message = format!(
+                    "transform.arrays: {a:?} is not allowed; allowed: explode, json, tables"
+                );
+                self.error(v, message);
+                ArrayMode::Explode
+            }
+        };
+        let explode = t.explode.as_ref().and_then(|v| {
+            let name = self.text(v, "transform.explode")?;
+            let known: Vec<&str> = sources
+                .iter()
+                .flat_map(|s| s.vendor.spec().record.arrays.iter().map(|a| a.name))
+                .collect();
+            if known.contains(&name.as_str()) {
+                return Some(name);
+            }
+            let known = if known.is_empty() {
+                "none".into()
+            } else {
+                known.join(", ")
+            };
+            let message =
+                format!("transform.explode: no source has an array {name:?}; arrays here: {known}");
+            self.error(v, message);
+            None
+        });
+        transform::Options {
+            fields,
+            arrays,
+            explode,
+        }
+    }
+
+    fn mapping(&mut self, pairs: &Pairs, sources: &[SourcePlan]) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        for (column, path) in &pairs.0 {
+            let Some(path_text) = self.text(path, &format!("transform.fields.{}", column.value))
+            else {
+                continue;
+            };
+            if out.iter().any(|(c, _)| *c == column.value) {
+                let message = format!(
+                    "transform.fields: column `{}` is mapped twice",
+                    column.value
+                );
+                self.error(column, message);
+                continue;
+            }
+            let known =
+                transform::is_known_path(&path_text, sources.iter().map(|s| s.vendor.record()));
+            if !known && !sources.is_empty() {
+                let vendors: Vec<&str> = sources.iter().map(|s| s.vendor.id()).collect();
+                self.error(
+                    path,
+                    format!(
+                        "transform.fields.{}: no source ({}) has a field `{path_text}`; see `customer-export vendors {}` for the paths",
+                        column.value,
+                        vendors.join(", "),
+                        vendors[0]
+                    ),
+                );
+                continue;
+            }
+            out.push((column.value.clone(), path_text));
+        }
+        out
+    }
+
+    pub(super) fn output(
+        &mut self,
+        raw: &RawOutput,
+        transform: &transform::Options,
+        source_count: usize,
+    ) -> Option<OutputPlan> {
+        let format_text = self.text(&raw.format, "format")?;
+        let path_text = self.text(&raw.path, "path")?;
+        let path = match PathTemplate::parse(&path_text) {
+            Ok(p) => Some(p),
+            Err(message) => {
+                self.error(&raw.path, format!("path: {message}"));
+                None
+            }
+        };
+        let format = match format_text.as_str() {
+            "csv" => Format::Csv(self.csv(raw.csv.as_ref())),
+            "ndjson" => Format::Ndjson(load::NdjsonOptions {
+                nested: (raw.ndjson.as_ref())
+                    .and_then(|o| o.nested.as_ref())
+                    .and_then(|v| self.boolean(v, "ndjson.nested"))
+                    .unwrap_or(false),
+            }),
+            "parquet" => Format::Parquet(self.parquet(raw.parquet.as_ref())),
+            other => {
+                let message = format!("format: {other:?} is not allowed; allowed: {FORMATS}");
+                self.error(&raw.format, message);
+                return None;
+            }
+        };
+        self.stray_options(raw, &format);
+        let path = path?;
+        if !path.uses("vendor") && source_count > 1 && transform.fields == Fields::All {
+            self.error(
+                &raw.path,
+                "path: without {vendor} one file holds every vendor, which needs the same columns for all: use `fields: canonical` or a mapping, or add {vendor} to the path",
+            );
+        }
+        if transform.arrays == ArrayMode::Tables && !path.uses("table") {
+            self.error(
+                &raw.path,
+                "path: `arrays: tables` writes one file per table; add {table} to the path",
+            );
+        }
+        Some(OutputPlan { format, path })
+    }
+
+    fn csv(&mut self, raw: Option<&RawCsv>) -> load::CsvOptions {
+        let defaults = load::CsvOptions::default();
+        let Some(raw) = raw else {
+            return defaults;
+        };
+        let mut flag = |value: &Option<super::raw::Value>, key: &str, default: bool| {
+            value
+                .as_ref()
+                .and_then(|v| self.boolean(v, key))
+                .unwrap_or(default)
+        };
+        let spreadsheet_safe = flag(
+            &raw.spreadsheet_safe,
+            "csv.spreadsheet_safe",
+            defaults.spreadsheet_safe,
+        );
+        let bom = flag(&raw.bom, "csv.bom", defaults.bom);
+        let delimiter = match &raw.delimiter {
+            None => defaults.delimiter,
+            Some(v) => match self.text(v, "csv.delimiter") {
+                Some(t) if t.len() == 1 && t.is_ascii() => t.as_bytes()[0],
+                Some(t) => {
+                    let message =
+                        format!("csv.delimiter: expected one ASCII character, found {t:?}");
+                    self.error(v, message);
+                    defaults.delimiter
+                }
+                None => defaults.delimiter,
+            },
+        };
+        load::CsvOptions {
+            spreadsheet_safe,
+            bom,
+            delimiter,
+        }
+    }
+
+    fn parquet(&mut self, raw: Option<&RawParquet>) -> load::ParquetOptions {
+        let defaults = load::ParquetOptions::default();
+        let Some(raw) = raw else {
+            return defaults;
+        };
+        let row_group_rows = (raw.row_group_rows.as_ref())
+            .and_then(|v| self.integer(v, "parquet.row_group_rows", 1_000, 10_000_000))
+            .map_or(defaults.row_group_rows, |n| n as usize);
+        let zstd_level = (raw.zstd_level.as_ref())
+            .and_then(|v| self.integer(v, "parquet.zstd_level", 1, 22))
+            .map_or(defaults.zstd_level, |n| n as i32);
+        load::ParquetOptions {
+            row_group_rows,
+            zstd_level,
+            ..defaults
+        }
+    }
+
+    /// Options of one format given on an output of another.
+    fn stray_options(&mut self, raw: &RawOutput, format: &Format) {
+        let given = [
+            ("csv", raw.csv.is_some()),
+            ("ndjson", raw.ndjson.is_some()),
+            ("parquet", raw.parquet.is_some()),
+        ];
+        for (name, given) in given {
+            if given && name != format.name() {
+                self.error(
+                    &raw.format,
+                    format!(
+                        "`{name}:` options given for a {} output; remove them or change the format",
+                        format.name()
+                    ),
+                );
+            }
+        }
+    }
+}

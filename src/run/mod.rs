@@ -1,0 +1,344 @@
+//! `customer-export run`: extract → transform → load for each pipeline, then publish.
+//!
+//! Sources run one after the other (each with its own page concurrency), so that a file shared by
+//! several vendors holds them in pipeline order and two runs write identical files. Each source's
+//! records flow through a bounded channel from the async extraction into a blocking writer thread
+//! that writes them (`source`). Nothing becomes visible until every source has succeeded and
+//! every file is complete: then all files are renamed into place and the manifest is written last.
+//!
+//! The module is split by job: this file orchestrates; `outputs` plans paths and holds the open
+//! files; `report` makes the summary, the manifest and the dry run's account; `logging` sets up
+//! what goes to stderr; `sandboxed` points a plan at the embedded sandbox.
+
+pub mod logging;
+mod outputs;
+mod report;
+pub mod sandboxed;
+mod source;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar};
+use tracing::{error, info, warn};
+
+use crate::extract::{ExtractError, SourceProgress};
+use crate::load::{
+    self, Finished, LoadError, Manifest, OutputSummary, RunStatus, SourceStatus, SourceSummary,
+    Writer,
+};
+use crate::model::VendorRecord;
+use crate::pipeline::{self, EnvMode, OnError, Plan, SourcePlan};
+use crate::transform::Transformer;
+use logging::{LogFormat, Verbosity};
+use outputs::{Files, Planner};
+use source::{SourceDone, run_source};
+
+/// `customer-export run`'s arguments.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Pipeline files (YAML), run one after the other.
+    #[arg(required = true, value_name = "PIPELINE.yaml")]
+    pub pipelines: Vec<PathBuf>,
+    /// Run every source against the embedded sandbox instead of the vendors' hosts.
+    #[arg(long)]
+    pub sandbox: bool,
+    /// Root for relative output paths (default: the current directory).
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// Validate and print what would be fetched and written, without any request.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print only errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Log format on stderr: text for people, json for schedulers.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// More detail in logs (-v debug, -vv trace).
+    #[arg(long, short, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// How a run is carried out, beyond the plan.
+#[derive(Clone, Default)]
+pub struct RunOptions {
+    /// Root for relative output paths.
+    pub output_root: PathBuf,
+    pub dry_run: bool,
+    /// Progress bars, when stderr is a terminal.
+    pub bars: Option<MultiProgress>,
+}
+
+/// What a finished run wrote and fetched.
+#[derive(Debug)]
+pub struct RunReport {
+    pub manifest: Manifest,
+    pub manifest_path: Option<PathBuf>,
+}
+
+/// Why a run failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Extract(#[from] ExtractError),
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error("{0}")]
+    Setup(String),
+    #[error("{} source(s) failed: {}", .0.len(), .0.join("; "))]
+    Sources(Vec<String>),
+}
+
+/// Runs `customer-export run` to its exit status: 0 every pipeline published, 1 one failed, 2 a
+/// pipeline file is bad (then nothing runs).
+pub fn main(args: RunArgs) -> ExitCode {
+    let bars = logging::init(Verbosity {
+        quiet: args.quiet,
+        verbose: args.verbose,
+        format: args.log_format,
+    });
+    let mut plans = Vec::new();
+    for path in &args.pipelines {
+        match pipeline::load(path, args.sandbox, EnvMode::Strict) {
+            Ok(loaded) => plans.push(loaded.plan),
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let output_root = match &args.output_dir {
+        Some(dir) => dir.clone(),
+        None => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+    };
+    let options = RunOptions {
+        output_root,
+        dry_run: args.dry_run,
+        bars,
+    };
+    let runtime = match runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    let mut failed = false;
+    for plan in plans {
+        let name = plan.name.clone();
+        match runtime.block_on(run_pipeline(plan, &options)) {
+            Ok(done) if args.log_format == LogFormat::Json => report::log_events(&done.manifest),
+            Ok(done) if !args.quiet && !args.dry_run => {
+                eprint!("{}", report::summary_table(&done.manifest));
+                if let Some(path) = &done.manifest_path {
+                    eprintln!("manifest: {}", path.display());
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                failed = true;
+                error!(pipeline = %name, "Run failed: {e}");
+                eprintln!("error: pipeline {name:?} failed: {e}");
+                eprintln!("Earlier outputs were left as they were.");
+            }
+        }
+    }
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// The async runtime for a command; a failure to start it is reported and exits 1.
+pub fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("error: cannot start the async runtime: {e}");
+            ExitCode::from(1)
+        })
+}
+
+/// Runs one pipeline to the end: every source, every output, the manifest.
+pub async fn run_pipeline(mut plan: Plan, options: &RunOptions) -> Result<RunReport, RunError> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let started = jiff::Timestamp::now();
+    let run_id = uuid::Uuid::now_v7().to_string();
+    let run_date = started.strftime("%Y-%m-%d").to_string();
+
+    if options.dry_run {
+        let planner = Planner {
+            plan: &plan,
+            root: &options.output_root,
+            run_id: "RUN_ID",
+            run_date: &run_date,
+        };
+        report::print_dry_run(&planner, &transformers(&plan));
+        let status = RunStatus::DryRun;
+        let manifest = report::manifest(&plan, &run_id, started, status, vec![], vec![], vec![]);
+        return Ok(RunReport {
+            manifest,
+            manifest_path: None,
+        });
+    }
+
+    let sandbox = if plan.sandbox {
+        Some(
+            sandboxed::start_for(&mut plan)
+                .await
+                .map_err(|e| RunError::Setup(format!("cannot start the embedded sandbox: {e}")))?,
+        )
+    } else {
+        None
+    };
+    let planner = Planner {
+        plan: &plan,
+        root: &options.output_root,
+        run_id: &run_id,
+        run_date: &run_date,
+    };
+    let result = run_sources(&planner, options, started).await;
+    if let Some(sandbox) = sandbox {
+        sandbox.shutdown().await;
+    }
+    result
+}
+
+/// One transformer per source, each knowing every source's vendor (a mapping's column types are
+/// the same for all).
+fn transformers(plan: &Plan) -> Vec<Transformer> {
+    let vendors: Vec<VendorRecord> = plan.sources.iter().map(|s| s.vendor.record()).collect();
+    plan.sources
+        .iter()
+        .map(|s| Transformer::new(s.vendor.record(), &plan.transform, &vendors))
+        .collect()
+}
+
+/// Every source in order, then every file published together and the manifest last.
+async fn run_sources(
+    planner: &Planner<'_>,
+    options: &RunOptions,
+    started: jiff::Timestamp,
+) -> Result<RunReport, RunError> {
+    let plan = planner.plan;
+    let client = http_client()?;
+    let mut files = Files::default();
+    let mut summaries = Vec::new();
+    let mut failures = Vec::new();
+
+    let transformers: Vec<Arc<Transformer>> =
+        transformers(plan).into_iter().map(Arc::new).collect();
+    let tables = plan.sources.iter().zip(&transformers);
+    planner.remove_stale_temp_files(tables.map(|(s, t)| (s, t.tables())));
+
+    for (source, transformer) in plan.sources.iter().zip(transformers) {
+        let routes = files.route(planner, source, transformer.tables())?;
+        let bar = (options.bars.as_ref()).map(|m| m.add(ProgressBar::new_spinner()));
+        let progress = SourceProgress::new(&source.name, bar);
+        let outcome = run_source(
+            source,
+            &client,
+            transformer,
+            routes,
+            &mut files,
+            progress.clone(),
+        )
+        .await;
+        progress.finish(outcome.is_ok());
+        let error = outcome.as_ref().err().map(ToString::to_string);
+        let mut summary = report::source_summary(source, &progress.counts(), error);
+        match outcome {
+            Ok(done) => source_succeeded(source, &done, &mut summary),
+            Err(e) => {
+                error!(source = %source.name, "Source failed: {e}");
+                failures.push(e.to_string());
+                let skippable =
+                    plan.on_error == OnError::Skip && !files.shared_with_others(&source.name);
+                if !skippable {
+                    // Dropping the writers deletes their temporary files: nothing is published.
+                    drop(files);
+                    return Err(RunError::Sources(failures));
+                }
+                files.discard_source(&source.name);
+            }
+        }
+        summaries.push(summary);
+    }
+    publish(planner, files.writers, started, summaries, failures)
+}
+
+/// Records what a succeeded source found: a count the pipeline let differ, schema drift.
+fn source_succeeded(source: &SourcePlan, done: &SourceDone, summary: &mut SourceSummary) {
+    let records = summary.records;
+    if done.extracted.count_mismatch {
+        warn!(source = %source.name, records, api_total = ?summary.api_total, "Record count differs from the API's total; published as allowed.");
+        summary.status = SourceStatus::SucceededWithCountMismatch;
+    }
+    let found = done.report;
+    summary.type_mismatches = u64::from(found.type_mismatches);
+    summary.undeclared_fields = u64::from(found.undeclared_fields);
+    if found.type_mismatches > 0 || found.undeclared_fields > 0 {
+        warn!(source = %source.name, type_mismatches = found.type_mismatches, undeclared_fields = found.undeclared_fields, "Records differ from the declared schema; kept in _extra where the fields are `all`.");
+    }
+    info!(source = %source.name, records, pages = summary.pages, "Source finished.");
+}
+
+/// Completes every file, makes them visible together, then writes the manifest.
+fn publish(
+    planner: &Planner<'_>,
+    writers: Vec<Writer>,
+    started: jiff::Timestamp,
+    summaries: Vec<SourceSummary>,
+    failures: Vec<String>,
+) -> Result<RunReport, RunError> {
+    let finished: Vec<Finished> = writers
+        .into_iter()
+        .map(Writer::finish)
+        .collect::<Result<_, _>>()?;
+    let outputs: Vec<OutputSummary> = finished
+        .into_iter()
+        .map(Finished::publish)
+        .collect::<Result<_, _>>()?;
+    let status = if failures.is_empty() {
+        RunStatus::Succeeded
+    } else {
+        RunStatus::Partial
+    };
+    let plan = planner.plan;
+    let errors = failures.clone();
+    let manifest = report::manifest(
+        plan,
+        planner.run_id,
+        started,
+        status,
+        summaries,
+        outputs,
+        errors,
+    );
+    let manifest_path = report::manifest_path(&manifest.outputs, planner.root);
+    if let Some(path) = &manifest_path {
+        load::write_manifest(path, &manifest)?;
+    }
+    if failures.is_empty() {
+        Ok(RunReport {
+            manifest,
+            manifest_path,
+        })
+    } else {
+        Err(RunError::Sources(failures))
+    }
+}
+
+fn http_client() -> Result<reqwest::Client, RunError> {
+    reqwest::Client::builder()
+        // Redirects are refused, not followed: a login redirect carries the session cookie, and
+        // following others could send credentials elsewhere or loop.
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("customer-export/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(Duration::from_secs(15))
+        .pool_max_idle_per_host(32)
+        .build()
+        .map_err(|e| RunError::Setup(format!("cannot build the HTTP client: {e}")))
+}

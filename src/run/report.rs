@@ -1,0 +1,164 @@
+//! What a run tells afterwards: each source's summary, the manifest, the table a person reads,
+//! the events a scheduler parses, and the dry run's account of what would happen.
+
+use std::path::{Path, PathBuf};
+
+use tracing::info;
+
+use super::outputs::Planner;
+use crate::extract::SourceCounts;
+use crate::load::{Manifest, OutputSummary, RunStatus, SourceStatus, SourceSummary};
+use crate::pipeline::{Plan, SourcePlan};
+use crate::transform::Transformer;
+
+/// A source's summary from its counters; the transform's findings are added by the caller.
+pub fn source_summary(
+    source: &SourcePlan,
+    counts: &SourceCounts,
+    error: Option<String>,
+) -> SourceSummary {
+    SourceSummary {
+        name: source.name.clone(),
+        vendor: source.vendor.id().to_string(),
+        pages: counts.pages,
+        records: counts.records,
+        duplicates_dropped: counts.duplicates,
+        api_total: counts.api_total,
+        retries: counts.retries,
+        rate_limited: counts.rate_limited,
+        seconds: (counts.seconds * 1000.0).round() / 1000.0,
+        status: if error.is_some() {
+            SourceStatus::Failed
+        } else {
+            SourceStatus::Succeeded
+        },
+        error,
+        ..Default::default()
+    }
+}
+
+/// The manifest of a run that started at `started` and ends now.
+pub fn manifest(
+    plan: &Plan,
+    run_id: &str,
+    started: jiff::Timestamp,
+    status: RunStatus,
+    sources: Vec<SourceSummary>,
+    outputs: Vec<OutputSummary>,
+    errors: Vec<String>,
+) -> Manifest {
+    Manifest {
+        pipeline: plan.name.clone(),
+        run_id: run_id.to_string(),
+        started_at: started.to_string(),
+        finished_at: jiff::Timestamp::now().to_string(),
+        status,
+        sources,
+        outputs,
+        errors,
+    }
+}
+
+/// `manifest.json` in the deepest folder that holds every output, under the output root.
+pub fn manifest_path(outputs: &[OutputSummary], root: &Path) -> Option<PathBuf> {
+    let mut common: Option<PathBuf> = None;
+    for output in outputs {
+        let dir = output.path.parent()?.to_path_buf();
+        common = Some(match common {
+            None => dir,
+            Some(c) => c
+                .components()
+                .zip(dir.components())
+                .take_while(|(a, b)| a == b)
+                .map(|(a, _)| a)
+                .collect(),
+        });
+    }
+    let dir = common
+        .filter(|c| c.starts_with(root))
+        .unwrap_or_else(|| root.to_path_buf());
+    Some(dir.join("manifest.json"))
+}
+
+/// The summary as structured events, for schedulers.
+pub fn log_events(m: &Manifest) {
+    for s in &m.sources {
+        info!(source = %s.name, vendor = %s.vendor, pages = s.pages, records = s.records, api_total = ?s.api_total, duplicates = s.duplicates_dropped, retries = s.retries, rate_limited = s.rate_limited, seconds = s.seconds, status = %s.status, "Source summary.");
+    }
+    for o in &m.outputs {
+        info!(path = %o.path.display(), rows = o.rows, bytes = o.bytes, sha256 = %o.sha256, "Output published.");
+    }
+}
+
+/// The summary as a table, for people.
+pub fn summary_table(m: &Manifest) -> String {
+    let mut out = format!(
+        "\n{:<14} {:>7} {:>9} {:>9} {:>6} {:>8} {:>5} {:>8}  {}\n",
+        "source", "pages", "records", "total", "dups", "retries", "429s", "seconds", "status"
+    );
+    for s in &m.sources {
+        out.push_str(&format!(
+            "{:<14} {:>7} {:>9} {:>9} {:>6} {:>8} {:>5} {:>8.2}  {}\n",
+            s.name,
+            s.pages,
+            s.records,
+            s.api_total.map_or("-".into(), |t| t.to_string()),
+            s.duplicates_dropped,
+            s.retries,
+            s.rate_limited,
+            s.seconds,
+            s.status
+        ));
+    }
+    out.push('\n');
+    for o in &m.outputs {
+        out.push_str(&format!(
+            "wrote {} ({} rows, {} bytes)\n",
+            o.path.display(),
+            o.rows,
+            o.bytes
+        ));
+    }
+    out
+}
+
+/// What a run would fetch and write, on stdout.
+pub fn print_dry_run(planner: &Planner<'_>, transformers: &[Transformer]) {
+    let plan = planner.plan;
+    println!(
+        "pipeline {:?} ({}) — dry run, nothing is fetched or written",
+        plan.name,
+        plan.file.display()
+    );
+    if plan.sandbox {
+        println!("  sources would run against the embedded sandbox");
+    }
+    for (s, transformer) in plan.sources.iter().zip(transformers) {
+        let base = match (&s.base_url, plan.sandbox) {
+            (Some(url), false) => crate::extract::session::redacted(url),
+            _ => "(the embedded sandbox)".to_string(),
+        };
+        let paging = match s.page_size {
+            0 => "one response".to_string(),
+            n => format!("page_size {n}"),
+        };
+        let rate = (s.limits.rate_limit).map_or("unlimited".to_string(), |r| r.to_string());
+        println!(
+            "  source {} ({}): {base}, {paging}, rate {rate}, concurrency {}",
+            s.name,
+            s.vendor.id(),
+            s.limits.concurrency
+        );
+        if !s.filters.is_empty() {
+            let filters: Vec<String> = s.filters.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            println!("    filters: {}", filters.join(", "));
+        }
+        for file in planner.files(s, transformer.tables()) {
+            println!(
+                "    → {} {}",
+                file.output.format.name(),
+                file.path.display()
+            );
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! `run --sandbox` (or `sandbox: true`): the sandbox started in-process on a loopback port, and
+//! every source of a plan pointed at it. The two registries meet here by vendor id: each
+//! emulation says what it accepts and needs as pipeline keys, so nothing here names a vendor.
+
+use tracing::info;
+use url::Url;
+
+use crate::pipeline::{Plan, SourcePlan};
+use crate::sandbox::{self, Sandbox, SandboxConfig};
+use crate::vendors::settings::Value;
+
+/// Starts the embedded sandbox and points every source at it. Credentials the pipeline gives are
+/// the ones the sandbox accepts; the sandbox's demo values fill in the rest.
+pub async fn start_for(plan: &mut Plan) -> std::io::Result<Sandbox> {
+    let mut config = SandboxConfig::default();
+    for source in &plan.sources {
+        let id = source.vendor.id();
+        let Some(emulator) = sandbox::find(id) else {
+            continue;
+        };
+        for (key, _) in emulator.demo().accepted {
+            if let Some(given) = source.settings.get(key).and_then(text) {
+                config.credentials.set(id, key, given);
+            }
+        }
+    }
+    let sandbox = Sandbox::start(config).await?;
+    for source in &mut plan.sources {
+        point_at(&sandbox, source);
+    }
+    info!(addr = %sandbox.addr(), "Sandbox started; every source runs against it.");
+    Ok(sandbox)
+}
+
+/// Points one source at the sandbox: its URLs, and every setting the emulation needs that the
+/// pipeline left out.
+fn point_at(sandbox: &Sandbox, source: &mut SourcePlan) {
+    let id = source.vendor.id();
+    let Some(emulator) = sandbox::find(id) else {
+        return;
+    };
+    source.base_url = Url::parse(&sandbox.base_url(id)).ok();
+    source.allow_insecure_http = true;
+    if let Some(token_url) = sandbox.token_url(id).and_then(|u| Url::parse(&u).ok()) {
+        fill(source, "auth.token_url", token_url.as_str(), true);
+    }
+    let demo = emulator.demo();
+    for (key, _) in demo.accepted {
+        let value = sandbox.credential(id, key).to_string();
+        fill(source, key, &value, false);
+    }
+    for (key, value) in demo.settings {
+        fill(source, key, value, false);
+    }
+}
+
+/// Sets `key` (a pipeline key such as `auth.client_id`) to `text` in the kind the vendor declares
+/// for it — when it is missing, or always with `replace`; a key the vendor lacks is left out.
+fn fill(source: &mut SourcePlan, key: &str, text: &str, replace: bool) {
+    if source.settings.contains(key) && !replace {
+        return;
+    }
+    let spec = source.vendor.spec();
+    let declared = match key.strip_prefix("auth.") {
+        Some(name) => spec.auth_key(name),
+        None => spec.setting(key),
+    };
+    if let Some(value) = declared.and_then(|k| Value::parse(k.kind, text.to_string())) {
+        source.settings.set(key, value);
+    }
+}
+
+/// A setting's value as the text the sandbox compares.
+fn text(value: &Value) -> Option<String> {
+    match value {
+        Value::Text(t) => Some(t.clone()),
+        Value::Secret(s) => Some(s.expose().to_string()),
+        Value::Url(u) => Some(u.to_string()),
+        Value::List(_) => None,
+    }
+}
