@@ -84,63 +84,25 @@ pub async fn extract<R: RecordReader>(
     reader: Arc<R>,
     out: mpsc::Sender<Vec<R::Record>>,
 ) -> Result<Extracted, ExtractError> {
-    let progress = session.progress().clone();
-    let limits = session.limits().clone();
-    let name = session.name.clone();
-    let mut seen = Seen::new(SEEN_WINDOW);
-    let mut deliver = |page: Page<R::Record>| {
-        let before = page.records.len() as u64;
-        let records: Vec<R::Record> = page
-            .records
-            .into_iter()
-            .filter(|r| seen.first_time(reader.key_hash(r)))
-            .collect();
-        let kept = records.len() as u64;
-        progress.page(kept, before - kept);
-        let out = out.clone();
-        let name = name.clone();
-        async move {
-            if records.is_empty() {
-                return Ok(());
-            }
-            out.send(records)
-                .await
-                .map_err(|_| ExtractError::Cancelled { source_name: name })
-        }
+    let mut delivery = Delivery {
+        seen: Seen::new(SEEN_WINDOW),
+        session: session.clone(),
+        reader: reader.clone(),
+        out,
     };
-
     let first = session.fetch_page(0, &*reader).await?;
     let total = first.total;
     if let Some(total) = total {
-        progress.set_total(total);
+        session.progress().set_total(total);
     }
     let mut last = first.last;
-    deliver(first).await?;
+    delivery.deliver(first).await?;
 
     let mut next = 1;
     if let Some(total) = total.filter(|_| !last) {
         // The total fixes the page count: fetch ahead, deliver in order.
-        let page_size = u64::from(page_size.max(1));
-        let pages = total.div_ceil(page_size).max(1);
-        // Each page is fetched and read on the runtime's workers, so reading (the transform)
-        // spreads over the cores while this task hands pages on in order.
-        let mut fetched = stream::iter(1..pages)
-            .map(|index| {
-                let session = session.clone();
-                let reader = reader.clone();
-                PageTask(tokio::spawn(async move {
-                    session.fetch_page(index, &*reader).await
-                }))
-            })
-            .buffered(limits.concurrency.max(1));
-        while let Some(page) = fetched.next().await {
-            let page = page.map_err(|e| ExtractError::Setup {
-                source_name: name.clone(),
-                detail: format!("a page reader stopped: {e}"),
-            })??;
-            last = page.last || page.records.is_empty();
-            deliver(page).await?;
-        }
+        let pages = total.div_ceil(u64::from(page_size.max(1))).max(1);
+        last = fetch_ahead(&mut delivery, 1..pages).await?;
         next = pages;
     }
     // Without a total — or when records were added mid-export and the vendor says more follow
@@ -148,15 +110,50 @@ pub async fn extract<R: RecordReader>(
     while !last {
         let page = session.fetch_page(next, &*reader).await?;
         last = page.last || page.records.is_empty();
-        deliver(page).await?;
+        delivery.deliver(page).await?;
         next += 1;
     }
+    reconcile(&session)
+}
 
-    let counts = progress.counts();
+/// Fetches `pages` `concurrency` at a time and delivers them in order; whether the vendor said
+/// the last of them is the last.
+async fn fetch_ahead<R: RecordReader>(
+    delivery: &mut Delivery<R>,
+    pages: std::ops::Range<u64>,
+) -> Result<bool, ExtractError> {
+    let session = delivery.session.clone();
+    let reader = delivery.reader.clone();
+    let mut last = false;
+    // Each page is fetched and read on the runtime's workers, so reading (the transform)
+    // spreads over the cores while this task hands pages on in order.
+    let mut fetched = stream::iter(pages)
+        .map(|index| {
+            let session = session.clone();
+            let reader = reader.clone();
+            PageTask(tokio::spawn(async move {
+                session.fetch_page(index, &*reader).await
+            }))
+        })
+        .buffered(session.limits().concurrency.max(1));
+    while let Some(page) = fetched.next().await {
+        let page = page.map_err(|e| ExtractError::Setup {
+            source_name: session.name.clone(),
+            detail: format!("a page reader stopped: {e}"),
+        })??;
+        last = page.last || page.records.is_empty();
+        delivery.deliver(page).await?;
+    }
+    Ok(last)
+}
+
+/// The record count against the API's total: a mismatch fails the source unless allowed.
+fn reconcile(session: &Session) -> Result<Extracted, ExtractError> {
+    let counts = session.progress().counts();
     let count_mismatch = counts.api_total.is_some_and(|t| t != counts.records);
-    if count_mismatch && !limits.allow_count_mismatch {
+    if count_mismatch && !session.limits().allow_count_mismatch {
         return Err(ExtractError::CountMismatch {
-            source_name: name,
+            source_name: session.name.clone(),
             records: counts.records,
             total: counts.api_total.unwrap_or_default(),
         });
@@ -165,6 +162,36 @@ pub async fn extract<R: RecordReader>(
         counts,
         count_mismatch,
     })
+}
+
+/// Hands pages on: each record seen before is dropped, the rest counted and sent.
+struct Delivery<R: RecordReader> {
+    seen: Seen,
+    session: Arc<Session>,
+    reader: Arc<R>,
+    out: mpsc::Sender<Vec<R::Record>>,
+}
+
+impl<R: RecordReader> Delivery<R> {
+    async fn deliver(&mut self, page: Page<R::Record>) -> Result<(), ExtractError> {
+        let before = page.records.len() as u64;
+        let records: Vec<R::Record> = page
+            .records
+            .into_iter()
+            .filter(|r| self.seen.first_time(self.reader.key_hash(r)))
+            .collect();
+        let kept = records.len() as u64;
+        self.session.progress().page(kept, before - kept);
+        if records.is_empty() {
+            return Ok(());
+        }
+        self.out
+            .send(records)
+            .await
+            .map_err(|_| ExtractError::Cancelled {
+                source_name: self.session.name.clone(),
+            })
+    }
 }
 
 /// A page fetched on its own task, aborted when the extraction stops waiting for it: a source

@@ -256,43 +256,11 @@ fn select(g: &Gen, n: u64, orgs: &[String], q: &Query) -> Vec<u32> {
 }
 
 fn record(g: &Gen, i: u64, inc: &Includes) -> Value {
-    let (reseller_id, reseller_name) = owner(i);
-    let (_, _, country, _) = data::place(g, i, 201);
     let mut m = Map::new();
+    head(g, i, &mut m);
     let mut put = |k: &str, v: Value| {
         m.insert(k.to_string(), v);
     };
-    put("customerId", json!(g.guid(i, 202)));
-    put("customerName", json!(data::company_name(g, i)));
-    put("resellerId", json!(reseller_id));
-    put("resellerName", json!(reseller_name));
-    put("customerStatus", json!(status(g, i)));
-    put("customerCountry", json!(country));
-    put(
-        "customerErpOrganizationId",
-        data::sometimes_empty(g, i, 203, format!("{}", 10_000 + i)),
-    );
-    put(
-        "customerRegistrationNumber",
-        data::sometimes_empty(g, i, 204, format!("{:09}", g.h(i, 205) % 1_000_000_000)),
-    );
-    put(
-        "customerVatNumber",
-        data::sometimes_empty(
-            g,
-            i,
-            206,
-            format!("{country}{:09}", g.h(i, 207) % 1_000_000_000),
-        ),
-    );
-    put(
-        "customerCurrency",
-        json!(["EUR", "NOK", "SEK", "USD", "GBP"][g.pick(i, 208, 5)]),
-    );
-    put(
-        "customerSegment",
-        json!(["Segment1", "SMB", "Enterprise", "Public sector, EU"][g.pick(i, 209, 4)]),
-    );
     if inc.tenants {
         let tenants: Vec<Value> = (0..g.h(i, 210) % 5).map(|k| tenant(g, i, k)).collect();
         put("customerTenants", Value::Array(tenants));
@@ -305,58 +273,103 @@ fn record(g: &Gen, i: u64, inc: &Includes) -> Value {
         put("customerBillingAddress", address(g, i, "billing", 230));
     }
     if inc.contacts {
-        put("// Contacts", json!(""));
-        put("// \"Type\": \"Primary\"", json!(""));
-        put(
-            "customerPrimaryContact",
-            contact(g, i, "primary", "CEO", 240),
-        );
-        put("// \"Type\": \"Billing\"", json!(""));
-        put(
-            "customerBillingContact",
-            contact(g, i, "billing", "CFO", 250),
-        );
-        put("// \"Type\": \"AccountManager\"", json!(""));
-        put(
-            "customerAccountManagerContact",
-            contact(g, i, "accountManager", "Account Manager", 260),
-        );
-        put("// \"Type\": \"ServiceDesk\"", json!(""));
-        put(
-            "customerServiceDeskContact",
-            contact(g, i, "serviceDesk", "Service Desk Lead", 270),
-        );
+        contacts(g, i, &mut m);
     }
     if inc.custom_properties {
-        let props = [
-            ("Tax Zone", "EU_Belgium"),
-            ("Payment Terms", "30 days, net"),
-            ("Formula", "=1+2"),
-            ("Note", "Line1\nLine2"),
-        ];
-        let list: Vec<Value> = (0..g.h(i, 280) % 4)
-            .map(|k| {
-                let (name, value) = props[(k as usize + g.pick(i, 281, props.len())) % props.len()];
-                json!({"customPropertyName": name, "customPropertyValue": value})
-            })
-            .collect();
-        put("customerCustomProperties", Value::Array(list));
+        m.insert("customerCustomProperties".into(), custom_properties(g, i));
     }
     if inc.industries {
-        let industries = [
-            "Retail",
-            "Manufacturing",
-            "Healthcare",
-            "Education",
-            "Public Sector",
-            "Finance & Insurance",
-        ];
-        let list: Vec<Value> = (0..g.h(i, 290) % 3)
-            .map(|k| json!(industries[(k as usize + g.pick(i, 291, 6)) % 6]))
-            .collect();
-        put("customerIndustries", Value::Array(list));
+        m.insert("customerIndustries".into(), industries(g, i));
     }
     Value::Object(m)
+}
+
+/// The keys every customer has, whatever the `include…` flags.
+fn head(g: &Gen, i: u64, m: &mut Map<String, Value>) {
+    let (reseller_id, reseller_name) = owner(i);
+    let (_, _, country, _) = data::place(g, i, 201);
+    let registration = format!("{:09}", g.h(i, 205) % 1_000_000_000);
+    let vat = format!("{country}{:09}", g.h(i, 207) % 1_000_000_000);
+    let currency = ["EUR", "NOK", "SEK", "USD", "GBP"][g.pick(i, 208, 5)];
+    let segment = ["Segment1", "SMB", "Enterprise", "Public sector, EU"][g.pick(i, 209, 4)];
+    let fields = [
+        ("customerId", json!(g.guid(i, 202))),
+        ("customerName", json!(data::company_name(g, i))),
+        ("resellerId", json!(reseller_id)),
+        ("resellerName", json!(reseller_name)),
+        ("customerStatus", json!(status(g, i))),
+        ("customerCountry", json!(country)),
+        (
+            "customerErpOrganizationId",
+            data::sometimes_empty(g, i, 203, format!("{}", 10_000 + i)),
+        ),
+        (
+            "customerRegistrationNumber",
+            data::sometimes_empty(g, i, 204, registration),
+        ),
+        ("customerVatNumber", data::sometimes_empty(g, i, 206, vat)),
+        ("customerCurrency", json!(currency)),
+        ("customerSegment", json!(segment)),
+    ];
+    m.extend(fields.into_iter().map(|(k, v)| (k.to_string(), v)));
+}
+
+/// The four contact blocks, each after the documentation's comment key.
+fn contacts(g: &Gen, i: u64, m: &mut Map<String, Value>) {
+    let blocks = [
+        ("Primary", "customerPrimaryContact", "primary", "CEO", 240),
+        ("Billing", "customerBillingContact", "billing", "CFO", 250),
+        (
+            "AccountManager",
+            "customerAccountManagerContact",
+            "accountManager",
+            "Account Manager",
+            260,
+        ),
+        (
+            "ServiceDesk",
+            "customerServiceDeskContact",
+            "serviceDesk",
+            "Service Desk Lead",
+            270,
+        ),
+    ];
+    m.insert("// Contacts".into(), json!(""));
+    for (kind, key, prefix, role, field) in blocks {
+        m.insert(format!("// \"Type\": \"{kind}\""), json!(""));
+        m.insert(key.into(), contact(g, i, prefix, role, field));
+    }
+}
+
+fn custom_properties(g: &Gen, i: u64) -> Value {
+    let props = [
+        ("Tax Zone", "EU_Belgium"),
+        ("Payment Terms", "30 days, net"),
+        ("Formula", "=1+2"),
+        ("Note", "Line1\nLine2"),
+    ];
+    let list: Vec<Value> = (0..g.h(i, 280) % 4)
+        .map(|k| {
+            let (name, value) = props[(k as usize + g.pick(i, 281, props.len())) % props.len()];
+            json!({"customPropertyName": name, "customPropertyValue": value})
+        })
+        .collect();
+    Value::Array(list)
+}
+
+fn industries(g: &Gen, i: u64) -> Value {
+    let industries = [
+        "Retail",
+        "Manufacturing",
+        "Healthcare",
+        "Education",
+        "Public Sector",
+        "Finance & Insurance",
+    ];
+    let list: Vec<Value> = (0..g.h(i, 290) % 3)
+        .map(|k| json!(industries[(k as usize + g.pick(i, 291, 6)) % 6]))
+        .collect();
+    Value::Array(list)
 }
 
 fn tenant(g: &Gen, i: u64, k: u64) -> Value {
