@@ -16,7 +16,7 @@
 //!   client that retries at least once always gets through. `outage` and `reject_tokens` make a
 //!   vendor's list fail for good (503; 401 even to a fresh token); `list_delay_ms` slows it down.
 //!
-//! The emulations are a registry, [`ALL`], mirroring the vendors' registry: one module each, one
+//! The emulations are a registry, `ALL`, mirroring the vendors' registry: one module each, one
 //! line here. The machinery they share (counters, tokens, rate limits, faults) is in `shared`.
 //! `GET /_sandbox/stats` gives the counters (not counted).
 
@@ -24,13 +24,8 @@
 // would only add noise.
 #![allow(clippy::result_large_err)]
 
-mod adobe_vipmp;
-mod appxite;
-mod c3;
-mod crayon;
 pub mod data;
 mod shared;
-mod valomnia;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -121,14 +116,23 @@ pub enum RetryAfter {
     Mixed,
 }
 
-/// Every emulation, in the vendors' catalogue order.
-pub const ALL: &[&dyn Emulator] = &[
-    &c3::C3,
-    &crayon::Crayon,
-    &valomnia::Valomnia,
-    &appxite::Appxite,
-    &adobe_vipmp::AdobeVipmp,
-];
+/// Declares each emulation's module and lists it in `ALL`: an emulation is one line.
+macro_rules! registry {
+    ($($module:ident::$emulator:ident),* $(,)?) => {
+        $(mod $module;)*
+
+        /// Every emulation, in the vendors' catalogue order.
+        pub const ALL: &[&dyn Emulator] = &[$(&$module::$emulator),*];
+    };
+}
+
+registry! {
+    c3::C3,
+    crayon::Crayon,
+    valomnia::Valomnia,
+    appxite::Appxite,
+    adobe_vipmp::AdobeVipmp,
+}
 
 /// The emulation of vendor `id`.
 pub fn find(id: &str) -> Option<&'static dyn Emulator> {

@@ -3,15 +3,11 @@
 //! record, and the connector it builds (its pick of the engine's auth flows, its page requests,
 //! where its records are, when its paging ends, how to read its errors).
 //!
-//! Adding a vendor is one file here and one line in [`ALL`] (plus its emulation in the sandbox).
+//! Adding a vendor is one file here and one line in the registry below (plus its emulation in the
+//! sandbox): see "Adding a vendor" in the README.
 
-pub mod adobe_vipmp;
-pub mod appxite;
-pub mod c3;
-pub mod crayon;
 pub mod settings;
 pub mod spec;
-pub mod valomnia;
 
 use std::sync::Arc;
 
@@ -73,14 +69,23 @@ pub struct SourceConfig<'a> {
     pub page_size: u32,
 }
 
-/// Every vendor, in catalogue order.
-pub const ALL: &[&dyn Vendor] = &[
-    &c3::C3,
-    &crayon::Crayon,
-    &valomnia::Valomnia,
-    &appxite::Appxite,
-    &adobe_vipmp::AdobeVipmp,
-];
+/// Declares each vendor's module and lists its plugin in `ALL`: a vendor is one line.
+macro_rules! registry {
+    ($($module:ident::$plugin:ident),* $(,)?) => {
+        $(pub mod $module;)*
+
+        /// Every vendor, in catalogue order.
+        pub const ALL: &[&dyn Vendor] = &[$(&$module::$plugin),*];
+    };
+}
+
+registry! {
+    c3::C3,
+    crayon::Crayon,
+    valomnia::Valomnia,
+    appxite::Appxite,
+    adobe_vipmp::AdobeVipmp,
+}
 
 /// Looks a vendor up by its `vendor:` id.
 pub fn find(id: &str) -> Option<&'static dyn Vendor> {
