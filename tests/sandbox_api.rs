@@ -1178,7 +1178,7 @@ async fn stats_are_served_as_json_and_not_counted() {
         ),
         (2, 1, 1, 1)
     );
-    assert_eq!(stats.vendors.len(), 5);
+    assert_eq!(stats.vendors.len(), sandbox::ids().len());
 }
 
 #[tokio::test]
@@ -1186,12 +1186,11 @@ async fn the_same_config_serves_identical_pages() {
     let a = Sandbox::start(config(20)).await.expect("starts");
     let b = Sandbox::start(config(20)).await.expect("starts");
     let http = client();
-    for vendor in ["crayon", "valomnia", "appxite", "adobe_vipmp"] {
-        let filters = if vendor == "crayon" {
-            pairs(&[("organizationId", "4703")])
-        } else {
-            vec![]
-        };
+    for emulator in sandbox::ALL {
+        let filters: Vec<(String, String)> = (emulator.demo().filters.iter())
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let vendor = emulator.id();
         assert_eq!(
             expected_records(vendor, a.config(), &filters),
             expected_records(vendor, b.config(), &filters)
