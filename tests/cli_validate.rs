@@ -218,3 +218,32 @@ fn help_and_version_exit_0() {
     assert!(String::from_utf8_lossy(&help.stdout).contains("validate"));
     assert_eq!(customer_export(&["--version"]).status.code(), Some(0));
 }
+
+#[test]
+fn a_dry_run_lists_every_file_each_table_goes_to_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("tables.yaml");
+    std::fs::write(
+        &file,
+        "name: lake\nsandbox: true\nsources:\n  - vendor: appxite\ntransform:\n  fields: all\n  arrays: tables\noutputs:\n  - format: parquet\n    path: lake/{vendor}/{table}.parquet\n",
+    )
+    .unwrap();
+    let out_dir = dir.path().join("out");
+    let out = customer_export(&[
+        "run",
+        file.to_str().unwrap(),
+        "--dry-run",
+        "--output-dir",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for table in ["customers", "tenants", "custom_properties", "industries"] {
+        let path = out_dir.join(format!("lake/appxite/{table}.parquet"));
+        assert!(
+            text.contains(&format!("→ parquet {}", path.display())),
+            "{table} missing:\n{text}"
+        );
+    }
+    assert!(!out_dir.exists(), "a dry run writes nothing");
+}

@@ -153,6 +153,9 @@ pub fn print_dry_run(planner: &Planner<'_>, transformers: &[Transformer]) {
             let filters: Vec<String> = s.filters.iter().map(|(k, v)| format!("{k}={v}")).collect();
             println!("    filters: {}", filters.join(", "));
         }
+        if let Some(array) = transformer.exploded_array() {
+            println!("    rows: one per element of `{array}` (one when it is empty)");
+        }
         for file in planner.files(s, transformer.tables()) {
             println!(
                 "    → {} {}",
