@@ -11,7 +11,6 @@ use super::check::Checker;
 use super::plan::SourcePlan;
 use super::raw::{Node, RawSource, Value};
 use crate::extract::{Connector, Limits, RateLimit, rate::RATE_LIMIT_HELP};
-use crate::model::Secret;
 use crate::vendors::settings::Value as Setting;
 use crate::vendors::spec::{Key, KeyKind};
 use crate::vendors::{self, Settings, SourceConfig, Vendor, VendorSpec};
@@ -44,11 +43,6 @@ impl SourcePlan {
             filters: &self.filters,
             page_size: self.page_size,
         })
-    }
-
-    /// Every secret of the source, for redaction and tests.
-    pub fn secrets(&self) -> impl Iterator<Item = &Secret> {
-        self.settings.secrets()
     }
 }
 

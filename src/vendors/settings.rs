@@ -92,14 +92,6 @@ impl Settings {
     pub fn required_secret(&self, key: &str) -> Result<&Secret, String> {
         self.secret(key).ok_or_else(|| missing(key))
     }
-
-    /// Every secret value, for tests and redaction.
-    pub fn secrets(&self) -> impl Iterator<Item = &Secret> {
-        self.0.iter().filter_map(|(_, v)| match v {
-            Value::Secret(s) => Some(s),
-            _ => None,
-        })
-    }
 }
 
 fn missing(key: &str) -> String {
