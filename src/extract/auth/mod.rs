@@ -113,8 +113,9 @@ impl Http<'_> {
         self.session.progress().rate_limited();
     }
 
-    /// What an unsuccessful token-endpoint reply means: 429, 408 and 5xx may pass, a redirect means
-    /// a wrong URL, anything else (400, 401, 403 …) is a refusal. `detail` is the vendor's message.
+    /// What an unsuccessful token-endpoint reply means: 429, 408 and 5xx may pass; a redirect, 404
+    /// or 405 means a wrong URL; anything else (400, 401, 403 …) refuses the credentials. `detail`
+    /// is the vendor's message.
     pub fn unsuccessful(&self, reply: &Reply, detail: &str) -> AuthFailure {
         let status = reply.status;
         match status.as_u16() {
@@ -131,6 +132,9 @@ impl Http<'_> {
                     .unwrap_or("?")
                     .to_string(),
             ),
+            404 | 405 => {
+                AuthFailure::Refused(format!("{status} {detail}; check the token or login URL"))
+            }
             _ => AuthFailure::Refused(format!("{status} {detail}; check the credentials")),
         }
     }
