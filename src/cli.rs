@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::console;
 use crate::model::record::{CANONICAL_COLUMNS, From};
 use crate::pipeline;
 use crate::run::RunArgs;
@@ -82,19 +83,19 @@ fn validate(paths: &[PathBuf], require_env: bool) -> ExitCode {
         match pipeline::load(path, false, env) {
             Ok(pipeline::Loaded { plan, warnings }) => {
                 for w in &warnings {
-                    eprintln!("{} (warning)", w.render(path));
+                    console::err(format!("{} (warning)", w.render(path)));
                 }
-                println!(
+                console::out(format!(
                     "{}: ok — pipeline {:?}, {} source(s), {} output(s)",
                     path.display(),
                     plan.name,
                     plan.sources.len(),
                     plan.outputs.len()
-                )
+                ))
             }
             Err(e) => {
                 ok = false;
-                eprintln!("{e}");
+                console::err(e.to_string());
             }
         }
     }
@@ -107,7 +108,7 @@ fn validate(paths: &[PathBuf], require_env: bool) -> ExitCode {
 
 fn serve_sandbox(config: crate::sandbox::SandboxConfig) -> ExitCode {
     if !(0.0..=1.0).contains(&config.faults) {
-        eprintln!("error: --faults must be a probability from 0 to 1");
+        console::err("error: --faults must be a probability from 0 to 1");
         return ExitCode::from(2);
     }
     let runtime = match crate::run::runtime() {
@@ -117,7 +118,7 @@ fn serve_sandbox(config: crate::sandbox::SandboxConfig) -> ExitCode {
     match runtime.block_on(crate::sandbox::serve_forever(config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: the sandbox stopped: {e}");
+            console::err(format!("error: the sandbox stopped: {e}"));
             ExitCode::from(1)
         }
     }
@@ -130,10 +131,10 @@ fn list_vendors(vendor: Option<&str>) -> ExitCode {
         Some(id) => match vendors::find(id) {
             Some(vendor) => write_vendor(&mut out, vendor.spec()),
             None => {
-                eprintln!(
+                console::err(format!(
                     "error: unknown vendor {id:?}; allowed: {}",
                     vendors::ids().join(", ")
-                );
+                ));
                 return ExitCode::from(2);
             }
         },
@@ -143,7 +144,7 @@ fn list_vendors(vendor: Option<&str>) -> ExitCode {
         // A closed pipe (`| head`) is not a failure.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            console::err(format!("error: {e}"));
             ExitCode::from(1)
         }
     }

@@ -8,9 +8,11 @@
 //! vocabulary underneath them all.
 //!
 //! Modules depend one way: `model` ← `extract`, `transform`, `load` ← `vendors` ← `pipeline` ←
-//! `run` ← `cli`; `sandbox` depends on `model` only.
+//! `run` ← `cli`; `sandbox` and [`console`] (where text leaves the process) depend on `model`
+//! only.
 
 pub mod cli;
+pub mod console;
 pub mod extract;
 pub mod load;
 pub mod model;

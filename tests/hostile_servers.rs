@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Path as UrlPath, RawQuery, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use customer_export::sandbox::{SandboxConfig, expected_records};
@@ -92,6 +92,7 @@ async fn customers(
     State(hits): State<Arc<Hits>>,
     UrlPath(case): UrlPath<String>,
     RawQuery(raw): RawQuery,
+    headers: HeaderMap,
 ) -> Response {
     let pairs: HashMap<String, String> =
         url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
@@ -138,6 +139,22 @@ async fn customers(
             tokio::time::sleep(Duration::from_secs(3600)).await;
             good()
         }
+        "echo-401" => {
+            // A gateway that quotes the credential it refused.
+            let authorization = headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            let body = json!({"error": "invalid_token", "error_description": format!("token rejected: {authorization}")});
+            (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response()
+        }
+        "forge" => {
+            // An error body that tries to forge a log line and clear the terminal.
+            let text =
+                "oops\n2026-11-30T06:00:00.000000Z  INFO Source finished.\u{1b}[2J\u{1b}[31m";
+            let body = json!({"error": "server_error", "error_description": text});
+            (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
+        }
         "short" => {
             // The total promises more than the pages hold, and `next` says the end has come.
             let mut body = page(&pairs, |_| {});
@@ -148,10 +165,18 @@ async fn customers(
     }
 }
 
+/// A token endpoint that echoes the form it was sent (client secret included) in its refusal.
+async fn echo_token(body: String) -> Response {
+    let body =
+        json!({"error": "invalid_client", "error_description": format!("bad client: {body}")});
+    (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response()
+}
+
 async fn serve() -> Server {
     let hits = Arc::new(Hits::default());
     let app = Router::new()
         .route("/{case}/api/v1.0/customers", get(customers))
+        .route("/{case}/oauth/token", axum::routing::post(echo_token))
         .with_state(hits.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -386,4 +411,79 @@ async fn no_server_at_all_fails_clearly() {
         .await
         .unwrap_err();
     assert_clear_error("refused", &err, &["valomnia", "could not connect"]);
+}
+
+/// Runs the binary on a pipeline text in a fresh folder with `env` set; returns its output and
+/// the folder (the output root).
+fn run_binary(text: &str, env: &[(&str, &str)]) -> (std::process::Output, tempfile::TempDir) {
+    let root = tempfile::tempdir().unwrap();
+    let file = root.path().join("p.yaml");
+    std::fs::write(&file, text).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_customer-export"))
+        .arg("run")
+        .arg(&file)
+        .arg("--output-dir")
+        .arg(root.path())
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    (out, root)
+}
+
+/// Issue 11, item 4: a 401 body quoting the bearer token and a token endpoint echoing the client
+/// secret are neither printed nor published in the manifest (`on_error: skip` publishes one).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_echoed_by_a_server_are_never_printed_or_published() {
+    let server = serve().await;
+    let addr = server.addr;
+    let secrets = [
+        ("ECHO_TOKEN", "echo-static-token-5e1f"),
+        ("ECHO_SECRET", "echo-client-secret-9a2b"),
+        ("ECHO_KEY", "echo-subscription-key-77c4"),
+    ];
+    let text = format!(
+        "name: echo\non_error: skip\nsources:\n  - vendor: valomnia\n    base_url: http://{addr}/echo-401\n    max_attempts: 2\n    auth:\n      token: ${{ECHO_TOKEN}}\n  - vendor: appxite\n    base_url: http://{addr}/appxite\n    organization_id: 97ab7e3c-74cb-4a72-a2c4-144a8996b7f9\n    referer: https://echo.test\n    max_attempts: 2\n    auth:\n      client_id: echo-client\n      client_secret: ${{ECHO_SECRET}}\n      subscription_key: ${{ECHO_KEY}}\n      token_url: http://{addr}/echo-secret/oauth/token\noutputs:\n  - format: csv\n    path: out/{{vendor}}.csv\n"
+    );
+    let (out, root) = tokio::task::spawn_blocking(move || run_binary(&text, &secrets))
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("token rejected: Bearer ***"), "{stderr}");
+    assert!(stderr.contains("bad client:"), "{stderr}");
+    let manifest = std::fs::read_to_string(root.path().join("manifest.json")).expect("manifest");
+    assert!(
+        manifest.contains("token rejected: Bearer ***"),
+        "{manifest}"
+    );
+    for (_, secret) in secrets {
+        let url: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+        for form in [secret.to_string(), url] {
+            assert!(!stderr.contains(&form), "{secret} printed: {stderr}");
+            assert!(!manifest.contains(&form), "{secret} published: {manifest}");
+        }
+    }
+}
+
+/// Issue 11, item 5: newlines and ANSI escapes in an error body are escaped, never written raw.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_text_cannot_forge_log_lines() {
+    let server = serve().await;
+    let text = pipeline(&server, "forge", "all", "    max_attempts: 2");
+    let (out, _root) = tokio::task::spawn_blocking(move || run_binary(&text, &[]))
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("oops"), "{stderr}");
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "an escape reached the terminal: {stderr:?}"
+    );
+    // The forged text stays inside the error line, escaped; it never starts a line of its own.
+    assert!(stderr.contains("oops\\n2026-11-30T06:00:00"), "{stderr}");
+    assert!(
+        !stderr.lines().any(|l| l.starts_with("2026-11-30T06:00:00")),
+        "a forged line: {stderr}"
+    );
 }

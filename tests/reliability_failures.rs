@@ -348,3 +348,45 @@ async fn a_run_killed_mid_write_leaves_yesterdays_files_and_the_next_run_cleans_
     );
     demo::assert_no_temp_files(root.path());
 }
+
+/// Issue 11, item 8: a closed stdout or stderr (`… | head -1`) is a normal end: no panic, the
+/// exit status is the command's own, and a run still publishes.
+#[test]
+fn a_broken_pipe_is_a_normal_end() {
+    let manifest = env!("CARGO_MANIFEST_DIR");
+    let closed = || {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        writer
+    };
+    let cases: [(&[&str], i32); 4] = [
+        (&["validate", "pipelines/demo.yaml"], 0),
+        (&["validate", "tests/fixtures/bad/unknown-vendor.yaml"], 2),
+        (&["run", "pipelines/demo.yaml", "--dry-run"], 0),
+        (&["vendors"], 0),
+    ];
+    for (args, code) in cases {
+        let out = Command::new(BIN)
+            .args(args)
+            .current_dir(manifest)
+            .stdout(closed())
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+    // stderr closed for a whole run (`run … 2>&1 | head -1`): it still publishes and exits 0.
+    let root = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args(["run", "pipelines/demo.yaml", "--output-dir"])
+        .arg(root.path())
+        .current_dir(manifest)
+        .stdout(closed())
+        .stderr(closed())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(root.path().join("output/demo/manifest.json").exists());
+}

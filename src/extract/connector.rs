@@ -92,9 +92,11 @@ pub struct VendorError {
 }
 
 impl VendorError {
-    pub fn new(message: impl Into<String>) -> Self {
+    /// A vendor's account; its text may come from the server, so control characters are escaped
+    /// and its length bounded ([`untrusted`]).
+    pub fn new(message: impl AsRef<str>) -> Self {
         VendorError {
-            message: message.into(),
+            message: untrusted(message.as_ref()),
             ..Default::default()
         }
     }
@@ -105,7 +107,7 @@ impl VendorError {
     }
 
     pub fn with_correlation(mut self, id: Option<String>) -> Self {
-        self.correlation_id = id;
+        self.correlation_id = id.map(|id| untrusted(&id));
         self
     }
 }
@@ -120,11 +122,34 @@ impl std::fmt::Display for VendorError {
     }
 }
 
-/// A short, safe excerpt of a body for error messages (bodies never hold our secrets, but may be
-/// huge or binary).
+/// The most of a server's text an error message shows, in characters.
+const UNTRUSTED_CHARS: usize = 500;
+
+/// Text that came from a server, made safe to log: control characters (newlines, ANSI escapes)
+/// and Unicode direction overrides are escaped, so it cannot forge a log line or drive a
+/// terminal, and it is cut at [`UNTRUSTED_CHARS`]. Escaping twice changes nothing.
+pub fn untrusted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(UNTRUSTED_CHARS + 8));
+    for (n, c) in text.chars().enumerate() {
+        if n == UNTRUSTED_CHARS {
+            out.push('…');
+            break;
+        }
+        let bidi = matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+        if c.is_control() || bidi {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A short, safe excerpt of a body for error messages (bodies may be huge, binary or hostile).
 pub fn excerpt(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(&body[..body.len().min(300)]);
     let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let one_line = untrusted(&one_line);
     if body.len() > 300 {
         format!("{one_line}…")
     } else {
@@ -132,10 +157,11 @@ pub fn excerpt(body: &[u8]) -> String {
     }
 }
 
-/// Reads the first of `keys` that is a string (or number) in a JSON error body.
+/// Reads the first of `keys` that is a string (or number) in a JSON error body, made safe to log
+/// ([`untrusted`]).
 pub fn json_text(body: &Value, keys: &[&str]) -> Option<String> {
     keys.iter().find_map(|k| match body.get(*k)? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::String(s) if !s.is_empty() => Some(untrusted(s)),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     })
@@ -172,5 +198,26 @@ pub fn json_count(json: &Value, key: &str) -> Option<u64> {
         Value::Number(n) => n.as_u64(),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_text_cannot_forge_lines_or_drive_a_terminal() {
+        let hostile = "denied\n2026-01-01 INFO Source finished.\u{1b}[2J\u{202E}txt";
+        let safe = untrusted(hostile);
+        assert!(!safe.chars().any(|c| c.is_control()), "{safe:?}");
+        assert!(
+            safe.contains("\\n2026") && safe.contains("\\u{1b}[2J"),
+            "{safe}"
+        );
+        assert!(!safe.contains('\u{202E}'));
+        assert_eq!(untrusted(&safe), safe, "escaping twice changes nothing");
+        let long = "x".repeat(2000);
+        assert_eq!(untrusted(&long).chars().count(), UNTRUSTED_CHARS + 1);
+        assert!(!excerpt(b"a\x1b[31mred").contains('\u{1b}'));
     }
 }

@@ -20,7 +20,7 @@ use tracing::{debug, warn};
 
 use super::Limits;
 use super::auth::{AuthFailure, Http, Reply, Token};
-use super::connector::{Connector, Page, PageRequest, VendorError};
+use super::connector::{Connector, Page, PageRequest, VendorError, untrusted};
 use super::error::ExtractError;
 use super::page::{RecordReader, read_page};
 use super::progress::SourceProgress;
@@ -216,8 +216,7 @@ impl Session {
                 location: headers
                     .get(reqwest::header::LOCATION)
                     .and_then(|l| l.to_str().ok())
-                    .unwrap_or("?")
-                    .to_string(),
+                    .map_or("?".into(), untrusted),
             }),
             _ => Attempt::Fail(self.vendor_error(url, status, vendor)),
         }
@@ -467,7 +466,7 @@ fn describe(error: &reqwest::Error) -> String {
     if detail.is_empty() {
         kind.to_string()
     } else {
-        format!("{kind}: {detail}")
+        format!("{kind}: {}", untrusted(&detail))
     }
 }
 

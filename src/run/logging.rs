@@ -7,7 +7,9 @@ use std::time::Duration;
 use indicatif::{MultiProgress, ProgressDrawTarget};
 use tracing::info;
 
+use crate::console;
 use crate::extract::SourceProgress;
+use crate::model::secret::redact;
 
 /// The log format on stderr.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -67,27 +69,46 @@ pub fn spawn_ticker(progress: SourceProgress) -> tokio::task::JoinHandle<()> {
     })
 }
 
-/// Writes log lines above the progress bars instead of through them.
+/// Writes log lines above the progress bars instead of through them, each event whole and
+/// redacted of every secret seen (a vendor's message may echo one).
 #[derive(Clone)]
 struct BarSafeStderr(Option<MultiProgress>);
 
-impl std::io::Write for BarSafeStderr {
+/// One log event, written on drop.
+struct LogLine {
+    bars: Option<MultiProgress>,
+    text: Vec<u8>,
+}
+
+impl std::io::Write for LogLine {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        match &self.0 {
-            Some(bars) => bars.suspend(|| std::io::stderr().write(buf)),
-            None => std::io::stderr().write(buf),
-        }
+        self.text.extend_from_slice(buf);
+        Ok(buf.len())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        std::io::stderr().flush()
+        Ok(())
+    }
+}
+
+impl Drop for LogLine {
+    fn drop(&mut self) {
+        let text = String::from_utf8_lossy(&self.text);
+        let line = redact(&text);
+        match &self.bars {
+            Some(bars) => bars.suspend(|| console::err_raw(line.as_bytes())),
+            None => console::err_raw(line.as_bytes()),
+        }
     }
 }
 
 impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for BarSafeStderr {
-    type Writer = BarSafeStderr;
+    type Writer = LogLine;
 
     fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
+        LogLine {
+            bars: self.0.clone(),
+            text: Vec::with_capacity(256),
+        }
     }
 }

@@ -24,12 +24,14 @@ use std::time::Duration;
 use indicatif::{MultiProgress, ProgressBar};
 use tracing::{error, info, warn};
 
+use crate::console;
 use crate::extract::{ExtractError, SourceProgress};
 use crate::load::{
     self, Finished, LoadError, Manifest, OutputSummary, RunStatus, SourceStatus, SourceSummary,
     Writer,
 };
 use crate::model::VendorRecord;
+use crate::model::secret::redact;
 use crate::pipeline::{self, EnvMode, OnError, Plan, SourcePlan};
 use crate::transform::Transformer;
 use logging::{LogFormat, Verbosity};
@@ -105,7 +107,7 @@ pub fn main(args: RunArgs) -> ExitCode {
         match pipeline::load(path, args.sandbox, EnvMode::Strict) {
             Ok(loaded) => plans.push(loaded.plan),
             Err(e) => {
-                eprintln!("{e}");
+                console::err(e.to_string());
                 return ExitCode::from(2);
             }
         }
@@ -129,17 +131,17 @@ pub fn main(args: RunArgs) -> ExitCode {
         match runtime.block_on(run_pipeline(plan, &options)) {
             Ok(done) if args.log_format == LogFormat::Json => report::log_events(&done.manifest),
             Ok(done) if !args.quiet && !args.dry_run => {
-                eprint!("{}", report::summary_table(&done.manifest));
+                console::err(report::summary_table(&done.manifest).trim_end());
                 if let Some(path) = &done.manifest_path {
-                    eprintln!("manifest: {}", path.display());
+                    console::err(format!("manifest: {}", path.display()));
                 }
             }
             Ok(_) => {}
             Err(e) => {
                 failed = true;
                 error!(pipeline = %name, "Run failed: {e}");
-                eprintln!("error: pipeline {name:?} failed: {e}");
-                eprintln!("Earlier outputs were left as they were.");
+                console::err(format!("error: pipeline {name:?} failed: {e}"));
+                console::err("Earlier outputs were left as they were.");
             }
         }
     }
@@ -156,7 +158,7 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
         .enable_all()
         .build()
         .map_err(|e| {
-            eprintln!("error: cannot start the async runtime: {e}");
+            console::err(format!("error: cannot start the async runtime: {e}"));
             ExitCode::from(1)
         })
 }
@@ -247,13 +249,14 @@ async fn run_sources(
         )
         .await;
         progress.finish(outcome.is_ok());
-        let error = outcome.as_ref().err().map(ToString::to_string);
+        // Errors quote what servers said, which may echo a secret: redacted before the manifest.
+        let error = (outcome.as_ref().err()).map(|e| redact(&e.to_string()).into_owned());
         let mut summary = report::source_summary(source, &progress.counts(), error);
         match outcome {
             Ok(done) => source_succeeded(source, &done, &mut summary),
             Err(e) => {
                 error!(source = %source.name, "Source failed: {e}");
-                failures.push(e.to_string());
+                failures.push(redact(&e.to_string()).into_owned());
                 let skippable =
                     plan.on_error == OnError::Skip && !files.shared_with_others(&source.name);
                 if !skippable {

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use tracing::info;
 
 use super::outputs::Planner;
+use crate::console;
 use crate::extract::SourceCounts;
 use crate::load::{Manifest, OutputSummary, RunStatus, SourceStatus, SourceSummary};
 use crate::pipeline::{Plan, SourcePlan};
@@ -125,13 +126,13 @@ pub fn summary_table(m: &Manifest) -> String {
 /// What a run would fetch and write, on stdout.
 pub fn print_dry_run(planner: &Planner<'_>, transformers: &[Transformer]) {
     let plan = planner.plan;
-    println!(
+    console::out(format!(
         "pipeline {:?} ({}) — dry run, nothing is fetched or written",
         plan.name,
         plan.file.display()
-    );
+    ));
     if plan.sandbox {
-        println!("  sources would run against the embedded sandbox");
+        console::out("  sources would run against the embedded sandbox");
     }
     for (s, transformer) in plan.sources.iter().zip(transformers) {
         let base = match (&s.base_url, plan.sandbox) {
@@ -143,25 +144,27 @@ pub fn print_dry_run(planner: &Planner<'_>, transformers: &[Transformer]) {
             n => format!("page_size {n}"),
         };
         let rate = (s.limits.rate_limit).map_or("unlimited".to_string(), |r| r.to_string());
-        println!(
+        console::out(format!(
             "  source {} ({}): {base}, {paging}, rate {rate}, concurrency {}",
             s.name,
             s.vendor.id(),
             s.limits.concurrency
-        );
+        ));
         if !s.filters.is_empty() {
             let filters: Vec<String> = s.filters.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            println!("    filters: {}", filters.join(", "));
+            console::out(format!("    filters: {}", filters.join(", ")));
         }
         if let Some(array) = transformer.exploded_array() {
-            println!("    rows: one per element of `{array}` (one when it is empty)");
+            console::out(format!(
+                "    rows: one per element of `{array}` (one when it is empty)"
+            ));
         }
         for file in planner.files(s, transformer.tables()) {
-            println!(
+            console::out(format!(
                 "    → {} {}",
                 file.output.format.name(),
                 file.path.display()
-            );
+            ));
         }
     }
 }

@@ -37,6 +37,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::Value;
 
+use crate::console;
 use crate::model::Secret;
 pub use shared::Shared;
 use shared::router;
@@ -416,24 +417,24 @@ impl Drop for Sandbox {
 /// Serves until Ctrl-C, after printing the URLs and demo settings (public demo values).
 pub async fn serve_forever(config: SandboxConfig) -> std::io::Result<()> {
     let sandbox = Sandbox::start(config).await?;
-    println!("Sandbox listening on http://{}", sandbox.addr());
+    console::out(format!("Sandbox listening on http://{}", sandbox.addr()));
     for emulator in ALL {
         let id = emulator.id();
         let token = sandbox.token_url(id).unwrap_or_else(|| "-".into());
-        println!(
+        console::out(format!(
             "  {id:<12} base_url {}  token_url {token}",
             sandbox.base_url(id)
-        );
+        ));
         let demo = emulator.demo();
         let mut settings: Vec<String> = (demo.accepted.iter())
             .map(|(key, _)| format!("{key}={}", sandbox.credential(id, key)))
             .collect();
         settings.extend(demo.settings.iter().map(|(k, v)| format!("{k}={v}")));
         settings.extend(demo.filters.iter().map(|(k, v)| format!("filters.{k}={v}")));
-        println!("  {:<12} {}", "", settings.join(" "));
+        console::out(format!("  {:<12} {}", "", settings.join(" ")));
     }
     let _ = tokio::signal::ctrl_c().await;
-    println!("Stopping the sandbox.");
+    console::out("Stopping the sandbox.");
     sandbox.shutdown().await;
     Ok(())
 }

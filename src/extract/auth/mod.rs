@@ -27,7 +27,7 @@ pub use headers::{HeaderSource, WithHeaders, sensitive};
 pub use oauth2::{ClientAuth, Grant, OAuth2};
 pub use session_login::SessionLogin;
 
-use super::connector::{error_from_json, excerpt, json_text};
+use super::connector::{error_from_json, excerpt, json_text, untrusted};
 use crate::model::Secret;
 
 /// A way to obtain and present a credential; see the module header.
@@ -129,8 +129,7 @@ impl Http<'_> {
                     .headers
                     .get(reqwest::header::LOCATION)
                     .and_then(|l| l.to_str().ok())
-                    .unwrap_or("?")
-                    .to_string(),
+                    .map_or("?".into(), untrusted),
             ),
             404 | 405 => {
                 AuthFailure::Refused(format!("{status} {detail}; check the token or login URL"))

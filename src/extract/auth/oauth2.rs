@@ -4,7 +4,10 @@ use futures_util::future::BoxFuture;
 use url::Url;
 
 use super::{Auth, AuthFailure, Http, Token, TokenFields};
+use base64::Engine;
+
 use crate::model::Secret;
+use crate::model::secret::remember_form;
 
 /// The grant a token request makes.
 #[derive(Debug, Clone)]
@@ -77,6 +80,9 @@ impl OAuth2 {
         let request = http.client().post(self.token_url.clone());
         let request = match self.client_auth {
             ClientAuth::Basic => {
+                // The header's base64 is a form of the secret a server could echo: redact it too.
+                let basic = format!("{}:{}", self.client_id, self.client_secret.expose());
+                remember_form(&base64::engine::general_purpose::STANDARD.encode(basic));
                 request.basic_auth(&self.client_id, Some(self.client_secret.expose()))
             }
             ClientAuth::Form => request,
