@@ -247,3 +247,57 @@ fn a_dry_run_lists_every_file_each_table_goes_to_and_writes_nothing() {
     }
     assert!(!out_dir.exists(), "a dry run writes nothing");
 }
+
+/// Issue 11, item 7: two outputs at one path, or an output where the manifest goes, are refused
+/// by `validate` (and so by `run`), at the later output's line.
+#[test]
+fn two_outputs_at_one_path_or_at_the_manifest_are_refused() {
+    let head = "name: t\nsandbox: true\nsources:\n  - vendor: valomnia\noutputs:\n";
+    let (code, err) = validate_text(&format!(
+        "{head}  - format: csv\n    path: out/{{vendor}}.csv\n  - format: ndjson\n    path: out/{{vendor}}.csv\n"
+    ));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("p.yaml:9:11: path: out/valomnia.csv is also where output 1 writes"),
+        "{err}"
+    );
+    let (code, err) = validate_text(&format!(
+        "{head}  - format: csv\n    path: out/x.csv\n  - format: ndjson\n    path: out/manifest.json\n"
+    ));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains(
+            "p.yaml:9:11: path: out/manifest.json is where the run writes its manifest.json"
+        ),
+        "{err}"
+    );
+    // One output shared by every vendor is one file, not a clash.
+    let (code, err) = validate_text(
+        "name: t\nsandbox: true\nsources:\n  - vendor: valomnia\n  - vendor: c3\noutputs:\n  - format: csv\n    path: out/all.csv\n",
+    );
+    assert_eq!(code, Some(0), "{err}");
+}
+
+/// Issue 11, item 10: a pipeline file that is not a regular file (a pipe, `/dev/zero`) is read no
+/// further than the size cap.
+#[test]
+fn a_pipeline_from_a_pipe_or_dev_zero_is_capped() {
+    let out = customer_export(&["validate", "/dev/zero"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("too large for a pipeline file"));
+}
+
+/// Issue 11, item 11: `user:password@` in a URL would be sent as Basic auth beside the token;
+/// it is refused, and the message does not repeat the password.
+#[test]
+fn credentials_in_a_url_are_refused() {
+    let (code, err) = validate_text(
+        "name: t\nsources:\n  - vendor: valomnia\n    base_url: https://me:hunter22@x.valomnia.com\n    auth:\n      token: t\noutputs:\n  - format: csv\n    path: x.csv\n",
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("p.yaml:4:15: base_url: a URL with user:password@"),
+        "{err}"
+    );
+    assert!(!err.contains("hunter22"), "{err}");
+}

@@ -116,6 +116,13 @@ impl Checker<'_> {
         let (text, unset) = self.text_or_unset(value, key)?;
         match Url::parse(text.trim()) {
             _ if unset => Url::parse("https://unset.invalid").ok(),
+            Ok(url) if !url.username().is_empty() || url.password().is_some() => {
+                self.error(
+                    value,
+                    format!("{key}: a URL with user:password@ would send them as Basic auth beside the token; remove them and give credentials under auth:"),
+                );
+                None
+            }
             Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => Some(url),
             _ => {
                 // The text may hold a secret from ${VAR}; name the key, not the value.

@@ -7,6 +7,7 @@
 
 mod check;
 mod output;
+pub mod paths;
 pub mod plan;
 pub mod raw;
 mod source;
@@ -14,6 +15,7 @@ pub mod template;
 pub mod vars;
 
 use std::fmt;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 pub use check::EnvMode;
@@ -62,7 +64,7 @@ pub struct PipelineError {
 #[derive(Debug)]
 pub enum PipelineErrorKind {
     Read(std::io::Error),
-    TooLarge(u64),
+    TooLarge,
     Invalid(Vec<Diagnostic>),
 }
 
@@ -71,9 +73,9 @@ impl fmt::Display for PipelineError {
         let file = self.file.display();
         match &self.kind {
             PipelineErrorKind::Read(e) => write!(f, "{file}: cannot read the pipeline file: {e}"),
-            PipelineErrorKind::TooLarge(n) => write!(
+            PipelineErrorKind::TooLarge => write!(
                 f,
-                "{file}: {n} bytes is too large for a pipeline file (at most {MAX_FILE_BYTES})"
+                "{file}: too large for a pipeline file (at most {MAX_FILE_BYTES} bytes)"
             ),
             PipelineErrorKind::Invalid(diagnostics) => {
                 for (i, d) in diagnostics.iter().enumerate() {
@@ -102,13 +104,22 @@ pub fn load(path: &Path, sandbox: bool, env: EnvMode) -> Result<Loaded, Pipeline
         file: path.to_path_buf(),
         kind,
     };
-    let size = std::fs::metadata(path)
-        .map_err(|e| fail(PipelineErrorKind::Read(e)))?
-        .len();
-    if size > MAX_FILE_BYTES {
-        return Err(fail(PipelineErrorKind::TooLarge(size)));
+    // Read at most one byte past the cap, whatever the file is: a pipe or `/dev/stdin` has no
+    // size to check first, and `/dev/zero` never ends.
+    let file = std::fs::File::open(path).map_err(|e| fail(PipelineErrorKind::Read(e)))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(PipelineErrorKind::Read(e)))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(fail(PipelineErrorKind::TooLarge));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| fail(PipelineErrorKind::Read(e)))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        fail(PipelineErrorKind::Read(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            e.utf8_error(),
+        )))
+    })?;
     parse(&text, path, sandbox, env, &|name| std::env::var(name).ok())
         .map(|(plan, warnings)| Loaded { plan, warnings })
         .map_err(|d| fail(PipelineErrorKind::Invalid(d)))

@@ -1,8 +1,12 @@
 //! The `transform:` block and the `outputs:` list: checked against the sources' vendors and the
 //! loaders' options, into [`transform::Options`] and [`OutputPlan`]s.
 
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
 use super::check::Checker;
-use super::plan::{OutputPlan, SourcePlan};
+use super::paths::{Planner, manifest_path};
+use super::plan::{OutputPlan, Plan, SourcePlan};
 use super::raw::{Pairs, RawCsv, RawFields, RawOutput, RawParquet, RawPipeline};
 use super::template::PathTemplate;
 use crate::load::{self, Format};
@@ -212,6 +216,52 @@ impl Checker<'_> {
             row_group_rows,
             zstd_level,
             ..defaults
+        }
+    }
+
+    /// Two outputs writing one file (the second would silently take the first's place, or both
+    /// would interleave their rows), and an output where the run writes its `manifest.json`, are
+    /// errors at the later output's `path`. Paths are planned as a run today would plan them.
+    pub(super) fn output_paths(&mut self, plan: &Plan, raw: &[RawOutput]) {
+        let run_date = jiff::Timestamp::now().strftime("%Y-%m-%d").to_string();
+        let run_id = uuid::Uuid::now_v7().to_string();
+        let root = Path::new("");
+        let planner = Planner {
+            plan,
+            root,
+            run_id: &run_id,
+            run_date: &run_date,
+        };
+        let mut owner: HashMap<PathBuf, usize> = HashMap::new();
+        let mut clashes: BTreeSet<(usize, usize)> = BTreeSet::new();
+        let mut files = Vec::new();
+        for (source, transformer) in plan.sources.iter().zip(plan.transformers()) {
+            for file in planner.files(source, transformer.tables()) {
+                let first = *owner.entry(file.path.clone()).or_insert(file.index);
+                if first != file.index && clashes.insert((first, file.index)) {
+                    self.error(
+                        &raw[file.index].path,
+                        format!(
+                            "path: {} is also where output {} writes; give each output its own path",
+                            file.path.display(),
+                            first + 1
+                        ),
+                    );
+                }
+                files.push((file.index, file.path));
+            }
+        }
+        let manifest = manifest_path(files.iter().map(|(_, p)| p.as_path()), root);
+        for (index, _) in files.iter().filter(|(_, path)| *path == manifest) {
+            if clashes.insert((*index, *index)) {
+                self.error(
+                    &raw[*index].path,
+                    format!(
+                        "path: {} is where the run writes its manifest.json; choose another file name",
+                        manifest.display()
+                    ),
+                );
+            }
         }
     }
 

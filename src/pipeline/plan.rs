@@ -113,16 +113,20 @@ pub fn resolve(
         .filter_map(|o| c.output(o, &transform, raw.sources.value.len()))
         .collect();
 
+    if !c.diagnostics.is_empty() {
+        return Err(c.diagnostics);
+    }
+    let plan = Plan {
+        name,
+        file,
+        sandbox,
+        on_error,
+        sources,
+        transform,
+        outputs,
+    };
+    c.output_paths(&plan, &raw.outputs.value);
     if c.diagnostics.is_empty() {
-        let plan = Plan {
-            name,
-            file,
-            sandbox,
-            on_error,
-            sources,
-            transform,
-            outputs,
-        };
         Ok((plan, c.warnings))
     } else {
         Err(c.diagnostics)

@@ -30,12 +30,12 @@ use crate::load::{
     self, Finished, LoadError, Manifest, OutputSummary, RunStatus, SourceStatus, SourceSummary,
     Writer,
 };
-use crate::model::VendorRecord;
 use crate::model::secret::redact;
+use crate::pipeline::paths::{Planner, manifest_path};
 use crate::pipeline::{self, EnvMode, OnError, Plan, SourcePlan};
 use crate::transform::Transformer;
 use logging::{LogFormat, Verbosity};
-use outputs::{Files, Planner};
+use outputs::Files;
 use source::{SourceDone, run_source};
 
 /// `customer-export run`'s arguments.
@@ -177,7 +177,7 @@ pub async fn run_pipeline(mut plan: Plan, options: &RunOptions) -> Result<RunRep
             run_id: "RUN_ID",
             run_date: &run_date,
         };
-        report::print_dry_run(&planner, &transformers(&plan));
+        report::print_dry_run(&planner, &plan.transformers());
         let status = RunStatus::DryRun;
         let manifest = report::manifest(&plan, &run_id, started, status, vec![], vec![], vec![]);
         return Ok(RunReport {
@@ -208,16 +208,6 @@ pub async fn run_pipeline(mut plan: Plan, options: &RunOptions) -> Result<RunRep
     result
 }
 
-/// One transformer per source, each knowing every source's vendor (a mapping's column types are
-/// the same for all).
-fn transformers(plan: &Plan) -> Vec<Transformer> {
-    let vendors: Vec<VendorRecord> = plan.sources.iter().map(|s| s.vendor.record()).collect();
-    plan.sources
-        .iter()
-        .map(|s| Transformer::new(s.vendor.record(), &plan.transform, &vendors))
-        .collect()
-}
-
 /// Every source in order, then every file published together and the manifest last.
 async fn run_sources(
     planner: &Planner<'_>,
@@ -231,9 +221,9 @@ async fn run_sources(
     let mut failures = Vec::new();
 
     let transformers: Vec<Arc<Transformer>> =
-        transformers(plan).into_iter().map(Arc::new).collect();
+        plan.transformers().into_iter().map(Arc::new).collect();
     let tables = plan.sources.iter().zip(&transformers);
-    planner.remove_stale_temp_files(tables.map(|(s, t)| (s, t.tables())));
+    outputs::remove_stale_temp_files(planner, tables.map(|(s, t)| (s, t.tables())));
 
     for (source, transformer) in plan.sources.iter().zip(transformers) {
         let routes = files.route(planner, source, transformer.tables())?;
@@ -320,10 +310,12 @@ fn publish(
         outputs,
         errors,
     );
-    let manifest_path = report::manifest_path(&manifest.outputs, planner.root);
-    if let Some(path) = &manifest_path {
-        load::write_manifest(path, &manifest)?;
-    }
+    let path = manifest_path(
+        manifest.outputs.iter().map(|o| o.path.as_path()),
+        planner.root,
+    );
+    load::write_manifest(&path, &manifest)?;
+    let manifest_path = Some(path);
     if failures.is_empty() {
         Ok(RunReport {
             manifest,

@@ -1,6 +1,5 @@
-//! Where a run's rows go: the one planner of output paths ([`Planner`]: every file of every table
-//! of every source, for the writers, the stale-file cleanup and the dry run alike), and the open
-//! files of a run ([`Files`]) with each source's routes into them.
+//! Where a run's rows go: the open files of a run ([`Files`]) with each source's routes into
+//! them, opened where the pipeline's one path [`Planner`] says.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -10,85 +9,31 @@ use tracing::{info, warn};
 use super::RunError;
 use crate::load::{self, Format, Writer};
 use crate::model::Schema;
-use crate::pipeline::{OutputPlan, PathValues, Plan, SourcePlan};
+use crate::pipeline::SourcePlan;
+use crate::pipeline::paths::Planner;
 use crate::transform::Table;
 
-/// Plans the paths of one run.
-pub struct Planner<'a> {
-    pub plan: &'a Plan,
-    /// The root relative paths resolve against.
-    pub root: &'a Path,
-    pub run_id: &'a str,
-    pub run_date: &'a str,
-}
-
-/// One file a source writes: which output, which of its tables, where.
-pub struct PlannedFile<'p> {
-    pub output: &'p OutputPlan,
-    /// The index of the table in the source's tables.
-    pub table: usize,
-    pub path: PathBuf,
-    /// NDJSON in nested form: the vendor record as it came (so table 0 only).
-    pub nested: bool,
-}
-
-impl<'a> Planner<'a> {
-    /// Every file `source` writes, given its tables: each output once per table, except nested
-    /// NDJSON, whose records hold their arrays already.
-    pub fn files(&self, source: &SourcePlan, tables: &[Table]) -> Vec<PlannedFile<'a>> {
-        let mut files = Vec::new();
-        for output in &self.plan.outputs {
-            let nested = matches!(&output.format, Format::Ndjson(o) if o.nested);
-            for (t, table) in tables.iter().enumerate() {
-                if nested && t > 0 {
-                    continue;
-                }
-                let path = self.path(output, source, &table.name);
-                files.push(PlannedFile {
-                    output,
-                    table: t,
-                    path,
-                    nested,
-                });
+/// Removes what a killed run left in this run's output folders, before any file is opened
+/// (the cleanup cannot tell a dead run's temporary file from a live one's).
+pub fn remove_stale_temp_files<'t>(
+    planner: &Planner<'_>,
+    sources: impl Iterator<Item = (&'t SourcePlan, &'t [Table])>,
+) {
+    let mut dirs = BTreeSet::new();
+    for (source, tables) in sources {
+        for file in planner.files(source, tables) {
+            if let Some(dir) = file.path.parent() {
+                dirs.insert(dir.to_path_buf());
             }
         }
-        files
     }
-
-    fn path(&self, output: &OutputPlan, source: &SourcePlan, table: &str) -> PathBuf {
-        let values = PathValues {
-            pipeline: &self.plan.name,
-            vendor: source.vendor.id(),
-            table,
-            run_date: self.run_date,
-            run_id: self.run_id,
-            format: output.format.name(),
-        };
-        output.path.render(self.root, &values)
-    }
-
-    /// Removes what a killed run left in this run's output folders, before any file is opened
-    /// (the cleanup cannot tell a dead run's temporary file from a live one's).
-    pub fn remove_stale_temp_files<'t>(
-        &self,
-        sources: impl Iterator<Item = (&'t SourcePlan, &'t [Table])>,
-    ) {
-        let mut dirs = BTreeSet::new();
-        for (source, tables) in sources {
-            for file in self.files(source, tables) {
-                if let Some(dir) = file.path.parent() {
-                    dirs.insert(dir.to_path_buf());
-                }
+    for dir in dirs {
+        match load::remove_stale_temp_files(&dir) {
+            Ok(0) => {}
+            Ok(removed) => {
+                info!(dir = %dir.display(), removed, "Removed temporary files left by an earlier run.")
             }
-        }
-        for dir in dirs {
-            match load::remove_stale_temp_files(&dir) {
-                Ok(0) => {}
-                Ok(removed) => {
-                    info!(dir = %dir.display(), removed, "Removed temporary files left by an earlier run.")
-                }
-                Err(e) => warn!(dir = %dir.display(), "Could not clean temporary files: {e}"),
-            }
+            Err(e) => warn!(dir = %dir.display(), "Could not clean temporary files: {e}"),
         }
     }
 }

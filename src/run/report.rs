@@ -1,14 +1,12 @@
 //! What a run tells afterwards: each source's summary, the manifest, the table a person reads,
 //! the events a scheduler parses, and the dry run's account of what would happen.
 
-use std::path::{Path, PathBuf};
-
 use tracing::info;
 
-use super::outputs::Planner;
 use crate::console;
 use crate::extract::SourceCounts;
 use crate::load::{Manifest, OutputSummary, RunStatus, SourceStatus, SourceSummary};
+use crate::pipeline::paths::Planner;
 use crate::pipeline::{Plan, SourcePlan};
 use crate::transform::Transformer;
 
@@ -58,27 +56,6 @@ pub fn manifest(
         outputs,
         errors,
     }
-}
-
-/// `manifest.json` in the deepest folder that holds every output, under the output root.
-pub fn manifest_path(outputs: &[OutputSummary], root: &Path) -> Option<PathBuf> {
-    let mut common: Option<PathBuf> = None;
-    for output in outputs {
-        let dir = output.path.parent()?.to_path_buf();
-        common = Some(match common {
-            None => dir,
-            Some(c) => c
-                .components()
-                .zip(dir.components())
-                .take_while(|(a, b)| a == b)
-                .map(|(a, _)| a)
-                .collect(),
-        });
-    }
-    let dir = common
-        .filter(|c| c.starts_with(root))
-        .unwrap_or_else(|| root.to_path_buf());
-    Some(dir.join("manifest.json"))
 }
 
 /// The summary as structured events, for schedulers.
