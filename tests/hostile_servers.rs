@@ -155,6 +155,30 @@ async fn customers(
             let body = json!({"error": "server_error", "error_description": text});
             (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
         }
+        "endless" => {
+            // Every page new records, a total that grows faster than the pages, always a next.
+            let offset: u64 = pairs
+                .get("offset")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            let max: u64 = pairs
+                .get("max")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(PAGE);
+            let data: Vec<Value> = (offset..offset + max)
+                .map(|i| json!({"id": 1_000_000 + i, "name": format!("endless {i}")}))
+                .collect();
+            let next = format!("/api/v1.0/customers?offset={}", offset + max);
+            let paging =
+                json!({"total": offset + 2 * max + 10, "offset": offset, "max": max, "next": next});
+            axum::Json(json!({"data": data, "paging": paging})).into_response()
+        }
+        "stuck" => {
+            // The first page, whatever is asked, with the same next link every time.
+            let mut body = page(&HashMap::new(), |_| {});
+            body["paging"]["total"] = json!(1000);
+            axum::Json(body).into_response()
+        }
         "short" => {
             // The total promises more than the pages hold, and `next` says the end has come.
             let mut body = page(&pairs, |_| {});
@@ -485,5 +509,36 @@ async fn server_text_cannot_forge_log_lines() {
     assert!(
         !stderr.lines().any(|l| l.starts_with("2026-11-30T06:00:00")),
         "a forged line: {stderr}"
+    );
+}
+
+/// Issue 11, item 3: a server that always says more follow, with a growing total, is stopped at a
+/// ceiling (10× the first total by default, `max_records` to set it), and one that serves the
+/// same page again is stopped at once: every run ends, and nothing is published.
+#[tokio::test]
+async fn a_run_that_never_ends_is_stopped() {
+    let server = serve().await;
+    let err = run(&server, "endless", "all", "").await.unwrap_err();
+    assert_clear_error(
+        "endless",
+        &err,
+        &[
+            "valomnia",
+            "paging stopped",
+            "past the ceiling of 10000",
+            "max_records",
+        ],
+    );
+    let hits = server.hits.get("endless");
+    assert!(hits <= 10_000 / PAGE + 2, "{hits} requests");
+    let err = run(&server, "endless", "all", "    max_records: 40")
+        .await
+        .unwrap_err();
+    assert_clear_error("endless", &err, &["past the ceiling of 40 (max_records)"]);
+    let err = run(&server, "stuck", "all", "").await.unwrap_err();
+    assert_clear_error(
+        "stuck",
+        &err,
+        &["valomnia", "paging stopped", "does not advance"],
     );
 }

@@ -56,20 +56,22 @@ impl PageRequest {
 }
 
 /// What a page's envelope says about paging.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct PageInfo {
     /// The total the API reports (TotalHits, paging.total, totalCount), when it does.
     pub total: Option<u64>,
     /// The vendor says there is nothing after this page.
     pub last: bool,
+    /// The vendor's own pointer to the next page (a link or a cursor), when it gives one: the
+    /// same one twice means its paging is stuck.
+    pub next: Option<String>,
 }
 
 /// One page: its records as the run's reader made them, and what the vendor said about paging.
 #[derive(Debug)]
 pub struct Page<T> {
     pub records: Vec<T>,
-    pub total: Option<u64>,
-    pub last: bool,
+    pub info: PageInfo,
 }
 
 /// Where a page's records are.

@@ -42,6 +42,8 @@ pub enum ExtractError {
         records: u64,
         total: u64,
     },
+    #[error("{source_name}: paging stopped: {detail}")]
+    Paging { source_name: String, detail: String },
     #[error("{source_name}: {detail}")]
     Setup { source_name: String, detail: String },
     #[error("{source_name}: the run stopped before the source finished")]

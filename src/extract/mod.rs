@@ -32,6 +32,8 @@ pub use progress::{SourceCounts, SourceProgress};
 pub use rate::RateLimit;
 pub use session::Session;
 
+use crate::model::{KeyRef, key_hash};
+
 /// How hard the engine may push one source and what it accepts: the pipeline's common source
 /// keys (`rate_limit`, `concurrency`, `max_attempts`, …), with [`Limits::default`] as their defaults.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,7 +52,19 @@ pub struct Limits {
     pub max_body_bytes: usize,
     /// Publish even when the record count differs from the API's total.
     pub allow_count_mismatch: bool,
+    /// Paging stops with an error past this many records; `None`: 10× the total the first page
+    /// reports (at least [`MIN_RECORDS_CEILING`]), or [`RECORDS_CEILING`] without one.
+    pub max_records: Option<u64>,
+    /// Paging stops with an error past this many pages; `None`: [`PAGES_CEILING`].
+    pub max_pages: Option<u64>,
 }
+
+/// The default ceiling on records when the API reports no total: far above any customer list.
+pub const RECORDS_CEILING: u64 = 10_000_000;
+/// The least default ceiling on records when it does (10× a small total would be tight).
+pub const MIN_RECORDS_CEILING: u64 = 10_000;
+/// The default ceiling on pages.
+pub const PAGES_CEILING: u64 = 1_000_000;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -63,6 +77,8 @@ impl Default for Limits {
             // A large partner answers tens of MB in one response.
             max_body_bytes: 512 * 1024 * 1024,
             allow_count_mismatch: false,
+            max_records: None,
+            max_pages: None,
         }
     }
 }
@@ -84,18 +100,21 @@ pub async fn extract<R: RecordReader>(
     reader: Arc<R>,
     out: mpsc::Sender<Vec<R::Record>>,
 ) -> Result<Extracted, ExtractError> {
+    let first = session.fetch_page(0, &*reader).await?;
+    let total = first.info.total;
+    if let Some(total) = total {
+        session.progress().set_total(total);
+    }
     let mut delivery = Delivery {
         seen: Seen::new(SEEN_WINDOW),
+        next_links: HashSet::new(),
+        ceiling: Ceiling::new(session.limits(), total),
+        index: 0,
         session: session.clone(),
         reader: reader.clone(),
         out,
     };
-    let first = session.fetch_page(0, &*reader).await?;
-    let total = first.total;
-    if let Some(total) = total {
-        session.progress().set_total(total);
-    }
-    let mut last = first.last;
+    let mut last = first.info.last;
     delivery.deliver(first).await?;
 
     let mut next = 1;
@@ -109,7 +128,7 @@ pub async fn extract<R: RecordReader>(
     // the pages the total promised — page on until the vendor says the last has come.
     while !last {
         let page = session.fetch_page(next, &*reader).await?;
-        last = page.last || page.records.is_empty();
+        last = page.info.last || page.records.is_empty();
         delivery.deliver(page).await?;
         next += 1;
     }
@@ -141,7 +160,7 @@ async fn fetch_ahead<R: RecordReader>(
             source_name: session.name.clone(),
             detail: format!("a page reader stopped: {e}"),
         })??;
-        last = page.last || page.records.is_empty();
+        last = page.info.last || page.records.is_empty();
         delivery.deliver(page).await?;
     }
     Ok(last)
@@ -164,9 +183,16 @@ fn reconcile(session: &Session) -> Result<Extracted, ExtractError> {
     })
 }
 
-/// Hands pages on: each record seen before is dropped, the rest counted and sent.
+/// Hands pages on, in order: each record seen before is dropped, the rest counted and sent. A
+/// page that adds nothing new, a next link that comes back, or a ceiling passed stops the paging:
+/// every run ends.
 struct Delivery<R: RecordReader> {
     seen: Seen,
+    /// Hashes of the next links the vendor gave.
+    next_links: HashSet<u64>,
+    ceiling: Ceiling,
+    /// The index of the next page to deliver.
+    index: u64,
     session: Arc<Session>,
     reader: Arc<R>,
     out: mpsc::Sender<Vec<R::Record>>,
@@ -174,6 +200,15 @@ struct Delivery<R: RecordReader> {
 
 impl<R: RecordReader> Delivery<R> {
     async fn deliver(&mut self, page: Page<R::Record>) -> Result<(), ExtractError> {
+        let index = self.index;
+        self.index += 1;
+        if let Some(next) = &page.info.next
+            && !self.next_links.insert(key_hash(KeyRef::Text(next)))
+        {
+            return Err(self.stuck(format!(
+                "the vendor gave the next link {next} a second time; its paging does not advance"
+            )));
+        }
         let before = page.records.len() as u64;
         let records: Vec<R::Record> = page
             .records
@@ -182,6 +217,16 @@ impl<R: RecordReader> Delivery<R> {
             .collect();
         let kept = records.len() as u64;
         self.session.progress().page(kept, before - kept);
+        if kept == 0 && before > 0 && !page.info.last {
+            return Err(self.stuck(format!(
+                "page {} held only records already delivered ({before} of them); the vendor's paging does not advance",
+                index + 1
+            )));
+        }
+        let counts = self.session.progress().counts();
+        if let Some(passed) = self.ceiling.passed(counts.pages, counts.records) {
+            return Err(self.stuck(passed));
+        }
         if records.is_empty() {
             return Ok(());
         }
@@ -191,6 +236,58 @@ impl<R: RecordReader> Delivery<R> {
             .map_err(|_| ExtractError::Cancelled {
                 source_name: self.session.name.clone(),
             })
+    }
+
+    fn stuck(&self, detail: String) -> ExtractError {
+        ExtractError::Paging {
+            source_name: self.session.name.clone(),
+            detail,
+        }
+    }
+}
+
+/// How far paging may go before it is taken for a vendor that never says the end has come.
+struct Ceiling {
+    records: u64,
+    pages: u64,
+    /// Why the records ceiling is what it is, for the message.
+    reason: String,
+}
+
+impl Ceiling {
+    fn new(limits: &Limits, total: Option<u64>) -> Ceiling {
+        let (records, reason) = match (limits.max_records, total) {
+            (Some(n), _) => (n, "max_records".to_string()),
+            (None, Some(t)) => (
+                t.saturating_mul(10).max(MIN_RECORDS_CEILING),
+                format!("10× the total of {t} the first page reported"),
+            ),
+            (None, None) => (
+                RECORDS_CEILING,
+                "the default for an API without a total".into(),
+            ),
+        };
+        Ceiling {
+            records,
+            pages: limits.max_pages.unwrap_or(PAGES_CEILING),
+            reason,
+        }
+    }
+
+    /// Why paging must stop after `pages` pages and `records` records, if it must.
+    fn passed(&self, pages: u64, records: u64) -> Option<String> {
+        if records > self.records {
+            return Some(format!(
+                "{records} records, past the ceiling of {} ({}), and the vendor still says more follow; set `max_records` on the source to go further",
+                self.records, self.reason
+            ));
+        }
+        (pages > self.pages).then(|| {
+            format!(
+                "{pages} pages, past the ceiling of {}, and the vendor still says more follow; set `max_pages` on the source to go further",
+                self.pages
+            )
+        })
     }
 }
 

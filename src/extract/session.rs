@@ -170,11 +170,7 @@ impl Session {
             let page = read_page(&reply.body, self.connector.records_at(), reader).and_then(
                 |(envelope, records)| {
                     let info = self.connector.read_page(index, &envelope)?;
-                    Ok(Page {
-                        records,
-                        total: info.total,
-                        last: info.last,
-                    })
+                    Ok(Page { records, info })
                 },
             );
             return match page {

@@ -16,7 +16,7 @@ use crate::vendors::spec::{Key, KeyKind};
 use crate::vendors::{self, Settings, SourceConfig, Vendor, VendorSpec};
 
 /// The keys every source may have, whatever its vendor.
-const COMMON_KEYS: [&str; 14] = [
+const COMMON_KEYS: [&str; 16] = [
     "vendor",
     "name",
     "base_url",
@@ -31,6 +31,8 @@ const COMMON_KEYS: [&str; 14] = [
     "max_body_mb",
     "allow_count_mismatch",
     "allow_insecure_http",
+    "max_records",
+    "max_pages",
 ];
 
 impl SourcePlan {
@@ -407,6 +409,8 @@ impl Checker<'_> {
             number("max_retry_secs", 0, 86_400).map_or(defaults.max_retry, Duration::from_secs);
         let timeout =
             number("timeout_secs", 1, 3_600).map_or(defaults.timeout, Duration::from_secs);
+        let max_records = number("max_records", 1, 1_000_000_000_000);
+        let max_pages = number("max_pages", 1, 1_000_000_000);
         let max_body_bytes = number("max_body_mb", 1, 4096)
             .map_or(defaults.max_body_bytes, |n| n as usize * 1024 * 1024);
         Limits {
@@ -417,6 +421,8 @@ impl Checker<'_> {
             timeout,
             max_body_bytes,
             allow_count_mismatch: self.flag(keys, "allow_count_mismatch"),
+            max_records,
+            max_pages,
         }
     }
 

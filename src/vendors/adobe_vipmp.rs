@@ -200,6 +200,7 @@ impl Connector for Connection {
         Ok(PageInfo {
             last: count == 0 || offset + count >= total,
             total: Some(total),
+            next: None,
         })
     }
 

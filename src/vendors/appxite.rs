@@ -306,6 +306,7 @@ impl Connector for Connection {
         Ok(PageInfo {
             last: records < self.page_size,
             total: None,
+            next: None,
         })
     }
 

@@ -169,6 +169,7 @@ impl Connector for Connection {
         Ok(PageInfo {
             total: None,
             last: true,
+            next: None,
         })
     }
 

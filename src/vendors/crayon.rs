@@ -193,6 +193,7 @@ impl Connector for Connection {
         Ok(PageInfo {
             total: Some(total),
             last: records == 0 || (index + 1) * self.page_size >= total,
+            next: None,
         })
     }
 

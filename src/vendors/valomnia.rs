@@ -265,12 +265,14 @@ impl Connector for Connection {
             .ok_or_else(|| VendorError::new("the response has no `paging` object"))?;
         let total = json_count(paging, "total");
         let offset = json_count(paging, "offset").unwrap_or(0);
+        let next = paging.get("next").and_then(|n| n.as_str()).map(untrusted);
         let next_is_null = paging.get("next").is_none_or(|n| n.is_null());
         let records = page.records()?;
         let end_by_count = total.is_some_and(|t| offset + records >= t);
         Ok(PageInfo {
             last: next_is_null || end_by_count || records == 0,
             total,
+            next,
         })
     }
 
