@@ -130,6 +130,23 @@ async fn customers(
             body["padding"] = json!("x".repeat(3 << 20));
             axum::Json(body).into_response()
         }
+        "gzip-bomb" => {
+            // 3 KiB on the wire that inflate to 3 MiB, against a 1 MiB cap.
+            use std::io::Write;
+            let mut body = page(&pairs, |_| {});
+            body["padding"] = json!("x".repeat(3 << 20));
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            gz.write_all(body.to_string().as_bytes()).unwrap();
+            let bytes = gz.finish().unwrap();
+            (
+                [
+                    (header::CONTENT_TYPE, "application/json"),
+                    (header::CONTENT_ENCODING, "gzip"),
+                ],
+                bytes,
+            )
+                .into_response()
+        }
         "redirect-loop" => (
             StatusCode::FOUND,
             [(header::LOCATION, "/redirect-loop/api/v1.0/customers")],
@@ -369,13 +386,22 @@ async fn schema_drift_is_reported_in_the_log() {
     );
 }
 
+/// Issue 11, item 10: a body over the cap, plain or a gzip body inflating past it, is refused
+/// at once — never downloaded again by a retry.
 #[tokio::test]
-async fn a_body_over_the_cap_is_refused() {
+async fn a_body_over_the_cap_is_refused_at_once() {
     let server = serve().await;
-    let err = run(&server, "huge", "all", "    max_body_mb: 1")
-        .await
-        .unwrap_err();
-    assert_clear_error("huge", &err, &["valomnia", "larger than 1048576 bytes"]);
+    for case in ["huge", "gzip-bomb"] {
+        let err = run(&server, case, "all", "    max_body_mb: 1")
+            .await
+            .unwrap_err();
+        assert_clear_error(
+            case,
+            &err,
+            &["valomnia", "larger than 1048576 bytes", "max_body_mb"],
+        );
+        assert_eq!(server.hits.get(case), 1, "{case}: downloaded again");
+    }
 }
 
 #[tokio::test]

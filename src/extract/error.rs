@@ -42,6 +42,14 @@ pub enum ExtractError {
         records: u64,
         total: u64,
     },
+    #[error(
+        "{source_name}: {url}: {detail}; raise `max_body_mb` if the vendor really sends this much"
+    )]
+    TooLarge {
+        source_name: String,
+        url: String,
+        detail: String,
+    },
     #[error("{source_name}: paging stopped: {detail}")]
     Paging { source_name: String, detail: String },
     #[error("{source_name}: {detail}")]

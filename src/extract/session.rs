@@ -8,6 +8,7 @@
 //! jitter. A 401 gets one fresh token, then fails.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::Duration;
 
 use backon::BackoffBuilder;
@@ -44,6 +45,8 @@ pub struct Session {
     limiter: Option<DefaultDirectRateLimiter>,
     token: Mutex<Option<Token>>,
     limits: Limits,
+    /// The bytes of all response bodies of the source being read at once.
+    body_budget: Arc<BodyBudget>,
     progress: SourceProgress,
     /// After a 429 every request of the source waits until then.
     paused_until: std::sync::Mutex<Option<Instant>>,
@@ -68,6 +71,10 @@ impl Session {
             limiter,
             token: Mutex::new(None),
             limits: limits.clone(),
+            body_budget: Arc::new(BodyBudget {
+                used: AtomicUsize::new(0),
+                limit: limits.max_body_bytes,
+            }),
             progress,
             paused_until: std::sync::Mutex::new(None),
         }
@@ -108,7 +115,8 @@ impl Session {
             }
             let builder = self.list_request(&request, &token);
             let outcome = match self.send(builder).await {
-                Err(reason) => retry(reason),
+                Err(SendFailure::Transport(reason)) => retry(reason),
+                Err(SendFailure::TooLarge(detail)) => Attempt::Fail(self.too_large(&url, detail)),
                 Ok(reply) => self.classify_page(index, reply, &url, reader),
             };
             match outcome {
@@ -229,33 +237,42 @@ impl Session {
 
     /// Sends one request under the rate limiter and reads its body; `Err` is a retryable
     /// transport failure (connection refused or dropped, timeout, truncated body).
-    pub(super) async fn exchange(&self, builder: RequestBuilder) -> Result<Reply, String> {
+    pub(super) async fn exchange(&self, builder: RequestBuilder) -> Result<Reply, SendFailure> {
         self.wait_for_turn().await;
         self.send(builder).await
     }
 
     /// [`Session::exchange`] for a request that has had its turn already.
-    async fn send(&self, builder: RequestBuilder) -> Result<Reply, String> {
+    async fn send(&self, builder: RequestBuilder) -> Result<Reply, SendFailure> {
         self.progress.request();
+        let transport = |e: reqwest::Error| SendFailure::Transport(describe(&e));
         let mut response = builder
             .timeout(self.limits.timeout)
             .send()
             .await
-            .map_err(|e| describe(&e))?;
+            .map_err(transport)?;
         let status = response.status();
         let headers = std::mem::take(response.headers_mut());
-        let mut body = Vec::with_capacity(
-            response
-                .content_length()
-                .map_or(16 * 1024, |n| n as usize)
-                .min(self.limits.max_body_bytes),
-        );
-        while let Some(chunk) = response.chunk().await.map_err(|e| describe(&e))? {
-            if body.len() + chunk.len() > self.limits.max_body_bytes {
-                return Err(format!(
-                    "the response is larger than {} bytes",
-                    self.limits.max_body_bytes
-                ));
+        let cap = self.limits.max_body_bytes;
+        let too_large =
+            || SendFailure::TooLarge(format!("the response is larger than {cap} bytes"));
+        // A declared length is a claim, not a reason to allocate: refuse one over the cap at once,
+        // and let the buffer grow with what really arrives.
+        if response.content_length().is_some_and(|n| n > cap as u64) {
+            return Err(too_large());
+        }
+        let mut reservation = Reservation::new(&self.body_budget);
+        let mut body = Vec::with_capacity(16 * 1024);
+        // Chunks come decompressed, so the cap holds for what a gzip body expands to.
+        while let Some(chunk) = response.chunk().await.map_err(transport)? {
+            let len = body.len() + chunk.len();
+            if len > cap {
+                return Err(too_large());
+            }
+            if !reservation.grow(len) {
+                return Err(SendFailure::TooLarge(format!(
+                    "the responses in flight together are larger than {cap} bytes; lower `concurrency`, or"
+                )));
             }
             body.extend_from_slice(&chunk);
         }
@@ -263,9 +280,9 @@ impl Session {
             status,
             headers,
             body,
+            _budget: reservation,
         })
     }
-
     async fn wait_for_turn(&self) {
         loop {
             let until = *self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
@@ -318,6 +335,7 @@ impl Session {
             match auth.obtain(&http).await {
                 Ok(token) => return Ok(token),
                 Err(AuthFailure::Refused(detail)) => return Err(self.auth_error(&url, detail)),
+                Err(AuthFailure::TooLarge(detail)) => return Err(self.too_large(&url, detail)),
                 Err(AuthFailure::Redirected(location)) => {
                     return Err(ExtractError::Redirect {
                         source_name: self.name.clone(),
@@ -334,12 +352,75 @@ impl Session {
         }
     }
 
+    fn too_large(&self, url: &str, detail: String) -> ExtractError {
+        ExtractError::TooLarge {
+            source_name: self.name.clone(),
+            url: url.to_string(),
+            detail,
+        }
+    }
+
     fn auth_error(&self, url: &str, detail: String) -> ExtractError {
         ExtractError::Auth {
             source_name: self.name.clone(),
             url: url.to_string(),
             detail,
         }
+    }
+}
+
+/// Why a request got no reply to read.
+pub(super) enum SendFailure {
+    /// The transport failed (refused, dropped, timed out, cut off): worth another try.
+    Transport(String),
+    /// The body is over the cap, or the bodies in flight together are: another try would only
+    /// download it again.
+    TooLarge(String),
+}
+
+/// The bytes a source may hold in response bodies at once, whatever its concurrency: a few
+/// hostile pages expanding towards the cap together cannot multiply the memory it allows.
+struct BodyBudget {
+    used: AtomicUsize,
+    limit: usize,
+}
+
+/// One body's share of the budget, given back when the body is dropped.
+pub(super) struct Reservation {
+    budget: Arc<BodyBudget>,
+    held: usize,
+}
+
+impl Reservation {
+    fn new(budget: &Arc<BodyBudget>) -> Reservation {
+        Reservation {
+            budget: budget.clone(),
+            held: 0,
+        }
+    }
+
+    /// Grows the share to `bytes`; false (the share unchanged) when the budget has no room.
+    fn grow(&mut self, bytes: usize) -> bool {
+        let more = bytes.saturating_sub(self.held);
+        let before = self.budget.used.fetch_add(more, Relaxed);
+        if before + more > self.budget.limit {
+            self.budget.used.fetch_sub(more, Relaxed);
+            return false;
+        }
+        self.held += more;
+        true
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        self.budget.used.fetch_sub(self.held, Relaxed);
+    }
+}
+
+impl std::fmt::Debug for Reservation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} bytes", self.held)
     }
 }
 
@@ -487,6 +568,23 @@ mod tests {
         );
         h.insert(RETRY_AFTER, "soon".parse().unwrap());
         assert_eq!(retry_after(&h), None);
+    }
+
+    #[test]
+    fn bodies_in_flight_share_one_budget() {
+        let budget = Arc::new(BodyBudget {
+            used: AtomicUsize::new(0),
+            limit: 100,
+        });
+        let mut first = Reservation::new(&budget);
+        let mut second = Reservation::new(&budget);
+        assert!(first.grow(40) && first.grow(60));
+        assert!(!second.grow(50), "60 + 50 is over 100");
+        assert!(second.grow(40));
+        drop(first);
+        assert!(second.grow(90), "the first body's share came back");
+        drop(second);
+        assert_eq!(budget.used.load(Relaxed), 0);
     }
 
     #[test]

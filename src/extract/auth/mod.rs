@@ -28,6 +28,7 @@ pub use oauth2::{ClientAuth, Grant, OAuth2};
 pub use session_login::SessionLogin;
 
 use super::connector::{error_from_json, excerpt, json_text, untrusted};
+use super::session::SendFailure;
 use crate::model::Secret;
 
 /// A way to obtain and present a credential; see the module header.
@@ -68,6 +69,8 @@ pub enum AuthFailure {
     Refused(String),
     /// The endpoint redirected: the URL is wrong.
     Redirected(String),
+    /// The answer is larger than the source allows: another try would only download it again.
+    TooLarge(String),
 }
 
 impl AuthFailure {
@@ -86,6 +89,8 @@ pub struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Vec<u8>,
+    /// The body's share of the source's in-flight budget, given back with the reply.
+    pub(super) _budget: super::session::Reservation,
 }
 
 /// The HTTP the engine lends a flow: the source's client, its rate limit and its counters.
@@ -105,7 +110,10 @@ impl Http<'_> {
         self.session
             .exchange(request)
             .await
-            .map_err(AuthFailure::retry)
+            .map_err(|failure| match failure {
+                SendFailure::Transport(reason) => AuthFailure::retry(reason),
+                SendFailure::TooLarge(detail) => AuthFailure::TooLarge(detail),
+            })
     }
 
     /// Counts a 429 that the flow waits out itself.
