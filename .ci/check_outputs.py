@@ -16,7 +16,8 @@ assert manifest["status"] == "succeeded", manifest["status"]
 expected_types = {"created_at": "timestamp[us, tz=UTC]", "vendor": "string", "customer_id": "string"}
 parquet_rows = 0
 for output in manifest["outputs"]:
-    path = pathlib.Path(output["path"])
+    # Paths are relative to the manifest's folder.
+    path = manifests[0].parent / output["path"]
     assert path.exists(), path
     if output["format"] == "parquet":
         table = pq.read_table(path)

@@ -9,9 +9,11 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int64Type, TimestampMicrosecondType};
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::{DataType, TimeUnit};
+use customer_export::load::root::JOURNAL_FILE;
 use customer_export::load::{
-    CsvOptions, Format, LoadError, Manifest, NdjsonOptions, OutputSummary, ParquetOptions,
-    RunStatus, SourceStatus, SourceSummary, Writer, remove_stale_temp_files, write_manifest,
+    CsvOptions, Finished, Format, LoadError, Manifest, NdjsonOptions, OutputSummary,
+    ParquetOptions, PublishError, Root, RootOptions, RunStatus, SourceStatus, SourceSummary,
+    Writer, write_manifest,
 };
 use customer_export::model::row::{Cell, Column, ColumnType, Row, Schema};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -579,27 +581,168 @@ fn dropping_a_writer_or_a_finished_file_leaves_the_previous_file() {
     );
 }
 
-#[test]
-fn stale_temp_files_are_removed_and_nothing_else() {
-    let dir = tempfile::tempdir().unwrap();
-    let sub = dir.path().join("vendor/2025-08-27");
-    fs::create_dir_all(&sub).unwrap();
-    fs::write(dir.path().join(".x.csv.123.cetmp"), b"half").unwrap();
-    fs::write(sub.join(".customers.parquet.AbC123.cetmp"), b"half").unwrap();
-    fs::write(sub.join("customers.parquet"), b"kept").unwrap();
-    fs::write(sub.join(".hidden"), b"kept").unwrap();
-    fs::write(sub.join("notes.cetmp"), b"kept: not one of ours").unwrap();
+/// Two finished files under `root` at `a/x.csv` and `b/y.csv`, with yesterday's versions in place.
+fn two_files(root: &Root, old: &[u8]) -> Vec<Finished> {
+    let mut files = Vec::new();
+    for rel in ["a/x.csv", "b/y.csv"] {
+        let path = root.dir().join(rel);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, old).unwrap();
+        let mut w = root
+            .create(&path, &Format::Csv(CsvOptions::default()), schema())
+            .unwrap();
+        w.write_row(&hard_rows()[0]).unwrap();
+        files.push(w.finish().unwrap());
+    }
+    files
+}
 
-    assert_eq!(remove_stale_temp_files(dir.path()).unwrap(), 2);
-    assert_eq!(dir_names(dir.path()), ["vendor"]);
+/// Issue 11, item 1: a publication that fails half-way puts every previous file back, and says
+/// so truthfully; one that succeeds leaves no backup behind.
+#[test]
+fn a_publish_that_fails_half_way_is_rolled_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Root::hold(dir.path(), "run-1", "test", RootOptions::default()).unwrap();
+    let files = two_files(&root, b"yesterday");
+    // Moving yesterday's `b/y.csv` aside fails: a folder already holds its backup's name.
+    let blocker = root.dir().join("b/.y.csv.run-1.cebak");
+    fs::create_dir_all(blocker.join("inside")).unwrap();
+    let err = root.commit(files).unwrap_err();
+    assert!(matches!(err, PublishError::NothingPublished(_)), "{err}");
+    assert!(err.to_string().contains("nothing was published"), "{err}");
+    for rel in ["a/x.csv", "b/y.csv"] {
+        assert_eq!(
+            fs::read(root.dir().join(rel)).unwrap(),
+            b"yesterday",
+            "{rel}"
+        );
+    }
+    fs::remove_dir_all(&blocker).unwrap();
+    let files = two_files(&root, b"yesterday");
+    let published = root.commit(files).unwrap();
+    assert_eq!(published.len(), 2);
+    for rel in ["a/x.csv", "b/y.csv"] {
+        assert_ne!(
+            fs::read(root.dir().join(rel)).unwrap(),
+            b"yesterday",
+            "{rel}"
+        );
+    }
+    assert_eq!(dir_names(&root.dir().join("a")), ["x.csv"]);
+    assert_eq!(dir_names(&root.dir().join("b")), ["y.csv"]);
+}
+
+/// Issue 11, item 2: one run per output root; the second is told who holds it.
+#[test]
+fn two_runs_cannot_hold_one_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = Root::hold(dir.path(), "run-1", "nightly", RootOptions::default()).unwrap();
+    let err = Root::hold(dir.path(), "run-2", "other", RootOptions::default()).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, LoadError::Locked { .. }), "{text}");
+    assert!(
+        text.contains("run run-1 of nightly") && text.contains("--wait-lock"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("pid {}", std::process::id())),
+        "{text}"
+    );
+    drop(first);
+    Root::hold(dir.path(), "run-2", "other", RootOptions::default()).unwrap();
+}
+
+/// Issue 11, items 2 and 9: what a killed run left — temporary files, a publication half done —
+/// is undone by the next run from the journal; nothing else is touched, however it is named.
+#[test]
+fn a_killed_runs_journal_is_undone_by_the_next_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    fs::create_dir_all(root.join("out/other-team")).unwrap();
+    let temp = root.join("out/.x.csv.dead.aB3.cetmp");
+    let backup = root.join("out/.y.csv.dead.cebak");
+    fs::write(&temp, b"half").unwrap();
+    fs::write(root.join("out/y.csv"), b"new, never committed").unwrap();
+    fs::write(&backup, b"yesterday").unwrap();
+    fs::write(root.join("out/z.csv"), b"new, no previous file").unwrap();
+    // Not ours, or not in the journal: kept.
+    fs::write(root.join("out/other-team/.their-upload.cetmp"), b"theirs").unwrap();
+    fs::write(root.join("out/.x.cetmp"), b"an output so named").unwrap();
+    let line = |v: serde_json::Value| format!("{v}\n");
+    let journal = [
+        line(serde_json::json!({"event": "temp", "path": temp})),
+        line(serde_json::json!({"event": "begin"})),
+        line(
+            serde_json::json!({"event": "aside", "path": root.join("out/y.csv"), "backup": backup}),
+        ),
+        line(serde_json::json!({"event": "placed", "path": root.join("out/y.csv")})),
+        line(serde_json::json!({"event": "aside", "path": root.join("out/z.csv"), "backup": null})),
+        line(serde_json::json!({"event": "placed", "path": root.join("out/z.csv")})),
+        "{\"event\": \"pla".to_string(),
+    ]
+    .concat();
+    fs::write(root.join(JOURNAL_FILE), journal).unwrap();
+
+    let _root = Root::hold(root, "run-2", "nightly", RootOptions::default()).unwrap();
+    assert_eq!(fs::read(root.join("out/y.csv")).unwrap(), b"yesterday");
+    assert!(
+        !root.join("out/z.csv").exists(),
+        "a new file of an undone publication"
+    );
+    assert!(!temp.exists() && !backup.exists());
     assert_eq!(
-        dir_names(&sub),
-        [".hidden", "customers.parquet", "notes.cetmp"]
+        fs::read(root.join("out/other-team/.their-upload.cetmp")).unwrap(),
+        b"theirs"
     );
     assert_eq!(
-        remove_stale_temp_files(&dir.path().join("missing")).unwrap(),
-        0
+        fs::read(root.join("out/.x.cetmp")).unwrap(),
+        b"an output so named"
     );
+    assert_eq!(fs::read(root.join(JOURNAL_FILE)).unwrap(), b"");
+}
+
+/// Issue 11, item 6: a symbolic link to a folder under the root is refused (it could lead
+/// anywhere), unless the operator allows it; the root itself may be a link.
+#[cfg(unix)]
+#[test]
+fn a_symlinked_folder_under_the_root_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let real = dir.path().join("real");
+    fs::create_dir_all(real.join("out")).unwrap();
+    std::os::unix::fs::symlink(elsewhere.path(), real.join("out/link")).unwrap();
+    std::os::unix::fs::symlink(&real, dir.path().join("root-link")).unwrap();
+    let csv = Format::Csv(CsvOptions::default());
+
+    let root = Root::hold(
+        &dir.path().join("root-link"),
+        "r",
+        "t",
+        RootOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        root.dir(),
+        fs::canonicalize(&real).unwrap(),
+        "the root's own link is resolved"
+    );
+    let through = root.dir().join("out/link/x.csv");
+    let err = root.create(&through, &csv, schema()).unwrap_err();
+    assert!(matches!(err, LoadError::SymlinkUnderRoot { .. }), "{err}");
+    assert!(err.to_string().contains("--follow-symlinks"), "{err}");
+    let err = root
+        .create(Path::new("/tmp/x.csv"), &csv, schema())
+        .unwrap_err();
+    assert!(matches!(err, LoadError::OutsideRoot { .. }), "{err}");
+    assert_eq!(fs::read_dir(elsewhere.path()).unwrap().count(), 0);
+    drop(root);
+
+    let options = RootOptions {
+        follow_symlinks: true,
+        ..RootOptions::default()
+    };
+    let root = Root::hold(&real, "r", "t", options).unwrap();
+    root.create(&through, &csv, schema()).unwrap();
 }
 
 #[cfg(unix)]

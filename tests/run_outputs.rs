@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use arrow_array::{Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, TimeUnit};
 use customer_export::load::RunStatus;
+use customer_export::load::root::{JOURNAL_FILE, LOCK_FILE};
 use customer_export::pipeline::{self, EnvMode, Plan};
 use customer_export::run::{RunOptions, run_pipeline};
 use customer_export::sandbox::{SandboxConfig, expected_records};
@@ -246,9 +247,9 @@ async fn the_demo_writes_every_format_that_reads_back_as_the_sandbox_truth() {
     }
 
     // The manifest describes what is on disk.
+    let manifest_path = report.manifest_path.unwrap();
     let manifest: Value =
-        serde_json::from_str(&std::fs::read_to_string(report.manifest_path.unwrap()).unwrap())
-            .unwrap();
+        serde_json::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap();
     assert_eq!(manifest["sources"].as_array().unwrap().len(), 5);
     for source in manifest["sources"].as_array().unwrap() {
         // The vendor specs declare every field the (documentation-faithful) sandbox sends.
@@ -256,7 +257,9 @@ async fn the_demo_writes_every_format_that_reads_back_as_the_sandbox_truth() {
         assert_eq!(source["type_mismatches"], 0, "{source}");
     }
     for output in manifest["outputs"].as_array().unwrap() {
-        let bytes = std::fs::read(output["path"].as_str().unwrap()).unwrap();
+        // Paths are relative to the manifest's folder.
+        let path = manifest_path.parent().unwrap().join(output["path"].as_str().unwrap());
+        let bytes = std::fs::read(path).unwrap();
         assert_eq!(output["bytes"].as_u64().unwrap(), bytes.len() as u64);
         assert_eq!(
             output["sha256"].as_str().unwrap(),
@@ -276,13 +279,14 @@ fn no_temp_files(root: &Path) -> bool {
         .all(|p| !p.to_string_lossy().ends_with(".cetmp"))
 }
 
+/// Every file under `dir` but the output root's lock and journal, which every run rewrites.
 fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let path = entry.path();
         if path.is_dir() {
             out.extend(walk(&path));
-        } else {
+        } else if entry.file_name() != LOCK_FILE && entry.file_name() != JOURNAL_FILE {
             out.push(path);
         }
     }

@@ -43,6 +43,7 @@ impl CsvWriter {
         final_path: &Path,
         options: &CsvOptions,
         schema: Schema,
+        tag: Option<&str>,
     ) -> Result<CsvWriter, LoadError> {
         // The csv crate would take any byte; these would make a file no reader can split back.
         if matches!(options.delimiter, b'"' | b'\r' | b'\n') {
@@ -55,7 +56,7 @@ impl CsvWriter {
                 ),
             });
         }
-        let (mut sink, staged) = publish::stage(final_path)?;
+        let (mut sink, staged) = publish::stage(final_path, tag)?;
         if options.bom {
             sink.write_all("\u{feff}".as_bytes())
                 .map_err(|e| staged.write_error(e))?;
@@ -120,6 +121,10 @@ impl CsvWriter {
 
     pub(crate) fn final_path(&self) -> &Path {
         self.staged.final_path()
+    }
+
+    pub(crate) fn temp_path(&self) -> &Path {
+        self.staged.temp_path()
     }
 
     pub(crate) fn finish(self) -> Result<Finished, LoadError> {

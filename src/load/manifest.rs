@@ -4,11 +4,12 @@
 //! counts, sizes and checksums. It is written like every output (temporary file, fsync, rename),
 //! so a reader finds the previous complete manifest or the new complete one. It holds no
 //! secrets: sources are described by name and vendor, errors by their already-redacted messages.
+//! Output paths in it are relative to its own folder.
 
 use std::io::Write as _;
 use std::path::Path;
 
-use super::publish;
+use super::publish::{self, Finished};
 use super::{LoadError, OutputSummary};
 
 /// One run's record.
@@ -85,13 +86,35 @@ impl std::fmt::Display for SourceStatus {
 }
 
 /// Writes `manifest` as pretty JSON at `path`, atomically, and returns the file's summary (format
-/// `"json"`; `rows` is 0, a manifest holds no rows).
+/// `"json"`; `rows` is 0, a manifest holds no rows). Output paths are written relative to the
+/// manifest's folder, so the manifest and its files can move together.
 pub fn write_manifest(path: &Path, manifest: &Manifest) -> Result<OutputSummary, LoadError> {
-    let (mut sink, staged) = publish::stage(path)?;
-    serde_json::to_writer_pretty(&mut sink, manifest).map_err(|source| LoadError::Json {
+    stage_tagged(path, manifest, None)?.publish()
+}
+
+/// The manifest complete at its temporary path, for a run to publish with its files.
+pub(crate) fn stage(path: &Path, manifest: &Manifest, run_id: &str) -> Result<Finished, LoadError> {
+    stage_tagged(path, manifest, Some(run_id))
+}
+
+fn stage_tagged(
+    path: &Path,
+    manifest: &Manifest,
+    tag: Option<&str>,
+) -> Result<Finished, LoadError> {
+    let mut written = manifest.clone();
+    if let Some(dir) = path.parent() {
+        for output in &mut written.outputs {
+            if let Ok(relative) = output.path.strip_prefix(dir) {
+                output.path = relative.to_path_buf();
+            }
+        }
+    }
+    let (mut sink, staged) = publish::stage(path, tag)?;
+    serde_json::to_writer_pretty(&mut sink, &written).map_err(|source| LoadError::Json {
         path: path.to_path_buf(),
         source,
     })?;
     sink.write_all(b"\n").map_err(|e| staged.write_error(e))?;
-    staged.seal(sink, "json", 0, &[])?.publish()
+    staged.seal(sink, "json", 0, &[])
 }

@@ -24,6 +24,7 @@ pub mod manifest;
 mod ndjson;
 mod parquet;
 pub mod publish;
+pub mod root;
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -34,7 +35,8 @@ pub use self::csv::CsvWriter;
 pub use self::manifest::{Manifest, RunStatus, SourceStatus, SourceSummary, write_manifest};
 pub use self::ndjson::NdjsonWriter;
 pub use self::parquet::{ParquetWriter, to_arrow_schema};
-pub use self::publish::{Finished, remove_stale_temp_files};
+pub use self::publish::Finished;
+pub use self::root::{PublishError, Root, RootOptions};
 
 /// CSV options.
 #[derive(Debug, Clone, PartialEq)]
@@ -145,18 +147,30 @@ impl Writer {
     /// Starts a file that will be published at `final_path`, creating missing parent directories.
     /// Nothing appears at `final_path` until [`Finished::publish`].
     pub fn create(final_path: &Path, format: &Format, schema: Schema) -> Result<Writer, LoadError> {
+        Writer::create_tagged(final_path, format, schema, None)
+    }
+
+    /// [`Writer::create`] with the temporary file's name carrying `tag` (a run's id).
+    pub(crate) fn create_tagged(
+        final_path: &Path,
+        format: &Format,
+        schema: Schema,
+        tag: Option<&str>,
+    ) -> Result<Writer, LoadError> {
         if schema.is_empty() {
             return Err(LoadError::EmptySchema {
                 path: final_path.to_path_buf(),
             });
         }
         Ok(match format {
-            Format::Csv(options) => Writer::Csv(CsvWriter::create(final_path, options, schema)?),
+            Format::Csv(options) => {
+                Writer::Csv(CsvWriter::create(final_path, options, schema, tag)?)
+            }
             Format::Ndjson(options) => {
-                Writer::Ndjson(NdjsonWriter::create(final_path, options, schema)?)
+                Writer::Ndjson(NdjsonWriter::create(final_path, options, schema, tag)?)
             }
             Format::Parquet(options) => {
-                Writer::Parquet(ParquetWriter::create(final_path, options, schema)?)
+                Writer::Parquet(ParquetWriter::create(final_path, options, schema, tag)?)
             }
         })
     }
@@ -192,6 +206,15 @@ impl Writer {
             Writer::Csv(w) => w.rows(),
             Writer::Ndjson(w) => w.rows(),
             Writer::Parquet(w) => w.rows(),
+        }
+    }
+
+    /// Where the file is being written.
+    pub fn temp_path(&self) -> &Path {
+        match self {
+            Writer::Csv(w) => w.temp_path(),
+            Writer::Ndjson(w) => w.temp_path(),
+            Writer::Parquet(w) => w.temp_path(),
         }
     }
 
@@ -262,6 +285,45 @@ pub enum LoadError {
 
     #[error("invalid output path {}: it must name a file", path.display())]
     InvalidPath { path: PathBuf },
+
+    #[error(
+        "{} is outside the output root {}; outputs stay under the root",
+        path.display(),
+        root.display()
+    )]
+    OutsideRoot { path: PathBuf, root: PathBuf },
+
+    #[error(
+        "{} is a symbolic link under the output root {}: it could lead anywhere, so outputs do not go through it; replace it with a folder, or pass --follow-symlinks if it is linked on purpose",
+        link.display(),
+        root.display()
+    )]
+    SymlinkUnderRoot { link: PathBuf, root: PathBuf },
+
+    #[error("two files of this run would be published at {}; give each output its own path", path.display())]
+    Collision { path: PathBuf },
+
+    #[error(
+        "a folder is in the way at {}, where a file is to be published; move it or change the output's path",
+        path.display()
+    )]
+    FolderInTheWay { path: PathBuf },
+
+    #[error(
+        "the finished file for {} is gone from {} (did another process delete it?)",
+        path.display(),
+        temp.display()
+    )]
+    TempGone { path: PathBuf, temp: PathBuf },
+
+    #[error(
+        "another run holds the output root {} ({holder}); wait for it to end, or pass --wait-lock to queue behind it",
+        root.display()
+    )]
+    Locked { root: PathBuf, holder: String },
+
+    #[error("cannot write the output root's journal {}: {source}", path.display())]
+    Journal { path: PathBuf, source: io::Error },
 
     #[error("invalid {format} option for {}: {reason}", path.display())]
     InvalidOption {

@@ -31,8 +31,9 @@ impl NdjsonWriter {
         final_path: &Path,
         _options: &NdjsonOptions,
         schema: Schema,
+        tag: Option<&str>,
     ) -> Result<NdjsonWriter, LoadError> {
-        let (out, staged) = publish::stage(final_path)?;
+        let (out, staged) = publish::stage(final_path, tag)?;
         Ok(NdjsonWriter {
             out,
             staged,
@@ -118,6 +119,10 @@ impl NdjsonWriter {
 
     pub(crate) fn final_path(&self) -> &Path {
         self.staged.final_path()
+    }
+
+    pub(crate) fn temp_path(&self) -> &Path {
+        self.staged.temp_path()
     }
 
     pub(crate) fn finish(self) -> Result<Finished, LoadError> {

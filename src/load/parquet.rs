@@ -153,6 +153,7 @@ impl ParquetWriter {
         final_path: &Path,
         options: &ParquetOptions,
         schema: Schema,
+        tag: Option<&str>,
     ) -> Result<ParquetWriter, LoadError> {
         let invalid = |reason: String| LoadError::InvalidOption {
             path: final_path.to_path_buf(),
@@ -189,7 +190,7 @@ impl ParquetWriter {
             .build();
 
         let arrow_schema = to_arrow_schema(&schema);
-        let (sink, staged) = publish::stage(final_path)?;
+        let (sink, staged) = publish::stage(final_path, tag)?;
         let out =
             ArrowWriter::try_new(sink, arrow_schema.clone(), Some(props)).map_err(|source| {
                 LoadError::Parquet {
@@ -286,6 +287,10 @@ impl ParquetWriter {
 
     pub(crate) fn final_path(&self) -> &Path {
         self.staged.final_path()
+    }
+
+    pub(crate) fn temp_path(&self) -> &Path {
+        self.staged.temp_path()
     }
 
     pub(crate) fn finish(mut self) -> Result<Finished, LoadError> {

@@ -5,13 +5,14 @@
 //!   `.{file_name}.{random}.cetmp`, so the closing rename never crosses a file system and is
 //!   atomic: a reader sees the old file or the complete new one, never a mix.
 //! - A temporary file is deleted when its owner ([`Finished`], or a format writer) is dropped; one
-//!   left by a killed process is removed by [`remove_stale_temp_files`] on the next run.
+//!   left by a killed process is removed by the next run on the root, from its journal
+//!   ([`super::Root`]).
 //! - The byte count and SHA-256 come from the bytes as they are written ([`HashingWriter`]), so
 //!   they describe exactly the file that gets published, without reading it again.
 //! - The data is fsynced before the rename, and the directory after it (best effort), so a
 //!   crash cannot publish a name that points at unwritten data.
 
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsString;
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -88,8 +89,9 @@ pub(crate) struct Staged {
     final_path: PathBuf,
 }
 
-/// Creates the parent directories of `final_path` and a temporary file beside it.
-pub(crate) fn stage(final_path: &Path) -> Result<(Sink, Staged), LoadError> {
+/// Creates the parent directories of `final_path` and a temporary file beside it, its name
+/// carrying `tag` (a run's id) when given.
+pub(crate) fn stage(final_path: &Path, tag: Option<&str>) -> Result<(Sink, Staged), LoadError> {
     let file_name = final_path
         .file_name()
         .ok_or_else(|| LoadError::InvalidPath {
@@ -107,6 +109,10 @@ pub(crate) fn stage(final_path: &Path) -> Result<(Sink, Staged), LoadError> {
     let mut prefix = OsString::from(".");
     prefix.push(file_name);
     prefix.push(".");
+    if let Some(tag) = tag {
+        prefix.push(tag);
+        prefix.push(".");
+    }
     let mut builder = tempfile::Builder::new();
     builder.prefix(&prefix).suffix(TEMP_SUFFIX);
     // tempfile creates files 0600; ask for 0666 so the umask decides, as for any new file, and a
@@ -136,6 +142,10 @@ pub(crate) fn stage(final_path: &Path) -> Result<(Sink, Staged), LoadError> {
 impl Staged {
     pub(crate) fn final_path(&self) -> &Path {
         &self.final_path
+    }
+
+    pub(crate) fn temp_path(&self) -> &Path {
+        &self.temp
     }
 
     pub(crate) fn write_error(&self, source: io::Error) -> LoadError {
@@ -191,7 +201,20 @@ impl Finished {
         &self.temp
     }
 
+    /// Renames the file into place (the caller has moved any previous file aside) and returns
+    /// its summary. On failure the temporary file is deleted.
+    pub(crate) fn place(self) -> Result<OutputSummary, LoadError> {
+        let Finished { temp, summary } = self;
+        temp.persist(&summary.path)
+            .map_err(|e| LoadError::Publish {
+                path: summary.path.clone(),
+                source: e.error,
+            })?;
+        Ok(summary)
+    }
+
     /// Renames the file into place, replacing any file already there, and returns its summary.
+    /// One file alone; a run publishes all its files together with [`super::Root::commit`].
     pub fn publish(self) -> Result<OutputSummary, LoadError> {
         let Finished { temp, summary } = self;
         // On failure the error owns the TempPath; dropping it deletes the temporary file.
@@ -222,62 +245,9 @@ fn sync_parent_dir(path: &Path) {
     let _ = path;
 }
 
-/// Whether a file name is one of our temporary files: `.{name}.{random}.cetmp`.
-fn is_temp_name(name: &OsStr) -> bool {
-    let bytes = name.as_encoded_bytes();
-    bytes.len() > 1 + TEMP_SUFFIX.len()
-        && bytes.starts_with(b".")
-        && bytes.ends_with(TEMP_SUFFIX.as_bytes())
-}
-
-/// Removes the temporary files (`.*.cetmp`) that a killed run left anywhere under `dir`, and
-/// returns how many it removed. A missing `dir` holds none.
-///
-/// Call it before this run starts writing: it cannot tell a dead run's file from a live one's, so
-/// two runs must not share an output directory. (Were they to, the live run would fail at publish
-/// with a clear error rather than publish a damaged file.) Symbolic links are not followed.
-pub fn remove_stale_temp_files(dir: &Path) -> io::Result<usize> {
-    let mut removed = 0;
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        let entries = match fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(e),
-        };
-        for entry in entries {
-            let entry = entry?;
-            // DirEntry::file_type does not follow symbolic links.
-            let ty = entry.file_type()?;
-            if ty.is_dir() {
-                pending.push(entry.path());
-            } else if ty.is_file() && is_temp_name(&entry.file_name()) {
-                match fs::remove_file(entry.path()) {
-                    Ok(()) => {
-                        removed += 1;
-                        tracing::info!(path = %entry.path().display(), "Removed a stale temporary file.");
-                    }
-                    // Gone already: another cleanup got there first.
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(e),
-                }
-            }
-        }
-    }
-    Ok(removed)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn temp_names() {
-        assert!(is_temp_name(OsStr::new(".x.csv.123.cetmp")));
-        assert!(!is_temp_name(OsStr::new("x.csv.cetmp")));
-        assert!(!is_temp_name(OsStr::new(".cetmp")));
-        assert!(!is_temp_name(OsStr::new(".x.csv")));
-    }
 
     #[test]
     fn hashing_writer_hashes_what_it_writes() {

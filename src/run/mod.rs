@@ -27,8 +27,8 @@ use tracing::{error, info, warn};
 use crate::console;
 use crate::extract::{ExtractError, SourceProgress};
 use crate::load::{
-    self, Finished, LoadError, Manifest, OutputSummary, RunStatus, SourceStatus, SourceSummary,
-    Writer,
+    Finished, LoadError, Manifest, OutputSummary, PublishError, Root, RootOptions, RunStatus,
+    SourceStatus, SourceSummary, Writer,
 };
 use crate::model::secret::redact;
 use crate::pipeline::paths::{Planner, manifest_path};
@@ -62,6 +62,13 @@ pub struct RunArgs {
     /// More detail in logs (-v debug, -vv trace).
     #[arg(long, short, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Wait for another run that holds the output root, instead of failing at once.
+    #[arg(long)]
+    pub wait_lock: bool,
+    /// Let folders under the output root be symbolic links (by default a link there is refused:
+    /// it could lead outside the root).
+    #[arg(long)]
+    pub follow_symlinks: bool,
 }
 
 /// How a run is carried out, beyond the plan.
@@ -72,6 +79,10 @@ pub struct RunOptions {
     pub dry_run: bool,
     /// Progress bars, when stderr is a terminal.
     pub bars: Option<MultiProgress>,
+    /// Wait for another run holding the output root.
+    pub wait_lock: bool,
+    /// Let folders under the output root be symbolic links.
+    pub follow_symlinks: bool,
 }
 
 /// What a finished run wrote and fetched.
@@ -88,6 +99,8 @@ pub enum RunError {
     Extract(#[from] ExtractError),
     #[error(transparent)]
     Load(#[from] LoadError),
+    #[error(transparent)]
+    Publish(#[from] PublishError),
     #[error("{0}")]
     Setup(String),
     #[error("{} source(s) failed: {}", .0.len(), .0.join("; "))]
@@ -120,6 +133,8 @@ pub fn main(args: RunArgs) -> ExitCode {
         output_root,
         dry_run: args.dry_run,
         bars,
+        wait_lock: args.wait_lock,
+        follow_symlinks: args.follow_symlinks,
     };
     let runtime = match runtime() {
         Ok(rt) => rt,
@@ -141,7 +156,10 @@ pub fn main(args: RunArgs) -> ExitCode {
                 failed = true;
                 error!(pipeline = %name, "Run failed: {e}");
                 console::err(format!("error: pipeline {name:?} failed: {e}"));
-                console::err("Earlier outputs were left as they were.");
+                // A failed publication says itself what state the outputs are in.
+                if !matches!(e, RunError::Publish(_)) {
+                    console::err("Earlier outputs were left as they were.");
+                }
             }
         }
     }
@@ -186,6 +204,15 @@ pub async fn run_pipeline(mut plan: Plan, options: &RunOptions) -> Result<RunRep
         });
     }
 
+    let root = Root::hold(
+        &options.output_root,
+        &run_id,
+        &plan.name,
+        RootOptions {
+            wait: options.wait_lock,
+            follow_symlinks: options.follow_symlinks,
+        },
+    )?;
     let sandbox = if plan.sandbox {
         Some(
             sandboxed::start_for(&mut plan)
@@ -197,11 +224,11 @@ pub async fn run_pipeline(mut plan: Plan, options: &RunOptions) -> Result<RunRep
     };
     let planner = Planner {
         plan: &plan,
-        root: &options.output_root,
+        root: root.dir(),
         run_id: &run_id,
         run_date: &run_date,
     };
-    let result = run_sources(&planner, options, started).await;
+    let result = run_sources(&planner, &root, options, started).await;
     if let Some(sandbox) = sandbox {
         sandbox.shutdown().await;
     }
@@ -211,6 +238,7 @@ pub async fn run_pipeline(mut plan: Plan, options: &RunOptions) -> Result<RunRep
 /// Every source in order, then every file published together and the manifest last.
 async fn run_sources(
     planner: &Planner<'_>,
+    root: &Root,
     options: &RunOptions,
     started: jiff::Timestamp,
 ) -> Result<RunReport, RunError> {
@@ -222,11 +250,9 @@ async fn run_sources(
 
     let transformers: Vec<Arc<Transformer>> =
         plan.transformers().into_iter().map(Arc::new).collect();
-    let tables = plan.sources.iter().zip(&transformers);
-    outputs::remove_stale_temp_files(planner, tables.map(|(s, t)| (s, t.tables())));
 
     for (source, transformer) in plan.sources.iter().zip(transformers) {
-        let routes = files.route(planner, source, transformer.tables())?;
+        let routes = files.route(planner, root, source, transformer.tables())?;
         let bar = (options.bars.as_ref()).map(|m| m.add(ProgressBar::new_spinner()));
         let progress = SourceProgress::new(&source.name, bar);
         let outcome = run_source(
@@ -259,7 +285,7 @@ async fn run_sources(
         }
         summaries.push(summary);
     }
-    publish(planner, files.writers, started, summaries, failures)
+    publish(planner, root, files.writers, started, summaries, failures)
 }
 
 /// Records what a succeeded source found: a count the pipeline let differ, schema drift.
@@ -278,43 +304,40 @@ fn source_succeeded(source: &SourcePlan, done: &SourceDone, summary: &mut Source
     info!(source = %source.name, records, pages = summary.pages, "Source finished.");
 }
 
-/// Completes every file, makes them visible together, then writes the manifest.
+/// Completes every file, then publishes them and the manifest as one transaction.
 fn publish(
     planner: &Planner<'_>,
+    root: &Root,
     writers: Vec<Writer>,
     started: jiff::Timestamp,
     summaries: Vec<SourceSummary>,
     failures: Vec<String>,
 ) -> Result<RunReport, RunError> {
-    let finished: Vec<Finished> = writers
+    let mut files: Vec<Finished> = writers
         .into_iter()
         .map(Writer::finish)
         .collect::<Result<_, _>>()?;
-    let outputs: Vec<OutputSummary> = finished
-        .into_iter()
-        .map(Finished::publish)
-        .collect::<Result<_, _>>()?;
+    let outputs: Vec<OutputSummary> = files.iter().map(|f| f.summary.clone()).collect();
     let status = if failures.is_empty() {
         RunStatus::Succeeded
     } else {
         RunStatus::Partial
     };
-    let plan = planner.plan;
     let errors = failures.clone();
+    let run_id = planner.run_id;
     let manifest = report::manifest(
-        plan,
-        planner.run_id,
+        planner.plan,
+        run_id,
         started,
         status,
         summaries,
         outputs,
         errors,
     );
-    let path = manifest_path(
-        manifest.outputs.iter().map(|o| o.path.as_path()),
-        planner.root,
-    );
-    load::write_manifest(&path, &manifest)?;
+    let paths = manifest.outputs.iter().map(|o| o.path.as_path());
+    let path = manifest_path(paths, planner.root);
+    files.push(root.stage_manifest(&path, &manifest)?);
+    root.commit(files)?;
     let manifest_path = Some(path);
     if failures.is_empty() {
         Ok(RunReport {

@@ -1,42 +1,15 @@
 //! Where a run's rows go: the open files of a run ([`Files`]) with each source's routes into
 //! them, opened where the pipeline's one path [`Planner`] says.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use tracing::{info, warn};
-
 use super::RunError;
-use crate::load::{self, Format, Writer};
+use crate::load::{Format, Root, Writer};
 use crate::model::Schema;
 use crate::pipeline::SourcePlan;
 use crate::pipeline::paths::Planner;
 use crate::transform::Table;
-
-/// Removes what a killed run left in this run's output folders, before any file is opened
-/// (the cleanup cannot tell a dead run's temporary file from a live one's).
-pub fn remove_stale_temp_files<'t>(
-    planner: &Planner<'_>,
-    sources: impl Iterator<Item = (&'t SourcePlan, &'t [Table])>,
-) {
-    let mut dirs = BTreeSet::new();
-    for (source, tables) in sources {
-        for file in planner.files(source, tables) {
-            if let Some(dir) = file.path.parent() {
-                dirs.insert(dir.to_path_buf());
-            }
-        }
-    }
-    for dir in dirs {
-        match load::remove_stale_temp_files(&dir) {
-            Ok(0) => {}
-            Ok(removed) => {
-                info!(dir = %dir.display(), removed, "Removed temporary files left by an earlier run.")
-            }
-            Err(e) => warn!(dir = %dir.display(), "Could not clean temporary files: {e}"),
-        }
-    }
-}
 
 /// Which writers each table of a source goes to.
 pub struct Routes {
@@ -60,6 +33,7 @@ impl Files {
     pub fn route(
         &mut self,
         planner: &Planner<'_>,
+        root: &Root,
         source: &SourcePlan,
         tables: &[Table],
     ) -> Result<Routes, RunError> {
@@ -69,7 +43,7 @@ impl Files {
         };
         for file in planner.files(source, tables) {
             let schema = &tables[file.table].schema;
-            let index = self.open(&file.path, &file.output.format, schema, file.nested)?;
+            let index = self.open(root, &file.path, &file.output.format, schema, file.nested)?;
             if !self.users[index].contains(&source.name) {
                 self.users[index].push(source.name.clone());
             }
@@ -84,6 +58,7 @@ impl Files {
 
     fn open(
         &mut self,
+        root: &Root,
         path: &Path,
         format: &Format,
         schema: &Schema,
@@ -98,7 +73,7 @@ impl Files {
             }
             return Ok(index);
         }
-        let writer = Writer::create(path, format, schema.clone())?;
+        let writer = root.create(path, format, schema.clone())?;
         self.writers.push(writer);
         self.schemas.push(schema.clone());
         self.users.push(Vec::new());

@@ -12,6 +12,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::Int64Type;
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::DataType;
+use customer_export::load::root::{JOURNAL_FILE, LOCK_FILE};
 use customer_export::model::{Cell, VendorRecord};
 use customer_export::pipeline::Plan;
 use customer_export::run::{RunOptions, run_pipeline};
@@ -105,7 +106,7 @@ pub async fn run(
     let options = RunOptions {
         output_root: root.to_path_buf(),
         dry_run: false,
-        bars: None,
+        ..Default::default()
     };
     run_pipeline(plan, &options).await
 }
@@ -133,7 +134,8 @@ pub fn check_outputs(root: &Path, name: &str, want: &BTreeMap<String, Vec<Vec<St
             .expect("manifest is JSON");
     assert_eq!(manifest["status"], "succeeded", "{manifest:#}");
     for output in manifest["outputs"].as_array().expect("outputs") {
-        let path = PathBuf::from(output["path"].as_str().expect("path"));
+        // Paths are relative to the manifest's folder.
+        let path = dir.join(output["path"].as_str().expect("path"));
         let bytes = std::fs::metadata(&path)
             .expect("listed output exists")
             .len();
@@ -154,13 +156,21 @@ fn assert_rows(got: &[Vec<String>], want: &[Vec<String>], what: &str) {
     }
 }
 
-/// No `.cetmp` file anywhere under `root`.
+/// No temporary or backup file anywhere under `root`, and an empty journal.
 pub fn assert_no_temp_files(root: &Path) {
     let temps = temp_files(root);
     assert!(temps.is_empty(), "temporary files left: {temps:?}");
+    let journal = root.join(JOURNAL_FILE);
+    if journal.exists() {
+        assert_eq!(
+            std::fs::read(&journal).unwrap(),
+            b"",
+            "the journal is not empty"
+        );
+    }
 }
 
-/// Every `.*.cetmp` file under `root`.
+/// Every `.*.cetmp` (temporary) and `.*.cebak` (backup) file under `root`.
 pub fn temp_files(root: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let mut stack = vec![root.to_path_buf()];
@@ -172,7 +182,9 @@ pub fn temp_files(root: &Path) -> Vec<PathBuf> {
             let path = entry.path();
             if path.is_dir() {
                 stack.push(path);
-            } else if path.to_string_lossy().ends_with(".cetmp") {
+            } else if path.to_string_lossy().ends_with(".cetmp")
+                || path.to_string_lossy().ends_with(".cebak")
+            {
                 found.push(path);
             }
         }
@@ -180,7 +192,8 @@ pub fn temp_files(root: &Path) -> Vec<PathBuf> {
     found
 }
 
-/// Every regular file under `root` with its bytes, by path.
+/// Every regular file under `root` with its bytes, by path; the root's lock and journal (which
+/// every run rewrites) are not outputs and are left out.
 pub fn snapshot(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut files = BTreeMap::new();
     let mut stack = vec![root.to_path_buf()];
@@ -190,9 +203,10 @@ pub fn snapshot(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
         };
         for entry in entries.flatten() {
             let path = entry.path();
+            let name = entry.file_name();
             if path.is_dir() {
                 stack.push(path);
-            } else {
+            } else if name != LOCK_FILE && name != JOURNAL_FILE {
                 files.insert(path.clone(), std::fs::read(&path).unwrap_or_default());
             }
         }
