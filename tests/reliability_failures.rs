@@ -390,3 +390,216 @@ fn a_broken_pipe_is_a_normal_end() {
     assert_eq!(out.status.code(), Some(0));
     assert!(root.path().join("output/demo/manifest.json").exists());
 }
+
+/// Issue 11, item 9: SIGINT or SIGTERM mid-run stops fetching, removes the run's temporary files
+/// at once (not at some later run's cleanup), says nothing was published, and exits 130 or 143.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_run_says_so_and_leaves_nothing_behind() {
+    for (signal, code) in [("INT", 130), ("TERM", 143)] {
+        let root = tempfile::tempdir().unwrap();
+        yesterday(root.path()).await;
+        let before = demo::snapshot(root.path());
+        let sandbox = Sandbox::start(SandboxConfig {
+            list_delay_ms: 300,
+            ..config(120)
+        })
+        .await
+        .unwrap();
+        let pipeline = root.path().join("nightly.yaml");
+        std::fs::write(&pipeline, demo::demo_text(&sandbox, NAME, "fail", "")).unwrap();
+        let before = {
+            let mut b = before;
+            b.extend(
+                demo::snapshot(root.path())
+                    .into_iter()
+                    .filter(|(p, _)| *p == pipeline),
+            );
+            b
+        };
+        let child = Command::new(BIN)
+            .arg("run")
+            .arg(&pipeline)
+            .arg("--output-dir")
+            .arg(root.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while demo::temp_files(root.path()).is_empty() {
+            assert!(Instant::now() < deadline, "no temporary file appeared");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let kill = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+            .await
+            .unwrap()
+            .unwrap();
+        sandbox.shutdown().await;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "SIG{signal}: {stderr}");
+        assert!(
+            stderr.contains(&format!("interrupted by SIG{signal}"))
+                && stderr.contains("published nothing"),
+            "{stderr}"
+        );
+        demo::assert_no_temp_files(root.path());
+        assert_eq!(
+            demo::snapshot(root.path()),
+            before,
+            "SIG{signal}: an output changed"
+        );
+    }
+}
+
+/// Issue 11, item 1: a folder where a file (or the manifest) is to go stops the publication
+/// before anything moves; the message says nothing was published, and it is true.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_publish_blocked_half_way_publishes_nothing_and_says_so() {
+    for blocked in ["manifest.json", "valomnia/customers.ndjson"] {
+        let root = tempfile::tempdir().unwrap();
+        let before = yesterday(root.path()).await;
+        let dir = root.path().join("out").join(NAME);
+        let in_the_way = dir.join(blocked);
+        std::fs::remove_file(&in_the_way).unwrap();
+        std::fs::create_dir_all(in_the_way.join("a folder")).unwrap();
+        let before: std::collections::BTreeMap<_, _> = before
+            .into_iter()
+            .filter(|(p, _)| *p != in_the_way)
+            .collect();
+        let sandbox = Sandbox::start(config(120)).await.unwrap();
+        let plan = common::plan(&demo::demo_text(&sandbox, NAME, "fail", ""), &[]);
+        let err = demo::run(plan, root.path()).await.unwrap_err().to_string();
+        sandbox.shutdown().await;
+        assert!(err.contains("a folder is in the way"), "{blocked}: {err}");
+        assert!(err.contains("nothing was published"), "{blocked}: {err}");
+        assert_eq!(
+            demo::snapshot(root.path()),
+            before,
+            "{blocked}: an output changed"
+        );
+        demo::assert_no_temp_files(root.path());
+    }
+}
+
+/// Issue 11, item 2: while one run holds an output root, a second is refused at once, naming the
+/// holder; it deletes nothing, and the first publishes whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_runs_sharing_an_output_root_cannot_damage_each_other() {
+    let root = tempfile::tempdir().unwrap();
+    let theirs = root.path().join("other-team/2026/.their-upload.cetmp");
+    std::fs::create_dir_all(theirs.parent().unwrap()).unwrap();
+    std::fs::write(&theirs, b"theirs").unwrap();
+    // Slow pages keep the first run busy for seconds after its files are open.
+    let slow = Sandbox::start(SandboxConfig {
+        list_delay_ms: 400,
+        ..config(120)
+    })
+    .await
+    .unwrap();
+    let first = root.path().join("first.yaml");
+    std::fs::write(&first, demo::demo_text(&slow, NAME, "fail", "")).unwrap();
+    let (p, r) = (first.clone(), root.path().to_path_buf());
+    let running = tokio::task::spawn_blocking(move || run_binary("", &p, &r));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while demo::temp_files(root.path()).iter().all(|t| *t == theirs) {
+        assert!(Instant::now() < deadline, "the first run wrote nothing");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let temps = demo::temp_files(root.path());
+    let sandbox = Sandbox::start(config(20)).await.unwrap();
+    let second = root.path().join("second.yaml");
+    std::fs::write(&second, demo::demo_text(&sandbox, "second", "fail", "")).unwrap();
+    let (p, r) = (second.clone(), root.path().to_path_buf());
+    let out = tokio::task::spawn_blocking(move || run_binary("", &p, &r))
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("another run holds the output root"),
+        "{stderr}"
+    );
+    assert!(
+        temps.iter().all(|t| t.exists()),
+        "the second run deleted a temporary file"
+    );
+    let out = running.await.unwrap();
+    slow.shutdown().await;
+    sandbox.shutdown().await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read(&theirs).unwrap(), b"theirs");
+    assert!(
+        root.path()
+            .join("out")
+            .join(NAME)
+            .join("manifest.json")
+            .exists()
+    );
+    assert!(!root.path().join("out/second").exists());
+}
+
+/// Issue 11, item 6: a folder under the root that is a symbolic link to elsewhere fails the run
+/// (nothing lands elsewhere); `--follow-symlinks` is the operator's explicit yes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_symlinked_folder_cannot_lead_outside_the_root() {
+    let root = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(root.path().join("out").join(NAME)).unwrap();
+    std::os::unix::fs::symlink(
+        elsewhere.path(),
+        root.path().join("out").join(NAME).join("valomnia"),
+    )
+    .unwrap();
+    let sandbox = Sandbox::start(config(20)).await.unwrap();
+    let pipeline = root.path().join("nightly.yaml");
+    std::fs::write(&pipeline, demo::demo_text(&sandbox, NAME, "fail", "")).unwrap();
+    let (p, r) = (pipeline.clone(), root.path().to_path_buf());
+    let out = tokio::task::spawn_blocking(move || run_binary("", &p, &r))
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("is a symbolic link under the output root"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0);
+    assert!(
+        !root
+            .path()
+            .join("out")
+            .join(NAME)
+            .join("manifest.json")
+            .exists()
+    );
+    // The operator's explicit yes.
+    let (p, r) = (pipeline.clone(), root.path().to_path_buf());
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(BIN)
+            .args(["run", "--follow-symlinks", "--output-dir"])
+            .arg(&r)
+            .arg(&p)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    sandbox.shutdown().await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(elsewhere.path().join("customers.parquet").exists());
+}

@@ -258,7 +258,10 @@ async fn the_demo_writes_every_format_that_reads_back_as_the_sandbox_truth() {
     }
     for output in manifest["outputs"].as_array().unwrap() {
         // Paths are relative to the manifest's folder.
-        let path = manifest_path.parent().unwrap().join(output["path"].as_str().unwrap());
+        let path = manifest_path
+            .parent()
+            .unwrap()
+            .join(output["path"].as_str().unwrap());
         let bytes = std::fs::read(path).unwrap();
         assert_eq!(output["bytes"].as_u64().unwrap(), bytes.len() as u64);
         assert_eq!(

@@ -143,7 +143,20 @@ pub fn main(args: RunArgs) -> ExitCode {
     let mut failed = false;
     for plan in plans {
         let name = plan.name.clone();
-        match runtime.block_on(run_pipeline(plan, &options)) {
+        let outcome = runtime.block_on(until_interrupted(run_pipeline(plan, &options)));
+        let outcome = match outcome {
+            Ok(outcome) => outcome,
+            Err(signal) => {
+                // Dropping the run stopped its fetching and removed its temporary files.
+                warn!(pipeline = %name, signal = signal.name(), "Run interrupted.");
+                console::err(format!(
+                    "interrupted by {}: pipeline {name:?} published nothing, and its earlier outputs are as they were",
+                    signal.name()
+                ));
+                return ExitCode::from(signal.exit_code());
+            }
+        };
+        match outcome {
             Ok(done) if args.log_format == LogFormat::Json => report::log_events(&done.manifest),
             Ok(done) if !args.quiet && !args.dry_run => {
                 console::err(report::summary_table(&done.manifest).trim_end());
@@ -167,6 +180,52 @@ pub fn main(args: RunArgs) -> ExitCode {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// A signal that stops a run.
+#[derive(Debug, Clone, Copy)]
+enum Interrupt {
+    Int,
+    Term,
+}
+
+impl Interrupt {
+    fn name(self) -> &'static str {
+        match self {
+            Interrupt::Int => "SIGINT",
+            Interrupt::Term => "SIGTERM",
+        }
+    }
+
+    /// 128 + the signal's number, as a shell reports a process it ended.
+    fn exit_code(self) -> u8 {
+        match self {
+            Interrupt::Int => 130,
+            Interrupt::Term => 143,
+        }
+    }
+}
+
+/// Runs `work` unless SIGINT or SIGTERM comes first; then `work` is dropped at its next await —
+/// never inside the publication, which awaits nothing — and the signal returned.
+async fn until_interrupted<T>(work: impl Future<Output = T>) -> Result<T, Interrupt> {
+    #[cfg(unix)]
+    let term = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => term.recv().await,
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<Option<()>>();
+    tokio::select! {
+        // A run that finished as the signal came is reported as it finished.
+        biased;
+        done = work => Ok(done),
+        _ = tokio::signal::ctrl_c() => Err(Interrupt::Int),
+        _ = term => Err(Interrupt::Term),
     }
 }
 
