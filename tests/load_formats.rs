@@ -846,3 +846,47 @@ fn manifest_is_pretty_json_written_atomically() {
     assert_eq!(v["outputs"][0]["schema"][4]["type"], "timestamp");
     assert_eq!(dir_names(dir.path()), ["customers.csv", "manifest.json"]);
 }
+
+/// Issue 11, item 11: float columns are written with the column order Arrow C++ readers know
+/// (TYPE_DEFINED_ORDER), so pyarrow sees their min/max and can skip row groups; their statistics
+/// are the true minimum and maximum.
+#[test]
+fn float_statistics_are_readable_by_arrow_cpp() {
+    use parquet::basic::{ColumnOrder, SortOrder};
+    use parquet::file::statistics::Statistics;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("floats.parquet");
+    let rows = hard_rows();
+    write_all(&path, &Format::Parquet(ParquetOptions::default()), &rows);
+    let (_, _, metadata) = read_parquet(&path);
+    let meta = metadata.file_metadata();
+    let score = 2;
+    assert_eq!(
+        meta.column_order(score),
+        ColumnOrder::TYPE_DEFINED_ORDER(SortOrder::SIGNED)
+    );
+    let floats: Vec<f64> = rows
+        .iter()
+        .filter_map(|r| match r[score] {
+            Cell::Float(f) => Some(f),
+            _ => None,
+        })
+        .collect();
+    let min = floats.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = floats.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    match metadata.row_group(0).column(score).statistics() {
+        Some(Statistics::Double(s)) => {
+            assert_eq!((s.min_opt(), s.max_opt()), (Some(&min), Some(&max)));
+        }
+        other => panic!("no double statistics: {other:?}"),
+    }
+    // The other columns keep their own orders.
+    assert_eq!(
+        meta.column_order(1),
+        ColumnOrder::TYPE_DEFINED_ORDER(SortOrder::SIGNED)
+    );
+    assert_eq!(
+        meta.column_order(0),
+        ColumnOrder::TYPE_DEFINED_ORDER(SortOrder::UNSIGNED)
+    );
+}

@@ -49,10 +49,113 @@ const BATCH_SOFT_TEXT_BYTES: usize = 1024 * 1024;
 /// flat for wide rows too.
 const ROW_GROUP_MEMORY_BYTES: usize = 8 * 1024 * 1024;
 
+/// The sink under the encoder: bytes pass straight through, except, once `footer` is set, the
+/// tail of the file (page indexes and footer), which is held back and corrected by
+/// [`FooterFix::release`].
+struct FooterFix {
+    sink: Sink,
+    footer: Option<Vec<u8>>,
+    /// The file's leaf columns.
+    columns: usize,
+}
+
+impl std::io::Write for FooterFix {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match &mut self.footer {
+            Some(held) => {
+                held.extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            None => self.sink.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.sink.flush()
+    }
+}
+
+impl FooterFix {
+    /// Writes the held tail, its float column orders made readable, and returns the sink.
+    fn release(mut self) -> std::io::Result<Sink> {
+        if let Some(mut tail) = self.footer.take() {
+            type_defined_float_order(&mut tail, self.columns);
+            std::io::Write::write_all(&mut self.sink, &tail)?;
+        }
+        Ok(self.sink)
+    }
+}
+
+/// Rewrites, in place, the column order of every FLOAT and DOUBLE column in a file's footer from
+/// `IEEE_754_TOTAL_ORDER` to `TYPE_DEFINED_ORDER`; false (nothing changed) unless the footer has
+/// the exact shape the writer gives it.
+///
+/// Why: the writer marks float columns with the newer total order, and Arrow C++ readers
+/// (pyarrow, and so the lakes built on it) ignore the min/max statistics of a column order they
+/// do not know, so they cannot skip row groups on a float filter. For the finite values a cell
+/// may hold (NaN and infinities are never written), both orders give the same min and max.
+///
+/// The shape: `[…][FileMetaData][u32 length]["PAR1"]`, where the compact-Thrift FileMetaData ends
+/// with its last field, `column_orders` (id 7, after `created_by`): a header byte `0x19`, the
+/// list header, then one 3-byte union per leaf column — `1C 00 00` for TYPE_DEFINED_ORDER, `2C
+/// 00 00` for IEEE_754_TOTAL_ORDER — and the struct's stop byte. Same length either way.
+pub(crate) fn type_defined_float_order(tail: &mut [u8], columns: usize) -> bool {
+    let n = tail.len();
+    if n < 8 || &tail[n - 4..] != b"PAR1" {
+        return false;
+    }
+    let len = u32::from_le_bytes([tail[n - 8], tail[n - 7], tail[n - 6], tail[n - 5]]) as usize;
+    let Some(start) = (n - 8).checked_sub(len) else {
+        return false;
+    };
+    let footer = &mut tail[start..n - 8];
+    let header = list_header(columns);
+    let Some(elements_at) = footer.len().checked_sub(3 * columns + 1) else {
+        return false;
+    };
+    let Some(field_at) = elements_at.checked_sub(header.len() + 1) else {
+        return false;
+    };
+    let (head, elements) = footer.split_at_mut(elements_at);
+    let shaped = head[field_at] == 0x19
+        && head[field_at + 1..] == header[..]
+        && elements.last() == Some(&0)
+        && elements[..3 * columns]
+            .chunks(3)
+            .all(|e| matches!(e, [0x1C | 0x2C | 0x3C, 0, 0]));
+    if !shaped {
+        return false;
+    }
+    for element in elements[..3 * columns].chunks_mut(3) {
+        if element[0] == 0x2C {
+            element[0] = 0x1C;
+        }
+    }
+    true
+}
+
+/// A compact-Thrift list header for `count` structs.
+fn list_header(count: usize) -> Vec<u8> {
+    if count < 15 {
+        return vec![((count as u8) << 4) | 0x0C];
+    }
+    let mut header = vec![0xFC];
+    let mut rest = count;
+    loop {
+        let byte = (rest & 0x7F) as u8;
+        rest >>= 7;
+        if rest == 0 {
+            header.push(byte);
+            return header;
+        }
+        header.push(byte | 0x80);
+    }
+}
+
 /// A Parquet file being written.
 pub struct ParquetWriter {
     // Declared before `staged`: the file is closed before the temporary path is deleted.
-    out: ArrowWriter<Sink>,
+    out: ArrowWriter<FooterFix>,
     staged: Staged,
     schema: Schema,
     arrow_schema: SchemaRef,
@@ -191,6 +294,11 @@ impl ParquetWriter {
 
         let arrow_schema = to_arrow_schema(&schema);
         let (sink, staged) = publish::stage(final_path, tag)?;
+        let sink = FooterFix {
+            sink,
+            footer: None,
+            columns: schema.len(),
+        };
         let out =
             ArrowWriter::try_new(sink, arrow_schema.clone(), Some(props)).map_err(|source| {
                 LoadError::Parquet {
@@ -302,11 +410,17 @@ impl ParquetWriter {
             rows,
             ..
         } = self;
-        // into_inner closes the last row group and writes the footer.
-        let sink = out.into_inner().map_err(|source| LoadError::Parquet {
+        let parquet_error = |source| LoadError::Parquet {
             path: staged.final_path().to_path_buf(),
             source,
-        })?;
+        };
+        // The last row group goes out as is; what follows it (page indexes, the footer) is held
+        // back to be corrected before it is written.
+        let mut out = out;
+        out.flush().map_err(parquet_error)?;
+        out.inner_mut().footer = Some(Vec::new());
+        let fix = out.into_inner().map_err(parquet_error)?;
+        let sink = fix.release().map_err(|e| staged.write_error(e))?;
         staged.seal(sink, "parquet", rows, &schema)
     }
 }
