@@ -114,6 +114,20 @@ async fn customers(
             r["isActive"] = json!("yes");
         }))
         .into_response(),
+        "big-numbers" => {
+            // Numbers beyond 64 bits, declared (an integer and a float field) and undeclared:
+            // written as JSON text, since no `Value` holds them.
+            let body = page(&pairs, |r| {
+                r["maxChequePeriod"] = json!("__INT__");
+                r["creditLimit"] = json!("__FLOAT__");
+                r["ledgerId"] = json!({"big": "__UNDECLARED__"});
+            })
+            .to_string()
+            .replace("\"__INT__\"", "99999999999999999999999")
+            .replace("\"__FLOAT__\"", "18446744073709551616123")
+            .replace("\"__UNDECLARED__\"", "123456789012345678901234567890");
+            ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+        }
         "wrong-paging-types" => {
             let mut body = page(&pairs, |_| {});
             body["data"] = json!({"not": "a list"});
@@ -567,4 +581,30 @@ async fn a_run_that_never_ends_is_stopped() {
         &err,
         &["valomnia", "paging stopped", "does not advance"],
     );
+}
+
+/// Issue 11, item 11: a number beyond 64 bits, in a declared field or an undeclared one, is kept in
+/// `_extra` exactly as the vendor wrote it, never rounded through a float.
+#[tokio::test]
+async fn numbers_beyond_64_bits_are_kept_verbatim() {
+    let server = serve().await;
+    let root = tempfile::tempdir().unwrap();
+    let plan = common::plan(&pipeline(&server, "big-numbers", "all", ""), &[]);
+    demo::run(plan, root.path()).await.unwrap();
+    let text = std::fs::read_to_string(root.path().join("out/customers.ndjson")).unwrap();
+    for line in text.lines() {
+        let row: Value = serde_json::from_str(line).unwrap();
+        assert!(
+            row["maxChequePeriod"].is_null() && row["creditLimit"].is_null(),
+            "{row}"
+        );
+        let extra = row["_extra"].as_str().expect("_extra");
+        for verbatim in [
+            "\"maxChequePeriod\":99999999999999999999999",
+            "\"creditLimit\":18446744073709551616123",
+            "\"ledgerId\":{\"big\":123456789012345678901234567890}",
+        ] {
+            assert!(extra.contains(verbatim), "{verbatim} not in {extra}");
+        }
+    }
 }

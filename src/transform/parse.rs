@@ -23,6 +23,7 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor
 use serde_json::{Map, Number, Value};
 
 use super::rows::RecordReport;
+use super::value::{Raw, compact, raw, raw_text};
 
 /// The declared shape of a record (or array element) as a tree of keys.
 #[derive(Debug, Default)]
@@ -138,6 +139,9 @@ pub(crate) enum ArrayRead {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum SlotKind {
     Scalar,
+    /// A field declared as a number: read from its text, so a whole number beyond 64 bits is kept
+    /// as written, not rounded to a float.
+    Number,
     /// An array, with the index of its element shape in [`Shape::elements`].
     Array {
         read: ArrayRead,
@@ -162,6 +166,9 @@ pub(crate) enum Slot<'de> {
     Null,
     Bool(bool),
     Number(Number),
+    /// A number no 64-bit type holds (a whole number beyond 64 bits, a float beyond f64), as
+    /// written.
+    Digits(Cow<'de, str>),
     Str(Cow<'de, str>),
     /// An object or array (where a scalar was declared, or an array read whole).
     Json(Value),
@@ -176,7 +183,7 @@ pub(crate) struct Parsed<'de> {
     pub(crate) report: RecordReport,
     /// Undeclared keys and shape mismatches by dotted path (kept only when `keep`); `_record`
     /// when the record is not an object.
-    pub(crate) extra: BTreeMap<String, Value>,
+    pub(crate) extra: BTreeMap<String, Raw>,
     pub(crate) keep: bool,
 }
 
@@ -278,7 +285,7 @@ impl RecordVisitor<'_, '_, '_> {
     fn not_a_record(self, value: Value) {
         self.parsed.report.type_mismatches += 1;
         if self.parsed.keep {
-            self.parsed.extra.insert("_record".to_string(), value);
+            self.parsed.extra.insert("_record".to_string(), raw(&value));
         }
     }
 }
@@ -300,7 +307,12 @@ fn read_object<'de, A: MapAccess<'de>>(
         let Some(child) = node.child(&key, &mut previous) else {
             parsed.report.undeclared_fields += 1;
             if parsed.keep {
-                let value = map.next_value::<Value>()?;
+                // As the vendor wrote it: numbers of any size exactly, whitespace dropped.
+                let value = map.next_value::<Raw>()?;
+                let value = match compact(value.get()) {
+                    Cow::Borrowed(_) => value,
+                    Cow::Owned(text) => raw_text(text),
+                };
                 parsed.extra.insert(format!("{prefix}{key}"), value);
             } else {
                 map.next_value::<IgnoredAny>()?;
@@ -311,6 +323,7 @@ fn read_object<'de, A: MapAccess<'de>>(
             (Some(slot), true) => {
                 parsed.slots[slot] = match shape.kinds[slot] {
                     SlotKind::Scalar => map.next_value_seed(ScalarSeed)?,
+                    SlotKind::Number => map.next_value_seed(NumberSeed)?,
                     SlotKind::Array { read, element } => map.next_value_seed(ArraySeed {
                         read,
                         element: &shape.elements[element],
@@ -359,7 +372,7 @@ fn check_value(node: &Declared, value: &Value, parsed: &mut Parsed<'_>, path: &m
                     report.undeclared_fields += 1;
                 }
                 if keep {
-                    extra.insert(p.to_string(), v.clone());
+                    extra.insert(p.to_string(), raw(v));
                 }
             });
         }
@@ -367,7 +380,7 @@ fn check_value(node: &Declared, value: &Value, parsed: &mut Parsed<'_>, path: &m
         other => {
             parsed.report.type_mismatches += 1;
             if parsed.keep {
-                parsed.extra.insert(path.clone(), other.clone());
+                parsed.extra.insert(path.clone(), raw(other));
             }
         }
     }
@@ -435,7 +448,7 @@ impl ObjectSeed<'_, '_, '_, '_> {
         }
         self.parsed.report.type_mismatches += 1;
         if self.parsed.keep {
-            self.parsed.extra.insert(self.prefix.clone(), value);
+            self.parsed.extra.insert(self.prefix.clone(), raw(&value));
         }
     }
 }
@@ -491,6 +504,90 @@ impl<'de> Visitor<'de> for ScalarSeed {
     }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Slot<'de>, A::Error> {
         Value::deserialize(MapAccessDeserializer::new(map)).map(Slot::Json)
+    }
+}
+
+/// A field declared as a number: its text, read as a number when it fits 64 bits, kept as
+/// written when it is a whole number that does not, and read as any value otherwise.
+///
+/// The text comes through serde_json's raw-value protocol (the newtype name `RawValue` uses),
+/// borrowed from the page when it can be: one scan of the token, no copy.
+struct NumberSeed;
+
+/// The newtype name under which serde_json hands out a value's raw text (`serde_json::value::
+/// RawValue`); a test checks it still does.
+const RAW_TOKEN: &str = "$serde_json::private::RawValue";
+
+impl<'de> DeserializeSeed<'de> for NumberSeed {
+    type Value = Slot<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Slot<'de>, D::Error> {
+        d.deserialize_newtype_struct(RAW_TOKEN, self)
+    }
+}
+
+impl<'de> Visitor<'de> for NumberSeed {
+    type Value = Slot<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Slot<'de>, A::Error> {
+        map.next_key::<IgnoredAny>()?;
+        let text = map.next_value::<Key<'de>>()?.0;
+        number_slot(text).map_err(de::Error::custom)
+    }
+}
+
+/// The slot of a value's raw JSON text: numbers read directly (the common case), a number no
+/// 64-bit type holds kept as written, anything else read as any value.
+fn number_slot(text: Cow<'_, str>) -> Result<Slot<'_>, serde_json::Error> {
+    let t = text.trim();
+    match t.as_bytes().first() {
+        Some(b'-' | b'0'..=b'9') => {}
+        Some(b'n') if t == "null" => return Ok(Slot::Null),
+        _ => {
+            // A string, a boolean, an object or a list where a number was declared: rare.
+            return match text {
+                Cow::Borrowed(b) => {
+                    ScalarSeed.deserialize(&mut serde_json::Deserializer::from_str(b))
+                }
+                Cow::Owned(o) => ScalarSeed
+                    .deserialize(&mut serde_json::Deserializer::from_str(&o))
+                    .map(Slot::into_owned),
+            };
+        }
+    }
+    let whole = !t.bytes().any(|b| matches!(b, b'.' | b'e' | b'E'));
+    let number = if whole {
+        (t.parse::<i64>().ok().map(Number::from))
+            .or_else(|| t.parse::<u64>().ok().map(Number::from))
+    } else {
+        t.parse::<f64>().ok().and_then(Number::from_f64)
+    };
+    Ok(match number {
+        Some(n) => Slot::Number(n),
+        // Beyond 64 bits, or beyond what a float can hold: as the vendor wrote it.
+        None => Slot::Digits(match text {
+            Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
+            Cow::Owned(o) => Cow::Owned(o.trim().to_string()),
+        }),
+    })
+}
+
+impl Slot<'_> {
+    /// The same slot, owning its text.
+    fn into_owned(self) -> Slot<'static> {
+        match self {
+            Slot::Absent => Slot::Absent,
+            Slot::Null => Slot::Null,
+            Slot::Bool(b) => Slot::Bool(b),
+            Slot::Number(n) => Slot::Number(n),
+            Slot::Digits(d) => Slot::Digits(Cow::Owned(d.into_owned())),
+            Slot::Str(s) => Slot::Str(Cow::Owned(s.into_owned())),
+            Slot::Json(v) => Slot::Json(v),
+            Slot::Text(t) => Slot::Text(t),
+        }
     }
 }
 

@@ -25,7 +25,7 @@ use serde_json::Value;
 use super::column_name;
 use super::options::{ArrayMode, Fields, Options};
 use super::parse::{ArrayRead, Declared, Parsed, Shape, Slot, SlotKind};
-use super::value::{JsonPath, Scalar, to_cell, to_text, to_value};
+use super::value::{JsonPath, Raw, Scalar, raw, to_cell, to_raw, to_text};
 use crate::model::record::{ArraySpec, CANONICAL_COLUMNS, From, RecordSpec};
 use crate::model::{Cell, Column, ColumnType, KeyRef, Row, Schema, VendorRecord, key_hash};
 
@@ -180,7 +180,7 @@ impl Transformer {
         if children {
             tables.extend(arrays.iter().map(ArrayPlan::table));
         }
-        assign_slots(&mut shape, &mut main, &arrays, explode, children);
+        assign_slots(&mut shape, record, &mut main, &arrays, explode, children);
 
         let extra = main.iter().position(|c| matches!(c.source, Source::Extra));
         Transformer {
@@ -226,7 +226,7 @@ impl Transformer {
         let parsed = &record.0;
         let mut report = parsed.report;
         // Drift found by the reader: undeclared keys and shape mismatches, by path.
-        let mut extra: BTreeMap<String, Value> = parsed.extra.clone();
+        let mut extra: BTreeMap<String, Raw> = parsed.extra.clone();
         let key = record.key();
         let mut base = self.base_row(parsed, key.as_deref(), &mut report, &mut extra);
         let elements = self.exploded_elements(parsed, &mut report, &mut extra);
@@ -277,7 +277,7 @@ impl Transformer {
         parsed: &'a Parsed<'_>,
         key: Option<&str>,
         report: &mut RecordReport,
-        extra: &mut BTreeMap<String, Value>,
+        extra: &mut BTreeMap<String, Raw>,
     ) -> Row<'a> {
         let keep = self.extra.is_some();
         let mut base: Row = Vec::with_capacity(self.main.len());
@@ -306,7 +306,7 @@ impl Transformer {
         &self,
         parsed: &'a Parsed<'_>,
         report: &mut RecordReport,
-        extra: &mut BTreeMap<String, Value>,
+        extra: &mut BTreeMap<String, Raw>,
     ) -> &'a [Value] {
         let Some(e) = self.explode else {
             return &[];
@@ -317,7 +317,7 @@ impl Transformer {
             other => {
                 report.type_mismatches += 1;
                 if let (true, Some(value)) = (self.extra.is_some(), scalar(other)) {
-                    extra.insert(self.arrays[e].spec.name.to_string(), to_value(value));
+                    extra.insert(self.arrays[e].spec.name.to_string(), to_raw(value));
                 }
                 &[]
             }
@@ -426,7 +426,7 @@ impl Transformer {
         parsed: &'a Parsed<'_>,
         element: Option<&'a Value>,
         key: Option<&str>,
-    ) -> Result<Cell<'a>, Option<Value>> {
+    ) -> Result<Cell<'a>, Option<Raw>> {
         let value = match &col.source {
             Source::Null | Source::Index | Source::Extra | Source::Field(_) => {
                 return Ok(Cell::Null);
@@ -450,7 +450,7 @@ impl Transformer {
         if let (true, Some(Scalar::Bool(b))) = (col.status_words, value) {
             return Ok(Cell::Str(STATUS_WORDS[usize::from(b)].into()));
         }
-        to_cell(value, col.ty).map_err(|_| value.map(to_value))
+        to_cell(value, col.ty).map_err(|_| value.map(to_raw))
     }
 }
 
@@ -459,7 +459,7 @@ impl Transformer {
 #[derive(Default)]
 struct RowExtra<'v> {
     found: Vec<(String, &'v Value)>,
-    raw: Vec<(String, Value)>,
+    raw: Vec<(String, Raw)>,
     /// Scratch for the element's paths.
     prefix: String,
 }
@@ -475,10 +475,10 @@ impl RowExtra<'_> {
     }
 
     /// The record's drift with this row's added, as `_extra`'s text.
-    fn merged(&mut self, record: &BTreeMap<String, Value>) -> String {
+    fn merged(&mut self, record: &BTreeMap<String, Raw>) -> String {
         let mut all = record.clone();
         for (path, value) in self.found.drain(..) {
-            all.insert(path, value.clone());
+            all.insert(path, raw(value));
         }
         all.extend(self.raw.drain(..));
         json_object(&all)
@@ -608,6 +608,7 @@ fn exploded(vendor: VendorRecord, plan: &Options) -> Option<usize> {
 /// elements are needed, as JSON text when only a JSON column shows it, else only checked.
 fn assign_slots(
     shape: &mut Shape,
+    record: &RecordSpec,
     main: &mut [Col],
     arrays: &[ArrayPlan],
     explode: Option<usize>,
@@ -615,7 +616,12 @@ fn assign_slots(
 ) {
     for col in main.iter_mut() {
         if let Source::Field(path) = col.source {
-            col.source = Source::Slot(shape.slot(path, SlotKind::Scalar));
+            let declared = record.fields.iter().find(|f| f.path == path).map(|f| f.ty);
+            let kind = match declared {
+                Some(ColumnType::Int64 | ColumnType::Float64) => SlotKind::Number,
+                _ => SlotKind::Scalar,
+            };
+            col.source = Source::Slot(shape.slot(path, kind));
         }
     }
     for (i, a) in arrays.iter().enumerate() {
@@ -665,6 +671,7 @@ fn scalar<'a>(slot: &'a Slot<'_>) -> Option<Scalar<'a>> {
         Slot::Null => Scalar::Null,
         Slot::Bool(b) => Scalar::Bool(*b),
         Slot::Number(n) => Scalar::Number(n),
+        Slot::Digits(d) => Scalar::Digits(d),
         Slot::Str(s) => Scalar::Str(s),
         Slot::Json(v) => Scalar::from(v),
         Slot::Text(t) => Scalar::Text(t),
@@ -672,7 +679,7 @@ fn scalar<'a>(slot: &'a Slot<'_>) -> Option<Scalar<'a>> {
 }
 
 /// `_extra`'s text: a JSON object, keys sorted.
-fn json_object(map: &BTreeMap<String, Value>) -> String {
+fn json_object(map: &BTreeMap<String, Raw>) -> String {
     serde_json::to_string(map).unwrap_or_default()
 }
 

@@ -8,6 +8,7 @@
 
 use std::borrow::Cow;
 
+use serde_json::value::RawValue;
 use serde_json::{Number, Value};
 
 use crate::model::{Cell, ColumnType};
@@ -19,6 +20,8 @@ pub(crate) enum Scalar<'a> {
     Null,
     Bool(bool),
     Number(&'a Number),
+    /// A whole number beyond 64 bits, as the vendor wrote it.
+    Digits(&'a str),
     Str(&'a str),
     /// An object or array.
     Json(&'a Value),
@@ -38,16 +41,60 @@ impl<'a> From<&'a Value> for Scalar<'a> {
     }
 }
 
+/// A value as `_extra` keeps it: JSON text, numbers exactly as the vendor wrote them.
+pub(crate) type Raw = Box<RawValue>;
+
 /// The value itself, for `_extra`.
-pub(crate) fn to_value(value: Scalar<'_>) -> Value {
+pub(crate) fn to_raw(value: Scalar<'_>) -> Raw {
     match value {
-        Scalar::Null => Value::Null,
-        Scalar::Bool(b) => Value::Bool(b),
-        Scalar::Number(n) => Value::Number(n.clone()),
-        Scalar::Str(s) => Value::String(s.to_string()),
-        Scalar::Json(v) => v.clone(),
-        Scalar::Text(t) => serde_json::from_str(t).unwrap_or_else(|_| Value::String(t.into())),
+        Scalar::Null => raw(&Value::Null),
+        Scalar::Bool(b) => raw(&Value::Bool(b)),
+        Scalar::Number(n) => raw(&Value::Number(n.clone())),
+        Scalar::Digits(d) => raw_text(d.to_string()),
+        Scalar::Str(s) => raw(&Value::String(s.to_string())),
+        Scalar::Json(v) => raw(v),
+        Scalar::Text(t) => raw_text(t.to_string()),
     }
+}
+
+/// A value as compact JSON text.
+pub(crate) fn raw(value: &Value) -> Raw {
+    // Serialising a `Value` cannot fail (its keys are strings).
+    serde_json::value::to_raw_value(value).unwrap_or_else(|_| raw_text("null".into()))
+}
+
+/// JSON text as a [`Raw`] value; text that is not JSON is kept as a string.
+pub(crate) fn raw_text(text: String) -> Raw {
+    RawValue::from_string(text).unwrap_or_else(|e| raw(&Value::String(e.to_string())))
+}
+
+/// JSON text without the whitespace between its tokens (strings untouched), so a pretty-printed
+/// page does not carry its indentation into `_extra`.
+pub(crate) fn compact(text: &str) -> std::borrow::Cow<'_, str> {
+    let mut in_string = false;
+    let mut escaped = false;
+    let needs = text.bytes().any(|b| b.is_ascii_whitespace());
+    if !needs {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if in_string {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+        } else if c == '"' {
+            in_string = true;
+            out.push(c);
+        } else if !c.is_ascii_whitespace() {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// A dotted path split into its keys once, so a record lookup allocates nothing.
@@ -113,6 +160,7 @@ pub(crate) fn to_cell(value: Option<Scalar<'_>>, ty: ColumnType) -> Result<Cell<
             .map(Cell::Float)
             .ok_or(Mismatch),
         (ColumnType::Boolean, Scalar::Bool(b)) => Ok(Cell::Bool(b)),
+        // Beyond 64 bits no integer column holds it, and a float would round it.
         _ => Err(Mismatch),
     }
 }
@@ -121,7 +169,7 @@ pub(crate) fn to_cell(value: Option<Scalar<'_>>, ty: ColumnType) -> Result<Cell<
 /// arrays as compact JSON.
 pub(crate) fn to_text(value: Scalar<'_>) -> Cow<'_, str> {
     match value {
-        Scalar::Str(s) | Scalar::Text(s) => Cow::Borrowed(s),
+        Scalar::Str(s) | Scalar::Text(s) | Scalar::Digits(s) => Cow::Borrowed(s),
         Scalar::Bool(b) => Cow::Borrowed(if b { "true" } else { "false" }),
         Scalar::Number(n) => Cow::Owned(n.to_string()),
         Scalar::Null => Cow::Borrowed(""),
