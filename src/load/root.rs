@@ -435,7 +435,11 @@ fn recover(path: &Path) -> Result<(), LoadError> {
         }
     };
     if entries.is_empty() {
-        return Ok(());
+        // Nothing to undo; a torn line, if any, must not prefix this run's first entry.
+        return File::create(path).map(drop).map_err(|source| LoadError::Journal {
+            path: path.to_path_buf(),
+            source,
+        });
     }
     let committed = entries.contains(&Entry::Committed);
     let placed = |p: &Path| {
