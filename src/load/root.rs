@@ -436,10 +436,7 @@ fn recover(path: &Path) -> Result<(), LoadError> {
     };
     if entries.is_empty() {
         // Nothing to undo; a torn line, if any, must not prefix this run's first entry.
-        return File::create(path).map(drop).map_err(|source| LoadError::Journal {
-            path: path.to_path_buf(),
-            source,
-        });
+        return empty_journal(path);
     }
     let committed = entries.contains(&Entry::Committed);
     let placed = |p: &Path| {
@@ -474,6 +471,10 @@ fn recover(path: &Path) -> Result<(), LoadError> {
         }
     }
     tracing::warn!(journal = %path.display(), committed, "Undid what an interrupted run left in the output root.");
+    empty_journal(path)
+}
+
+fn empty_journal(path: &Path) -> Result<(), LoadError> {
     File::create(path)
         .map(drop)
         .map_err(|source| LoadError::Journal {
