@@ -890,3 +890,56 @@ fn float_statistics_are_readable_by_arrow_cpp() {
         ColumnOrder::TYPE_DEFINED_ORDER(SortOrder::UNSIGNED)
     );
 }
+
+// ---------------------------------------------------------------- dates
+
+#[test]
+fn dates_are_iso_text_in_csv_and_ndjson_and_date32_in_parquet() {
+    let dir = tempfile::tempdir().unwrap();
+    let schema: Schema = Arc::from(vec![Column::new("coterm", ColumnType::Date)]);
+    // 2025-01-01, 1969-12-31, null.
+    let rows = [Cell::Date(20_089), Cell::Date(-1), Cell::Null];
+    let formats = [
+        ("d.csv", Format::Csv(CsvOptions::default())),
+        ("d.ndjson", Format::Ndjson(NdjsonOptions::default())),
+        ("d.parquet", Format::Parquet(ParquetOptions::default())),
+    ];
+    for (name, format) in &formats {
+        let mut w = Writer::create(&dir.path().join(name), format, schema.clone()).unwrap();
+        for cell in &rows {
+            w.write_row(std::slice::from_ref(cell)).unwrap();
+        }
+        w.finish().unwrap().publish().unwrap();
+    }
+    let csv = fs::read_to_string(dir.path().join("d.csv")).unwrap();
+    // A row of one empty field is quoted, or it would be an empty line.
+    assert_eq!(
+        csv.lines().collect::<Vec<_>>(),
+        ["coterm", "2025-01-01", "1969-12-31", "\"\""]
+    );
+    let ndjson = fs::read_to_string(dir.path().join("d.ndjson")).unwrap();
+    assert_eq!(
+        ndjson.lines().collect::<Vec<_>>(),
+        [
+            r#"{"coterm":"2025-01-01"}"#,
+            r#"{"coterm":"1969-12-31"}"#,
+            r#"{"coterm":null}"#
+        ]
+    );
+    let (arrow, batches, _) = read_parquet(&dir.path().join("d.parquet"));
+    assert_eq!(arrow.field(0).data_type(), &DataType::Date32);
+    let days = batches[0]
+        .column(0)
+        .as_primitive::<arrow_array::types::Date32Type>();
+    assert_eq!(days.value(0), 20_089);
+    assert_eq!(days.value(1), -1);
+    assert!(days.is_null(2));
+
+    // A date no ISO 8601 year can show is an error naming the column, not a wrong text.
+    let path = dir.path().join("far.csv");
+    let format = Format::Csv(CsvOptions::default());
+    let mut w = Writer::create(&path, &format, schema).unwrap();
+    let err = w.write_row(&[Cell::Date(i32::MAX)]).unwrap_err();
+    assert!(matches!(err, LoadError::DateOutOfRange { .. }), "{err}");
+    assert!(err.to_string().contains("`coterm`"), "{err}");
+}

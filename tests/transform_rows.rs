@@ -403,6 +403,7 @@ fn assert_rows_fit(table: &Table, row: &Row) {
                 | (Cell::Float(_), ColumnType::Float64)
                 | (Cell::Bool(_), ColumnType::Boolean)
                 | (Cell::Timestamp(_), ColumnType::Timestamp)
+                | (Cell::Date(_), ColumnType::Date)
         );
         assert!(
             ok,

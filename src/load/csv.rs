@@ -22,7 +22,7 @@ use std::io::Write as _;
 use std::path::Path;
 
 use super::publish::{self, Sink, Staged};
-use super::{CsvOptions, Finished, LoadError, check_row, rfc3339};
+use super::{CsvOptions, Finished, LoadError, check_row, iso_date, rfc3339};
 use crate::model::row::{Cell, Schema};
 
 /// A CSV file being written. See the module docs for how cells are rendered.
@@ -98,6 +98,9 @@ impl CsvWriter {
                 Cell::Bool(b) => buf.push_str(if *b { "true" } else { "false" }),
                 Cell::Timestamp(micros) => {
                     buf.push_str(&rfc3339(self.staged.final_path(), column, *micros)?)
+                }
+                Cell::Date(days) => {
+                    buf.push_str(&iso_date(self.staged.final_path(), column, *days)?)
                 }
             }
         }

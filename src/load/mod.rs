@@ -367,6 +367,16 @@ pub enum LoadError {
     },
 
     #[error(
+        "cannot write {}: column `{column}` holds the date {days} days from 1970-01-01, outside the years -9999..=9999 that ISO 8601 can show",
+        path.display()
+    )]
+    DateOutOfRange {
+        path: PathBuf,
+        column: String,
+        days: i32,
+    },
+
+    #[error(
         "cannot write {}: a row holds {bytes} bytes of text, more than the {limit} a Parquet batch takes; check the field mapping picks the intended fields",
         path.display()
     )]
@@ -393,6 +403,7 @@ fn type_name(ty: ColumnType) -> &'static str {
         ColumnType::Float64 => "float64",
         ColumnType::Boolean => "boolean",
         ColumnType::Timestamp => "timestamp",
+        ColumnType::Date => "date",
     }
 }
 
@@ -404,6 +415,7 @@ fn cell_name(cell: &Cell) -> &'static str {
         Cell::Float(_) => "a float",
         Cell::Bool(_) => "a boolean",
         Cell::Timestamp(_) => "a timestamp",
+        Cell::Date(_) => "a date",
     }
 }
 
@@ -427,6 +439,7 @@ fn check_row(path: &Path, schema: &[Column], row: &[Cell]) -> Result<(), LoadErr
                 | (ColumnType::Float64, Cell::Float(_))
                 | (ColumnType::Boolean, Cell::Bool(_))
                 | (ColumnType::Timestamp, Cell::Timestamp(_))
+                | (ColumnType::Date, Cell::Date(_))
         );
         if !ok {
             return Err(LoadError::TypeMismatch {
@@ -455,6 +468,20 @@ fn rfc3339(path: &Path, column: &Column, micros: i64) -> Result<String, LoadErro
     } else {
         format!("{ts:.6}")
     })
+}
+
+/// A date as ISO 8601 `YYYY-MM-DD`.
+fn iso_date(path: &Path, column: &Column, days: i32) -> Result<String, LoadError> {
+    // `try_days`, not `days`: the latter panics past ±7,304,484 days.
+    jiff::Span::new()
+        .try_days(i64::from(days))
+        .and_then(|span| jiff::civil::date(1970, 1, 1).checked_add(span))
+        .map(|date| date.to_string())
+        .map_err(|_| LoadError::DateOutOfRange {
+            path: path.to_path_buf(),
+            column: column.name.clone(),
+            days,
+        })
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use std::io::Write as _;
 use std::path::Path;
 
 use super::publish::{self, Sink, Staged};
-use super::{Finished, LoadError, NdjsonOptions, check_row, rfc3339};
+use super::{Finished, LoadError, NdjsonOptions, check_row, iso_date, rfc3339};
 use crate::model::row::{Cell, Schema};
 
 /// An NDJSON file being written.
@@ -45,11 +45,14 @@ impl NdjsonWriter {
     pub(crate) fn write_row(&mut self, row: &[Cell]) -> Result<(), LoadError> {
         let path = self.staged.final_path();
         check_row(path, &self.schema, row)?;
-        // Render timestamps first: an out-of-range one must fail before half a line is written.
+        // Render timestamps and dates first: an out-of-range one must fail before half a line is
+        // written.
         let mut stamps = Vec::new();
         for (column, cell) in self.schema.iter().zip(row) {
-            if let Cell::Timestamp(micros) = cell {
-                stamps.push(rfc3339(path, column, *micros)?);
+            match cell {
+                Cell::Timestamp(micros) => stamps.push(rfc3339(path, column, *micros)?),
+                Cell::Date(days) => stamps.push(iso_date(path, column, *days)?),
+                _ => {}
             }
         }
         let mut stamps = stamps.into_iter();
@@ -75,7 +78,7 @@ impl NdjsonWriter {
                 Cell::Int(i) => serde_json::to_writer(&mut *out, i).map_err(json_err)?,
                 Cell::Float(f) => serde_json::to_writer(&mut *out, f).map_err(json_err)?,
                 Cell::Bool(b) => serde_json::to_writer(&mut *out, b).map_err(json_err)?,
-                Cell::Timestamp(_) => {
+                Cell::Timestamp(_) | Cell::Date(_) => {
                     let s = stamps.next().unwrap_or_default();
                     serde_json::to_writer(&mut *out, &s).map_err(json_err)?
                 }

@@ -19,7 +19,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arrow_array::builder::{
-    BooleanBuilder, Float64Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder,
+    BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, StringBuilder,
+    TimestampMicrosecondBuilder,
 };
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, SchemaRef, TimeUnit};
@@ -186,6 +187,7 @@ enum ColumnBuilder {
     Float64(Float64Builder),
     Boolean(BooleanBuilder),
     Timestamp(TimestampMicrosecondBuilder),
+    Date(Date32Builder),
 }
 
 impl ColumnBuilder {
@@ -198,6 +200,7 @@ impl ColumnBuilder {
             ColumnType::Timestamp => ColumnBuilder::Timestamp(
                 TimestampMicrosecondBuilder::with_capacity(capacity).with_timezone(UTC),
             ),
+            ColumnType::Date => ColumnBuilder::Date(Date32Builder::with_capacity(capacity)),
         }
     }
 
@@ -210,11 +213,13 @@ impl ColumnBuilder {
             (ColumnBuilder::Float64(b), Cell::Null) => b.append_null(),
             (ColumnBuilder::Boolean(b), Cell::Null) => b.append_null(),
             (ColumnBuilder::Timestamp(b), Cell::Null) => b.append_null(),
+            (ColumnBuilder::Date(b), Cell::Null) => b.append_null(),
             (ColumnBuilder::Utf8(b), Cell::Str(s)) => b.append_value(s),
             (ColumnBuilder::Int64(b), Cell::Int(i)) => b.append_value(*i),
             (ColumnBuilder::Float64(b), Cell::Float(f)) => b.append_value(*f),
             (ColumnBuilder::Boolean(b), Cell::Bool(v)) => b.append_value(*v),
             (ColumnBuilder::Timestamp(b), Cell::Timestamp(t)) => b.append_value(*t),
+            (ColumnBuilder::Date(b), Cell::Date(d)) => b.append_value(*d),
             _ => return false,
         }
         true
@@ -227,6 +232,7 @@ impl ColumnBuilder {
             ColumnBuilder::Float64(b) => Arc::new(b.finish()),
             ColumnBuilder::Boolean(b) => Arc::new(b.finish()),
             ColumnBuilder::Timestamp(b) => Arc::new(b.finish()),
+            ColumnBuilder::Date(b) => Arc::new(b.finish()),
         }
     }
 }
@@ -244,6 +250,7 @@ pub fn to_arrow_schema(schema: &Schema) -> SchemaRef {
                 ColumnType::Timestamp => {
                     DataType::Timestamp(TimeUnit::Microsecond, Some(UTC.into()))
                 }
+                ColumnType::Date => DataType::Date32,
             };
             Field::new(&c.name, ty, true)
         })

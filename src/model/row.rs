@@ -21,6 +21,8 @@ pub enum ColumnType {
     Boolean,
     /// An instant, microseconds since the Unix epoch, UTC.
     Timestamp,
+    /// A calendar date without a time or zone (Adobe's `cotermDate`), days since 1970-01-01.
+    Date,
 }
 
 /// One output column.
@@ -54,6 +56,8 @@ pub enum Cell<'a> {
     Bool(bool),
     /// Microseconds since the Unix epoch, UTC.
     Timestamp(i64),
+    /// Days since 1970-01-01.
+    Date(i32),
 }
 
 impl Cell<'_> {
@@ -66,6 +70,7 @@ impl Cell<'_> {
             Cell::Float(f) => Cell::Float(f),
             Cell::Bool(b) => Cell::Bool(b),
             Cell::Timestamp(t) => Cell::Timestamp(t),
+            Cell::Date(d) => Cell::Date(d),
         }
     }
 }
@@ -92,6 +97,7 @@ enum Packed {
     Float(f64),
     Bool(bool),
     Timestamp(i64),
+    Date(i32),
 }
 
 impl PackedRows {
@@ -109,6 +115,7 @@ impl PackedRows {
             Cell::Float(f) => Packed::Float(*f),
             Cell::Bool(b) => Packed::Bool(*b),
             Cell::Timestamp(t) => Packed::Timestamp(*t),
+            Cell::Date(d) => Packed::Date(*d),
         }));
     }
 
@@ -128,6 +135,7 @@ impl PackedRows {
                 Packed::Float(f) => Cell::Float(f),
                 Packed::Bool(b) => Cell::Bool(b),
                 Packed::Timestamp(t) => Cell::Timestamp(t),
+                Packed::Date(d) => Cell::Date(d),
             }));
             each(table, &row)?;
         }
@@ -153,7 +161,12 @@ mod tests {
             ),
             (
                 2,
-                vec![Cell::Float(1.5), Cell::Bool(true), Cell::Timestamp(9)],
+                vec![
+                    Cell::Float(1.5),
+                    Cell::Bool(true),
+                    Cell::Timestamp(9),
+                    Cell::Date(-3),
+                ],
             ),
             (0, vec![]),
         ];

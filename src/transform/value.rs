@@ -1,7 +1,8 @@
 //! JSON values to typed cells: dotted-path lookup and the coercion rules of the transform.
 //!
 //! Promises: a coercion is only made when it loses nothing (`"123"` → `Int(123)`, `32` → `"32"`,
-//! `"true"` → `Bool(true)`, `7` → `Float(7.0)`, an RFC 3339 or `YYYY-MM-DD` string → `Timestamp`);
+//! `"true"` → `Bool(true)`, `7` → `Float(7.0)`, an RFC 3339 or `YYYY-MM-DD` string → `Timestamp`,
+//! a `YYYY-MM-DD` string → `Date`);
 //! anything else is a [`Mismatch`], which the caller counts and keeps, never silently drops.
 //! `null` is always `Null`; `""` is `Str("")` in a text column and `Null` in a typed one (an empty
 //! value is not a wrong value). Nothing here panics on any input.
@@ -143,6 +144,7 @@ pub(crate) fn to_cell(value: Option<Scalar<'_>>, ty: ColumnType) -> Result<Cell<
             ColumnType::Float64 => parse_float(s).map(Cell::Float),
             ColumnType::Boolean => parse_bool(s).map(Cell::Bool),
             ColumnType::Timestamp => parse_timestamp(s).map(Cell::Timestamp),
+            ColumnType::Date => parse_date(s).map(Cell::Date),
             // Handled above; kept so the match stays exhaustive.
             ColumnType::Utf8 => Some(Cell::Str(Cow::Borrowed(s))),
         }
@@ -224,6 +226,21 @@ pub(crate) fn parse_timestamp(s: &str) -> Option<i64> {
     None
 }
 
+/// Days since 1970-01-01 for a calendar date `2026-06-30`. An instant is not a date: which day
+/// it falls on depends on a zone, so it is a mismatch rather than a guess.
+pub(crate) fn parse_date(s: &str) -> Option<i32> {
+    if s.len() != 10 {
+        return None;
+    }
+    let date = s.parse::<jiff::civil::Date>().ok()?;
+    let seconds = date
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .ok()?
+        .timestamp()
+        .as_second();
+    i32::try_from(seconds.div_euclid(86_400)).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -284,7 +301,7 @@ mod tests {
         assert_eq!(to_cell(None, Utf8), Ok(Cell::Null));
         assert_eq!(cell(Value::Null, Utf8), Ok(Cell::Null));
         assert_eq!(cell(json!(""), Utf8), Ok(Cell::Str("".into())));
-        for ty in [Int64, Float64, Boolean, Timestamp] {
+        for ty in [Int64, Float64, Boolean, Timestamp, Date] {
             assert_eq!(cell(json!(""), ty), Ok(Cell::Null), "{ty:?}");
         }
     }
@@ -306,6 +323,11 @@ mod tests {
         );
         assert_eq!(parse_timestamp("2025-01-01"), Some(1_735_689_600_000_000));
         assert_eq!(parse_timestamp("2025-13-01"), None);
+        // Adobe `cotermDate`.
+        assert_eq!(parse_date("2025-01-01"), Some(20_089));
+        assert_eq!(parse_date("1969-12-31"), Some(-1));
+        assert_eq!(parse_date("2025-01-01T00:00:00Z"), None);
+        assert_eq!(parse_date("2025-02-30"), None);
         assert_eq!(parse_timestamp("yesterday"), None);
     }
 }

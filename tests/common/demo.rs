@@ -95,6 +95,7 @@ fn cell_text(cell: &Cell) -> String {
         Cell::Float(f) => f.to_string(),
         Cell::Bool(b) => b.to_string(),
         Cell::Timestamp(t) => t.to_string(),
+        Cell::Date(d) => d.to_string(),
     }
 }
 
