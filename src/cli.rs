@@ -13,6 +13,7 @@ use crate::console;
 use crate::model::record::{CANONICAL_COLUMNS, From};
 use crate::pipeline;
 use crate::run::RunArgs;
+use crate::transform::Naming;
 use crate::vendors::{self, VendorSpec};
 
 /// Export the customer lists of IT-channel platforms (C3, Crayon, Valomnia, AppXite,
@@ -251,7 +252,7 @@ fn write_vendor_columns(out: &mut impl Write, spec: &VendorSpec) -> std::io::Res
     let record = &spec.record;
     writeln!(out, "\ncolumns (fields: all):")?;
     for f in record.fields {
-        let column = crate::transform::column_name(f.path);
+        let column = crate::transform::column_name(f.path, Naming::Source);
         writeln!(out, "  {column:<58} {:?}", f.ty)?;
     }
     for a in record.arrays {
@@ -262,7 +263,8 @@ fn write_vendor_columns(out: &mut impl Write, spec: &VendorSpec) -> std::io::Res
         };
         writeln!(out, "  array {:<18} from `{}`{default}", a.name, a.path)?;
         for f in a.fields {
-            let column = crate::transform::column_name(&format!("{}.{}", a.name, f.path));
+            let path = format!("{}.{}", a.name, f.path);
+            let column = crate::transform::column_name(&path, Naming::Source);
             writeln!(out, "    {column:<56} {:?}", f.ty)?;
         }
     }
@@ -275,13 +277,22 @@ fn write_vendor_canonical(out: &mut impl Write, spec: &VendorSpec) -> std::io::R
     let sources = record.canonical.sources(spec.id);
     for ((column, _), from) in CANONICAL_COLUMNS.iter().zip(sources) {
         let from = match from {
+            _ if *column == "source_record_id" => record.key.into(),
             From::Field(p) => p.to_string(),
-            From::Element(a, p) => format!("{a}[].{p}"),
+            From::Element(a, p) => format!("{a}[].{p} (one row per element)"),
+            From::First(a, p) => format!("{a}[0].{p}"),
             From::Const(c) => format!("{c:?}"),
-            From::None if *column == "source_record_id" => record.key.into(),
-            From::None => "(none)".into(),
+            From::Lacking(why) => format!("(none: {why})"),
         };
         writeln!(out, "  {column:<18} ← {from}")?;
     }
+    let codes: Vec<String> = (record.canonical.status_codes.iter())
+        .map(|(code, status)| format!("{code} → {}", status.word()))
+        .collect();
+    writeln!(
+        out,
+        "  status codes: {}; any other value → unknown",
+        codes.join(", ")
+    )?;
     Ok(())
 }

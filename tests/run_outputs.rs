@@ -9,6 +9,7 @@ use arrow_array::{Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, TimeUnit};
 use customer_export::load::RunStatus;
 use customer_export::load::root::{JOURNAL_FILE, LOCK_FILE};
+use customer_export::model::record::CANONICAL_COLUMNS;
 use customer_export::pipeline::{self, EnvMode, Plan};
 use customer_export::run::{RunOptions, run_pipeline};
 use customer_export::sandbox::{SandboxConfig, expected_records};
@@ -115,7 +116,7 @@ fn truth() -> BTreeMap<&'static str, Vec<(String, Option<String>)>> {
             f(&[("organizationId", "4703")]),
         ),
     );
-    out.insert("valomnia", simple("valomnia", "reference", None, vec![]));
+    out.insert("valomnia", simple("valomnia", "id", None, vec![]));
     out.insert(
         "adobe_vipmp",
         simple("adobe_vipmp", "customerId", None, f(&[("order-by", "asc")])),
@@ -195,7 +196,7 @@ async fn the_demo_writes_every_format_that_reads_back_as_the_sandbox_truth() {
             .collect();
         assert_eq!(lines.len(), rows.len(), "{vendor}: ndjson lines");
         assert_eq!(lines[0]["vendor"], Value::String(vendor.to_string()));
-        assert_eq!(lines[0].as_object().unwrap().len(), 11);
+        assert_eq!(lines[0].as_object().unwrap().len(), CANONICAL_COLUMNS.len());
     }
 
     // CSV across vendors: one header, every row, the hard values survive and formulas are defused.
@@ -220,7 +221,9 @@ async fn the_demo_writes_every_format_that_reads_back_as_the_sandbox_truth() {
             "tenant_id",
             "tenant_domain",
             "contact_email",
-            "source_record_id"
+            "source_record_id",
+            "status_raw",
+            "customer_reference"
         ]
     );
     let records: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();

@@ -7,7 +7,7 @@ mod common;
 use customer_export::model::record::{self, CANONICAL_COLUMNS, Canonical, RecordSpec};
 use customer_export::model::{Cell, ColumnType, Row, VendorRecord};
 use customer_export::transform::{
-    ArrayMode, Fields, Options as TransformPlan, RecordReport, Table, Transformer,
+    ArrayMode, Fields, Mapping, Options as TransformPlan, RecordReport, Table, Transformer,
 };
 use serde_json::{Value, json};
 
@@ -269,7 +269,7 @@ fn plan(fields: Fields, arrays: ArrayMode) -> TransformPlan {
     TransformPlan {
         fields,
         arrays,
-        explode: None,
+        ..TransformPlan::default()
     }
 }
 
@@ -277,7 +277,11 @@ fn mapping(pairs: &[(&str, &str)]) -> Fields {
     Fields::Mapping(
         pairs
             .iter()
-            .map(|(c, p)| (c.to_string(), p.to_string()))
+            .map(|(c, p)| Mapping {
+                column: c.to_string(),
+                path: p.to_string(),
+                ty: None,
+            })
             .collect(),
     )
 }
@@ -432,7 +436,12 @@ fn names(table: &Table) -> Vec<&str> {
 }
 
 fn extra(t: &Transformer, row: &Row<'static>) -> Option<Value> {
-    match cell(t, 0, row, "_extra") {
+    extra_json(cell(t, 0, row, "_extra"))
+}
+
+/// An `_extra` cell's JSON.
+fn extra_json(cell: &Cell) -> Option<Value> {
+    match cell {
         Cell::Null => None,
         Cell::Str(text) => Some(serde_json::from_str(text).expect("_extra is JSON")),
         other => panic!("_extra holds {other:?}"),
@@ -469,7 +478,8 @@ fn canonical_appxite_gives_one_row_per_tenant() {
         &s("11111111-2222-3333-4444-555555555555")
     );
     assert_eq!(cell(&t, 0, r0, "customer_name"), &s("Some Customer Name"));
-    assert_eq!(cell(&t, 0, r0, "status"), &s("Active"));
+    assert_eq!(cell(&t, 0, r0, "status"), &s("active"));
+    assert_eq!(cell(&t, 0, r0, "status_raw"), &s("Active"));
     assert_eq!(cell(&t, 0, r0, "country"), &s("GenericCountry"));
     assert_eq!(cell(&t, 0, r0, "created_at"), &Cell::Null);
     assert_eq!(
@@ -506,7 +516,12 @@ fn canonical_adobe_reads_company_profile_and_creation_date() {
     let r = &out[0].1;
     assert_eq!(cell(&t, 0, r, "customer_id"), &s("1006500792"));
     assert_eq!(cell(&t, 0, r, "customer_name"), &s("Customer Name 1"));
-    assert_eq!(cell(&t, 0, r, "status"), &s("1000"));
+    assert_eq!(cell(&t, 0, r, "status"), &s("active"));
+    assert_eq!(cell(&t, 0, r, "status_raw"), &s("1000"));
+    assert_eq!(
+        cell(&t, 0, r, "customer_reference"),
+        &s("a19143f0-b5a7-47d3-abf5-bdfd79dc9ef")
+    );
     assert_eq!(cell(&t, 0, r, "reseller_id"), &s("1000396138"));
     // 2025-08-27T12:57:22Z
     assert_eq!(
@@ -521,7 +536,7 @@ fn canonical_adobe_reads_company_profile_and_creation_date() {
 }
 
 #[test]
-fn canonical_valomnia_renders_is_active_as_a_status_word() {
+fn canonical_valomnia_is_keyed_by_id_and_renders_is_active_as_a_status_word() {
     let t = transformer(v("valomnia"), &plan(Fields::Canonical, ArrayMode::Explode));
     let (out, report) = run(&t, &parse(VALOMNIA));
     assert_eq!(
@@ -530,9 +545,12 @@ fn canonical_valomnia_renders_is_active_as_a_status_word() {
         "no element columns: contacts are not exploded"
     );
     let r = &out[0].1;
-    assert_eq!(cell(&t, 0, r, "customer_id"), &s("NC-3"));
+    // `reference` is not unique in Valomnia; `id` is.
+    assert_eq!(cell(&t, 0, r, "customer_id"), &s("256"));
+    assert_eq!(cell(&t, 0, r, "customer_reference"), &s("NC-3"));
     assert_eq!(cell(&t, 0, r, "customer_name"), &s("Marie's Jewelry"));
-    assert_eq!(cell(&t, 0, r, "status"), &s("Active"));
+    assert_eq!(cell(&t, 0, r, "status"), &s("active"));
+    assert_eq!(cell(&t, 0, r, "status_raw"), &s("true"));
     assert_eq!(cell(&t, 0, r, "country"), &s("FR"));
     assert_eq!(cell(&t, 0, r, "reseller_id"), &s("entity1"));
     assert_eq!(cell(&t, 0, r, "contact_email"), &Cell::Null);
@@ -547,7 +565,8 @@ fn canonical_valomnia_renders_is_active_as_a_status_word() {
     let mut inactive = parse(VALOMNIA);
     inactive["isActive"] = json!(false);
     let (out, _) = run(&t, &inactive);
-    assert_eq!(cell(&t, 0, &out[0].1, "status"), &s("Inactive"));
+    assert_eq!(cell(&t, 0, &out[0].1, "status"), &s("inactive"));
+    assert_eq!(cell(&t, 0, &out[0].1, "status_raw"), &s("false"));
 }
 
 #[test]
@@ -563,9 +582,24 @@ fn canonical_crayon_renders_numbers_as_text() {
         &s("y73ce2e6-d573-4fbe-966c-c5155015cce5")
     );
     assert_eq!(cell(&t, 0, r, "tenant_domain"), &s("mycustomer"));
-    assert_eq!(cell(&t, 0, r, "status"), &Cell::Null);
+    // The documented list entry carries no EntityStatus: not a guess, `unknown`.
+    assert_eq!(cell(&t, 0, r, "status"), &s("unknown"));
+    assert_eq!(cell(&t, 0, r, "status_raw"), &Cell::Null);
     assert_eq!(cell(&t, 0, r, "source_record_id"), &s("32"));
     assert_eq!(report, RecordReport::default());
+
+    // Crayon's SDK: EntityStatus None = 0, Removed = 1; anything else is not documented.
+    for (raw, word) in [
+        (json!(0), "active"),
+        (json!(1), "deleted"),
+        (json!("Removed"), "deleted"),
+        (json!(2), "unknown"),
+    ] {
+        let mut record = parse(CRAYON);
+        record["EntityStatus"] = raw.clone();
+        let (out, _) = run(&t, &record);
+        assert_eq!(cell(&t, 0, &out[0].1, "status"), &s(word), "{raw}");
+    }
 }
 
 #[test]
@@ -578,7 +612,8 @@ fn canonical_c3_has_a_constant_status() {
         &s("9582D9F2-1234-5678-AB56-DADED948C1C4")
     );
     assert_eq!(cell(&t, 0, r, "customer_name"), &s("City of Urbandale"));
-    assert_eq!(cell(&t, 0, r, "status"), &s("Active"));
+    assert_eq!(cell(&t, 0, r, "status"), &s("active"));
+    assert_eq!(cell(&t, 0, r, "status_raw"), &s("Active"));
     assert_eq!(cell(&t, 0, r, "country"), &s("US"));
     assert_eq!(
         cell(&t, 0, r, "tenant_domain"),
@@ -754,12 +789,13 @@ fn tables_mode_writes_one_child_table_per_array() {
             "vendorName",
             "DomainName",
             "InternalId",
-            "ExternalId"
+            "ExternalId",
+            "_extra"
         ]
     );
     assert_eq!(
         names(&t.tables()[3]),
-        ["vendor", "customer_key", "index", "value"]
+        ["vendor", "customer_key", "index", "value", "_extra"]
     );
 
     let (out, report) = run(&t, &parse(APPXITE));
@@ -785,13 +821,58 @@ fn tables_mode_writes_one_child_table_per_array() {
             key.clone(),
             Cell::Int(0),
             s("Tax Zone"),
-            s("EU_Belgium")
+            s("EU_Belgium"),
+            Cell::Null
         ]
     );
     assert_eq!(
         *table_rows(&out, 3)[0],
-        vec![s("appxite"), key, Cell::Int(0), s("SomeIndustry")]
+        vec![
+            s("appxite"),
+            key,
+            Cell::Int(0),
+            s("SomeIndustry"),
+            Cell::Null
+        ]
     );
+
+    // An element's undeclared key and a value that does not fit its column: kept in the child
+    // table's `_extra`, counted.
+    let mut record = parse(APPXITE);
+    record["customerTenants"][0]["newKey"] = json!({"a": 1});
+    record["customerTenants"][0]["DomainName"] = json!(["not", "text"]);
+    record["customerIndustries"][0] = json!({"not": "a string"});
+    let (out, report) = run(&t, &record);
+    let tenant = &table_rows(&out, 1)[0];
+    let extra = tenant.last().unwrap();
+    assert_eq!(extra_json(extra), Some(json!({"newKey": {"a": 1}})));
+    // Text takes any JSON as its compact text: no mismatch there.
+    assert_eq!(tenant[5], s(r#"["not","text"]"#));
+    let industry = &table_rows(&out, 3)[0];
+    assert_eq!(industry[3], s(r#"{"not":"a string"}"#));
+    // `newKey`, and the key of the object where an industry (text) was expected.
+    assert_eq!(report.undeclared_fields, 2);
+}
+
+#[test]
+fn a_child_tables_extra_keeps_values_that_do_not_fit() {
+    let t = transformer(v("valomnia"), &plan(Fields::All, ArrayMode::Tables));
+    let contacts = t
+        .tables()
+        .iter()
+        .position(|t| t.name == "contacts")
+        .unwrap();
+    let mut record = parse(VALOMNIA);
+    record["contacts"] = json!([{"id": "seven", "firstName": "A", "isMain": "maybe"}]);
+    let (out, report) = run(&t, &record);
+    let row = &table_rows(&out, contacts)[0];
+    assert_eq!(cell(&t, contacts, row, "id"), &Cell::Null);
+    assert_eq!(cell(&t, contacts, row, "isMain"), &Cell::Null);
+    assert_eq!(
+        extra_json(row.last().unwrap()),
+        Some(json!({"id": "seven", "isMain": "maybe"}))
+    );
+    assert_eq!(report.type_mismatches, 2);
 }
 
 #[test]
@@ -869,14 +950,16 @@ fn a_mapping_path_typed_differently_by_two_vendors_is_text() {
         default_explode: None,
         canonical: Canonical {
             customer_id: record::From::Field("id"),
-            customer_name: record::From::None,
-            status: record::From::None,
-            country: record::From::None,
-            created_at: record::From::None,
-            reseller_id: record::From::None,
-            tenant_id: record::From::None,
-            tenant_domain: record::From::None,
-            contact_email: record::From::None,
+            customer_reference: record::From::Lacking("-"),
+            customer_name: record::From::Lacking("-"),
+            status: record::From::Lacking("-"),
+            status_codes: &[],
+            country: record::From::Lacking("-"),
+            created_at: record::From::Lacking("-"),
+            reseller_id: record::From::Lacking("-"),
+            tenant_id: record::From::Lacking("-"),
+            tenant_domain: record::From::Lacking("-"),
+            contact_email: record::From::Lacking("-"),
         },
     };
     let other = VendorRecord {

@@ -67,6 +67,12 @@ pub const fn timestamp(path: &'static str) -> Field {
         ty: ColumnType::Timestamp,
     }
 }
+pub const fn date(path: &'static str) -> Field {
+    Field {
+        path,
+        ty: ColumnType::Date,
+    }
+}
 
 /// A declared array of a record.
 #[derive(Debug)]
@@ -87,19 +93,63 @@ pub enum From {
     /// A dotted path in the record.
     Field(&'static str),
     /// A field of the exploded array element (`tenants`), or of the first element otherwise.
+    /// Canonical rows explode this array: one row per tenant.
     Element(&'static str, &'static str),
+    /// A field of the array's first element (the first contact's email); the rows stay one per
+    /// record.
+    First(&'static str, &'static str),
     /// A fixed value for every record of this vendor.
     Const(&'static str),
-    /// Not provided by this vendor.
-    None,
+    /// The vendor's API does not carry it; the text says so in `customer-export vendors`.
+    Lacking(&'static str),
+}
+
+/// The one status vocabulary of the canonical `status` column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Active,
+    Inactive,
+    Suspended,
+    Pending,
+    Deleted,
+    /// A value the vendor does not document, or none at all: never a guess.
+    Unknown,
+}
+
+impl Status {
+    pub fn word(self) -> &'static str {
+        match self {
+            Status::Active => "active",
+            Status::Inactive => "inactive",
+            Status::Suspended => "suspended",
+            Status::Pending => "pending",
+            Status::Deleted => "deleted",
+            Status::Unknown => "unknown",
+        }
+    }
+
+    /// The status `codes` give the vendor's value `raw` (as text: `1000`, `Active`, `true`),
+    /// compared without regard to ASCII case; [`Status::Unknown`] when none does.
+    pub fn of(raw: &str, codes: &[(&str, Status)]) -> Status {
+        codes
+            .iter()
+            .find(|(code, _)| code.eq_ignore_ascii_case(raw.trim()))
+            .map_or(Status::Unknown, |(_, status)| *status)
+    }
 }
 
 /// The canonical columns, filled per vendor (`vendor` and `source_record_id` are implicit).
 #[derive(Debug)]
 pub struct Canonical {
+    /// The vendor's unique key for the customer.
     pub customer_id: From,
+    /// The business reference the partner keeps for the customer (not unique in every vendor).
+    pub customer_reference: From,
     pub customer_name: From,
+    /// The vendor's own status value: `status_raw` as is, `status` through `status_codes`.
     pub status: From,
+    /// The vendor's documented status values and what each means.
+    pub status_codes: &'static [(&'static str, Status)],
     pub country: From,
     pub created_at: From,
     pub reseller_id: From,
@@ -108,8 +158,9 @@ pub struct Canonical {
     pub contact_email: From,
 }
 
-/// The canonical columns in output order.
-pub const CANONICAL_COLUMNS: [(&str, ColumnType); 11] = [
+/// The canonical columns in output order: the contract's eleven first, additions after them so
+/// that a reader by position keeps working.
+pub const CANONICAL_COLUMNS: [(&str, ColumnType); 13] = [
     ("vendor", ColumnType::Utf8),
     ("customer_id", ColumnType::Utf8),
     ("customer_name", ColumnType::Utf8),
@@ -121,11 +172,13 @@ pub const CANONICAL_COLUMNS: [(&str, ColumnType); 11] = [
     ("tenant_domain", ColumnType::Utf8),
     ("contact_email", ColumnType::Utf8),
     ("source_record_id", ColumnType::Utf8),
+    ("status_raw", ColumnType::Utf8),
+    ("customer_reference", ColumnType::Utf8),
 ];
 
 impl Canonical {
     /// The source of each canonical column, in [`CANONICAL_COLUMNS`] order.
-    pub fn sources(&self, vendor: &'static str) -> [From; 11] {
+    pub fn sources(&self, vendor: &'static str) -> [From; 13] {
         [
             From::Const(vendor),
             self.customer_id,
@@ -137,7 +190,9 @@ impl Canonical {
             self.tenant_id,
             self.tenant_domain,
             self.contact_email,
-            From::None, // filled from the record key by the transform
+            From::Lacking("filled from the record key by the transform"),
+            self.status,
+            self.customer_reference,
         ]
     }
 }

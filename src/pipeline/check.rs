@@ -34,6 +34,11 @@ impl Checker<'_> {
         self.diagnostics.push(Diagnostic::at(at, message));
     }
 
+    /// A problem that does not stop the file from running: `validate` prints it, `run` logs it.
+    pub(super) fn warning_at(&mut self, at: &Location, message: impl Into<String>) {
+        self.warnings.push(Diagnostic::at(at, message));
+    }
+
     /// The value's text with `${VAR}` filled in.
     pub(super) fn text(&mut self, value: &Value, key: &str) -> Option<String> {
         self.text_or_unset(value, key).map(|(text, _)| text)

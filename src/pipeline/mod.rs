@@ -6,6 +6,7 @@
 //! is allowed; all of them are reported at once when the file parses.
 
 mod check;
+mod fields;
 mod output;
 pub mod paths;
 pub mod plan;

@@ -1,13 +1,13 @@
-//! The `transform:` block and the `outputs:` list: checked against the sources' vendors and the
-//! loaders' options, into [`transform::Options`] and [`OutputPlan`]s.
+//! The `outputs:` list: checked against the transform and the loaders' options, into
+//! [`OutputPlan`]s.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use super::check::Checker;
 use super::paths::{Planner, manifest_path};
-use super::plan::{OutputPlan, Plan, SourcePlan};
-use super::raw::{Pairs, RawCsv, RawFields, RawOutput, RawParquet, RawPipeline};
+use super::plan::{OutputPlan, Plan};
+use super::raw::{RawCsv, RawOutput, RawParquet};
 use super::template::PathTemplate;
 use crate::load::{self, Format};
 use crate::transform::{self, ArrayMode, Fields};
@@ -16,107 +16,6 @@ use crate::transform::{self, ArrayMode, Fields};
 const FORMATS: &str = "parquet, csv, ndjson";
 
 impl Checker<'_> {
-    pub(super) fn transform(
-        &mut self,
-        raw: &RawPipeline,
-        sources: &[SourcePlan],
-    ) -> transform::Options {
-        let Some(t) = &raw.transform else {
-            return transform::Options::default();
-        };
-        let fields = match &t.fields {
-            None => Fields::Canonical,
-            Some(spanned) => match &spanned.value {
-                RawFields::Named(n) if n == "canonical" => Fields::Canonical,
-                RawFields::Named(n) if n == "all" => Fields::All,
-                RawFields::Named(n) => {
-                    self.error(
-                        spanned,
-                        format!("transform.fields: {n:?} is not allowed; allowed: canonical, all, or a mapping {{output_column: source.path}}"),
-                    );
-                    Fields::Canonical
-                }
-                RawFields::Mapping(pairs) => Fields::Mapping(self.mapping(pairs, sources)),
-            },
-        };
-        let arrays = match t
-            .arrays
-            .as_ref()
-            .map(|v| (v, self.text(v, "transform.arrays")))
-        {
-            None | Some((_, None)) => ArrayMode::Explode,
-            Some((_, Some(a))) if a == "explode" => ArrayMode::Explode,
-            Some((_, Some(a))) if a == "json" => ArrayMode::Json,
-            Some((_, Some(a))) if a == "tables" => ArrayMode::Tables,
-            Some((v, Some(a))) => {
-                let message = format!(
-                    "transform.arrays: {a:?} is not allowed; allowed: explode, json, tables"
-                );
-                self.error(v, message);
-                ArrayMode::Explode
-            }
-        };
-        let explode = t.explode.as_ref().and_then(|v| {
-            let name = self.text(v, "transform.explode")?;
-            let known: Vec<&str> = sources
-                .iter()
-                .flat_map(|s| s.vendor.spec().record.arrays.iter().map(|a| a.name))
-                .collect();
-            if known.contains(&name.as_str()) {
-                return Some(name);
-            }
-            let known = if known.is_empty() {
-                "none".into()
-            } else {
-                known.join(", ")
-            };
-            let message =
-                format!("transform.explode: no source has an array {name:?}; arrays here: {known}");
-            self.error(v, message);
-            None
-        });
-        transform::Options {
-            fields,
-            arrays,
-            explode,
-        }
-    }
-
-    fn mapping(&mut self, pairs: &Pairs, sources: &[SourcePlan]) -> Vec<(String, String)> {
-        let mut out: Vec<(String, String)> = Vec::new();
-        for (column, path) in &pairs.0 {
-            let Some(path_text) = self.text(path, &format!("transform.fields.{}", column.value))
-            else {
-                continue;
-            };
-            if out.iter().any(|(c, _)| *c == column.value) {
-                let message = format!(
-                    "transform.fields: column `{}` is mapped twice",
-                    column.value
-                );
-                self.error(column, message);
-                continue;
-            }
-            let known =
-                transform::is_known_path(&path_text, sources.iter().map(|s| s.vendor.record()));
-            if !known && !sources.is_empty() {
-                let vendors: Vec<&str> = sources.iter().map(|s| s.vendor.id()).collect();
-                self.error(
-                    path,
-                    format!(
-                        "transform.fields.{}: no source ({}) has a field `{path_text}`; see `customer-export vendors {}` for the paths",
-                        column.value,
-                        vendors.join(", "),
-                        vendors[0]
-                    ),
-                );
-                continue;
-            }
-            out.push((column.value.clone(), path_text));
-        }
-        out
-    }
-
     pub(super) fn output(
         &mut self,
         raw: &RawOutput,

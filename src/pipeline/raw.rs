@@ -60,13 +60,16 @@ pub struct RawTransform {
     pub fields: Option<Spanned<RawFields>>,
     pub arrays: Option<Value>,
     pub explode: Option<Value>,
+    pub naming: Option<Value>,
+    pub undeclared: Option<Value>,
 }
 
-/// `fields: canonical | all | {output_column: source.path}`.
+/// `fields: canonical | all | {column: path | {path: …, type: …}}`.
 #[derive(Debug)]
 pub enum RawFields {
     Named(String),
-    Mapping(Pairs),
+    /// Each column with its path, or a mapping of `path` and `type`.
+    Mapping(Vec<(Spanned<String>, Spanned<Node>)>),
 }
 
 #[derive(Debug, Deserialize)]
@@ -206,15 +209,19 @@ impl<'de> Deserialize<'de> for RawFields {
             type Value = RawFields;
 
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("`canonical`, `all`, or a mapping {output_column: source.path}")
+                f.write_str("`canonical`, `all`, or a mapping {column: path}")
             }
 
             fn visit_str<E: de::Error>(self, v: &str) -> Result<RawFields, E> {
                 Ok(RawFields::Named(v.to_string()))
             }
 
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawFields, A::Error> {
-                PairsVisitor.visit_map(map).map(RawFields::Mapping)
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawFields, A::Error> {
+                let mut columns = Vec::new();
+                while let Some(key) = map.next_key::<Spanned<String>>()? {
+                    columns.push((key, map.next_value::<Spanned<Node>>()?));
+                }
+                Ok(RawFields::Mapping(columns))
             }
         }
         deserializer.deserialize_any(FieldsVisitor)

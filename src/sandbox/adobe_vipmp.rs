@@ -249,17 +249,87 @@ fn select(g: &Gen, n: u64, q: &Query) -> Vec<u32> {
     rows.into_iter().map(super::count_u32).collect()
 }
 
+/// A list entry: the Customer resource of Adobe's "Get customer account" page (the list page
+/// shows only a few of its fields).
 fn record(g: &Gen, i: u64, reseller_id: &str) -> Value {
     let customer_id = format!("{}", 1_006_500_000 + i);
-    json!({
+    let created = created(g, i);
+    let segment = ["COM", "COM", "COM", "EDU", "GOV"][g.pick(i, 303, 5)];
+    let sub_segments: Vec<&str> = match (segment, g.pick(i, 304, 3)) {
+        ("EDU", 0) => vec!["K_12"],
+        ("EDU", 1) => vec!["HIGHER_ED"],
+        _ => vec![],
+    };
+    let (city, region, country, postal) = data::place(g, i, 305);
+    let contacts: Vec<Value> = (0..1 + g.pick(i, 306, 2) as u64)
+        .map(|n| {
+            let first = data::first_name(g, i, 307 + n);
+            let last = data::last_name(g, i, 309 + n);
+            json!({
+                "firstName": first,
+                "lastName": last,
+                "email": data::email(first, last, i * 10 + n),
+                "phoneNumber": data::phone(g, i, 311 + n),
+            })
+        })
+        .collect();
+    let mut customer = json!({
         "externalReferenceId": g.guid(i, 302),
         "customerId": customer_id,
         "resellerId": reseller_id,
+        "globalSalesEnabled": g.chance(i, 313, 10),
         "status": status(g, i),
-        "companyProfile": {"companyName": data::company_name(g, i)},
-        "creationDate": data::iso_seconds(created(g, i)),
+        "companyProfile": {
+            "companyName": data::company_name(g, i),
+            "preferredLanguage": (["en-US", "fr-FR", "de-DE", "ja-JP"][g.pick(i, 314, 4)]),
+            "marketSegment": segment,
+            "marketSubSegments": sub_segments,
+            "address": {
+                "country": country,
+                "region": region,
+                "city": city,
+                "addressLine1": data::street(g, i, 315),
+                "addressLine2": data::empty(g, i, 316),
+                "postalCode": postal,
+                "phoneNumber": data::phone(g, i, 317),
+            },
+            "contacts": contacts,
+        },
+        "discounts": [
+            {"offerType": "LICENSE", "level": format!("0{}", 1 + g.pick(i, 318, 4))},
+            {"offerType": "CONSUMABLES", "level": "T1"},
+        ],
+        "creationDate": data::iso_seconds(created),
+        "benefits": [],
         "links": {"self": {"uri": format!("/v3/customers/{customer_id}"), "method": "GET", "headers": []}},
-    })
+    });
+    // The anniversary date comes with the first order: a new customer has none yet.
+    if g.chance(i, 319, 80) {
+        let coterm = data::iso_seconds(created + 365 * 86_400);
+        customer["cotermDate"] = json!(coterm[..10]);
+    }
+    if g.chance(i, 320, 15) {
+        let start = data::iso_seconds(created + 30 * 86_400);
+        let end = data::iso_seconds(created + (30 + 3 * 365) * 86_400);
+        customer["benefits"] = json!([{
+            "type": "THREE_YEAR_COMMIT",
+            "commitment": {
+                "status": (["COMMITTED", "COMMITTED", "EXPIRED"][g.pick(i, 321, 3)]),
+                "startDate": &start[..10],
+                "endDate": &end[..10],
+                "minimumQuantities": [{"offerType": "LICENSE", "quantity": 10 + g.h(i, 322) % 90}],
+            },
+        }]);
+    }
+    if g.chance(i, 323, 15) {
+        customer["linkedMembership"] = json!({
+            "id": format!("LM{}", 1000 + g.h(i, 324) % 9000),
+            "name": format!("{} group", data::company_name(g, i / 10 * 10)),
+            "type": (["STANDARD", "CONSORTIUM"][g.pick(i, 325, 2)]),
+            "linkedMembershipType": (["OWNER", "MEMBER"][g.pick(i, 326, 2)]),
+        });
+    }
+    customer
 }
 
 fn error(status: StatusCode, code: &str, message: &str) -> Response {

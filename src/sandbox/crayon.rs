@@ -285,16 +285,10 @@ fn record(g: &Gen, i: u64) -> Value {
     let (invoice_id, invoice_name) = invoice[g.pick(i, 44, invoice.len())];
     let first = data::first_name(g, i, 45);
     let last = data::last_name(g, i, 46);
+    // As Crayon's SDK declares `CustomerTenant`: `Consumer` an object reference, `agreement`
+    // who accepted the Microsoft customer agreement, and when.
     let consumer = if g.chance(i, 47, 60) {
-        json!({
-            "Name": data::company_name(g, i),
-            "FirstName": first,
-            "LastName": last,
-            "EmailAddress": data::email(first, last, i),
-            "PhoneNumber": data::phone(g, i, 48),
-            "Culture": "en-US",
-            "Address": {"Street": data::street(g, i, 49), "City": data::place(g, i, 50).0, "CountryCode": data::place(g, i, 50).2},
-        })
+        json!({"Id": 20_000 + i, "Name": data::company_name(g, i)})
     } else {
         Value::Null
     };
@@ -302,9 +296,10 @@ fn record(g: &Gen, i: u64) -> Value {
         json!({
             "FirstName": first,
             "LastName": last,
-            "EmailAddress": data::email(first, last, i),
             "PhoneNumber": data::phone(g, i, 52),
+            "Email": data::email(first, last, i),
             "DateAgreed": data::iso_seconds(1_546_300_800 + (g.h(i, 53) % 150_000_000) as i64),
+            "AgreementType": g.h(i, 48) % 2,
         })
     } else {
         Value::Null
@@ -322,7 +317,8 @@ fn record(g: &Gen, i: u64) -> Value {
         "InvoiceProfile": {"Id": invoice_id, "Name": invoice_name},
         "Program": if g.chance(i, 56, 80) { json!({"Id": 1, "Name": "CSP"}) } else { json!({"Id": 4, "Name": "Enterprise Agreement"}) },
         "Domain": format!("{prefix}.onmicrosoft.com"),
-        "EntityStatus": if g.chance(i, 57, 90) { 1 } else { 2 },
+        // `enum EntityStatus { None = 0, Removed = 1 }`.
+        "EntityStatus": if g.chance(i, 57, 90) { 0 } else { 1 },
         "Consumer": consumer,
         "ResellerMarkup": if g.chance(i, 58, 50) { json!((g.h(i, 59) % 300) as f64 / 10.0) } else { Value::Null },
         "DefaultSubscriptionPriceType": g.h(i, 60) % 2,

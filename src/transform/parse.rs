@@ -33,7 +33,7 @@ pub(crate) struct Declared {
     /// Where the reader puts this key's value, when the transform reads it.
     pub(crate) slot: Option<usize>,
     /// Declared keys below, when this is an object, sorted by key.
-    pub(crate) children: Vec<(&'static str, Declared)>,
+    pub(crate) children: Vec<(Box<str>, Declared)>,
     /// For each child (and, at the end, for "no key yet"), the child that followed it in the last
     /// record: the next key's likely match.
     follows: Vec<AtomicU32>,
@@ -43,21 +43,21 @@ pub(crate) struct Declared {
 const NO_HINT: u32 = u32::MAX;
 
 impl Declared {
-    /// Declares `path` (a field or an array of the vendor spec).
-    pub(crate) fn insert(&mut self, path: &'static str) -> &mut Declared {
+    /// Declares `path` (a field or an array of the vendor spec, or a path a mapping reads).
+    pub(crate) fn insert(&mut self, path: &str) -> &mut Declared {
         let node = self.node(path);
         node.leaf = true;
         node
     }
 
     /// The node of `path`, created when missing (not declared by that alone).
-    pub(crate) fn node(&mut self, path: &'static str) -> &mut Declared {
+    pub(crate) fn node(&mut self, path: &str) -> &mut Declared {
         let mut node = self;
         for key in path.split('.') {
-            let at = match node.children.binary_search_by(|(k, _)| (*k).cmp(key)) {
+            let at = match node.children.binary_search_by(|(k, _)| (**k).cmp(key)) {
                 Ok(at) => at,
                 Err(at) => {
-                    node.children.insert(at, (key, Declared::default()));
+                    node.children.insert(at, (key.into(), Declared::default()));
                     node.follows = (0..=node.children.len())
                         .map(|_| AtomicU32::new(NO_HINT))
                         .collect();
@@ -75,14 +75,14 @@ impl Declared {
         let from = previous.unwrap_or(self.children.len());
         let hint = self.follows.get(from).map_or(NO_HINT, |h| h.load(Relaxed));
         if let Some((k, node)) = self.children.get(hint as usize)
-            && *k == key
+            && **k == *key
         {
             *previous = Some(hint as usize);
             return Some(node);
         }
         let at = self
             .children
-            .binary_search_by(|(k, _)| (*k).cmp(key))
+            .binary_search_by(|(k, _)| (**k).cmp(key))
             .ok()?;
         if let Some(h) = self.follows.get(from) {
             h.store(at as u32, Relaxed);
@@ -189,7 +189,7 @@ pub(crate) struct Parsed<'de> {
 
 impl Shape {
     /// The slot of `path`, made on first use with `kind`.
-    pub(crate) fn slot(&mut self, path: &'static str, kind: SlotKind) -> usize {
+    pub(crate) fn slot(&mut self, path: &str, kind: SlotKind) -> usize {
         let next = self.kinds.len();
         let node = self.root.node(path);
         *node.slot.get_or_insert_with(|| {
@@ -331,13 +331,15 @@ fn read_object<'de, A: MapAccess<'de>>(
                     })?,
                 };
             }
-            // Read as a whole and declared inside too (not in any vendor today): the slow way.
+            // Read as a whole and declared inside too (a mapping that reads a declared object or
+            // steps into a declared field's list): the slow way.
             (Some(slot), false) => {
                 let value = map.next_value::<Value>()?;
                 let len = prefix.len();
                 prefix.push_str(&key);
                 check_value(child, &value, parsed, prefix);
                 prefix.truncate(len);
+                fill_slots(shape, child, &value, parsed);
                 parsed.slots[slot] = Slot::Json(value);
             }
             (None, false) => {
@@ -357,6 +359,55 @@ fn read_object<'de, A: MapAccess<'de>>(
         }
     }
     Ok(())
+}
+
+/// Fills the slots below `node` from `value`, read whole because a slot above them wanted it so.
+fn fill_slots(shape: &Shape, node: &Declared, value: &Value, parsed: &mut Parsed<'_>) {
+    let Value::Object(object) = value else {
+        return;
+    };
+    for (key, child) in &node.children {
+        let Some(inner) = object.get(&**key) else {
+            continue;
+        };
+        if let Some(slot) = child.slot {
+            parsed.slots[slot] = match (shape.kinds[slot], inner) {
+                (
+                    SlotKind::Array {
+                        read: ArrayRead::Check,
+                        ..
+                    },
+                    _,
+                ) => Slot::Absent,
+                (
+                    SlotKind::Array {
+                        read: ArrayRead::Text,
+                        ..
+                    },
+                    Value::Array(_),
+                ) => Slot::Text(inner.to_string()),
+                (SlotKind::Array { element, .. }, Value::Array(items)) => {
+                    count_elements(&shape.elements[element], items, &mut parsed.report);
+                    Slot::Json(inner.clone())
+                }
+                _ => value_slot(inner),
+            };
+        }
+        if !child.children.is_empty() {
+            fill_slots(shape, child, inner, parsed);
+        }
+    }
+}
+
+/// A value already read as a slot.
+fn value_slot(value: &Value) -> Slot<'static> {
+    match value {
+        Value::Null => Slot::Null,
+        Value::Bool(b) => Slot::Bool(*b),
+        Value::Number(n) => Slot::Number(n.clone()),
+        Value::String(s) => Slot::Str(Cow::Owned(s.clone())),
+        other => Slot::Json(other.clone()),
+    }
 }
 
 /// The drift rules of [`Declared::undeclared`] for one value already read whole.

@@ -14,27 +14,22 @@
 //! - No I/O, no panics on any JSON input, and no per-record work that `new` could do once: paths
 //!   are split, columns resolved and names built up front.
 
+use std::collections::BTreeMap;
 use std::ops::AddAssign;
 use std::sync::Arc;
-
-use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
 use serde::Deserializer;
 use serde_json::Value;
 
-use super::column_name;
+use super::columns::{
+    ArrayPlan, Col, Columns, Promoted, Render, Source, assign_slots, element_shape, exploded,
+};
 use super::options::{ArrayMode, Fields, Options};
 use super::parse::{ArrayRead, Declared, Parsed, Shape, Slot, SlotKind};
-use super::value::{JsonPath, Raw, Scalar, raw, to_cell, to_raw, to_text};
-use crate::model::record::{ArraySpec, CANONICAL_COLUMNS, From, RecordSpec};
-use crate::model::{Cell, Column, ColumnType, KeyRef, Row, Schema, VendorRecord, key_hash};
-
-/// The name of the column that keeps undeclared keys and mismatched values in `fields: all`.
-pub const EXTRA_COLUMN: &str = "_extra";
-
-/// What the canonical `status` column shows for a vendor that reports status as a boolean
-/// (Valomnia `isActive`), so it lines up with the other vendors' `Active`.
-const STATUS_WORDS: [&str; 2] = ["Inactive", "Active"];
+use super::value::{Raw, Scalar, raw, to_cell, to_raw, to_text};
+use crate::model::record::Status;
+use crate::model::{Cell, ColumnType, KeyRef, Row, Schema, VendorRecord, key_hash};
 
 /// One output table of a source: "customers" first, then one per array in `tables` mode.
 #[derive(Debug, Clone, PartialEq)]
@@ -72,76 +67,38 @@ pub struct Transformer {
     main: Vec<Col>,
     /// The array unrolled into one row per element (`arrays: explode`).
     explode: Option<usize>,
-    /// The `_extra` column (`fields: all`): mismatched values are then kept, not only counted.
+    /// The `_extra` column (`fields: all`, or a mapping that names it): mismatched values are then
+    /// kept, not only counted.
     extra: Option<usize>,
+    /// `fields: all`: undeclared keys are kept in `_extra` too.
+    keep_drift: bool,
     /// `arrays: tables`: one child table per array, in `arrays` order after table 0.
     children: bool,
     /// What the reader walks: the keys a record may hold (for drift) and where values go.
     shape: Shape,
-}
-
-/// A vendor array with its paths split.
-#[derive(Debug)]
-struct ArrayPlan {
-    spec: &'static ArraySpec,
-    /// Where the reader puts it.
-    slot: usize,
-    /// Element fields; empty for an array of scalars.
-    fields: Vec<(JsonPath, ColumnType)>,
-    /// The element type of an array of scalars.
-    scalar: ColumnType,
+    /// For a mapping, whether each column of table 0 has held a value yet.
+    filled: Option<Box<[AtomicBool]>>,
 }
 
 /// One record read by [`Transformer::read`], its values borrowed from the input where possible.
 #[derive(Debug)]
 pub struct ParsedRecord<'de>(Parsed<'de>);
 
-/// Where one column's value comes from.
-#[derive(Debug, Clone)]
-enum Source {
-    Null,
-    Const(&'static str),
-    /// The record key as text.
-    Key,
-    /// A declared field, by path, until [`Transformer::new`] gives it a slot.
-    Field(&'static str),
-    /// The value the reader put in this slot.
-    Slot(usize),
-    /// A field of an element of `array` (an empty path: the element itself): the exploded element
-    /// when `array` is the exploded one, else the first element.
-    Element {
-        array: usize,
-        path: JsonPath,
-    },
-    /// The whole array as JSON text.
-    ArrayJson(usize),
-    /// The 0-based position of the exploded element.
-    Index,
-    Extra,
-}
-
-#[derive(Debug, Clone)]
-struct Col {
-    source: Source,
-    ty: ColumnType,
-    /// Render a boolean as `Active`/`Inactive` (the canonical `status`).
-    status_words: bool,
-}
-
-impl Col {
-    fn new(source: Source, ty: ColumnType) -> Col {
-        Col {
-            source,
-            ty,
-            status_words: false,
-        }
-    }
-}
-
 impl Transformer {
     /// `vendors` = the vendors of ALL sources in the pipeline, so that a mapping's column types are
     /// the same for every vendor and one file across vendors is possible.
     pub fn new(vendor: VendorRecord, plan: &Options, vendors: &[VendorRecord]) -> Transformer {
+        Transformer::with_promoted(vendor, plan, vendors, &[])
+    }
+
+    /// As [`Transformer::new`], with undeclared paths promoted to columns of their own
+    /// (`undeclared: columns`, decided from the source's first page).
+    pub fn with_promoted(
+        vendor: VendorRecord,
+        plan: &Options,
+        vendors: &[VendorRecord],
+        promoted: &[Promoted],
+    ) -> Transformer {
         let record = vendor.record;
         let mut shape = Shape::default();
         shape.root.insert(record.key);
@@ -164,25 +121,23 @@ impl Transformer {
         shape.elements = record.arrays.iter().map(element_shape).collect();
         let explode = exploded(vendor, plan);
 
-        let mut columns = Columns::default();
-        match &plan.fields {
-            Fields::Canonical => columns.canonical(vendor),
-            Fields::All => columns.all(record, &arrays, explode, plan.arrays),
-            Fields::Mapping(pairs) => columns.mapping(vendor, pairs, vendors),
-        }
-        let Columns { columns, mut main } = columns;
-
+        let Columns {
+            columns, mut main, ..
+        } = Columns::plan(vendor, plan, vendors, &arrays, explode, promoted);
+        let keep_drift = plan.fields == Fields::All;
         let mut tables = vec![Table {
             name: "customers".to_string(),
             schema: Arc::from(columns),
         }];
         let children = plan.arrays == ArrayMode::Tables;
         if children {
-            tables.extend(arrays.iter().map(ArrayPlan::table));
+            tables.extend(arrays.iter().map(|a| a.table(plan.naming, keep_drift)));
         }
-        assign_slots(&mut shape, record, &mut main, &arrays, explode, children);
+        assign_slots(&mut shape, &mut main, &arrays, explode, children);
 
         let extra = main.iter().position(|c| matches!(c.source, Source::Extra));
+        let filled = matches!(plan.fields, Fields::Mapping(_))
+            .then(|| main.iter().map(|_| AtomicBool::new(false)).collect());
         Transformer {
             vendor,
             tables,
@@ -190,8 +145,10 @@ impl Transformer {
             main,
             explode,
             extra,
+            keep_drift,
             children,
             shape,
+            filled,
         }
     }
 
@@ -208,9 +165,7 @@ impl Transformer {
     /// Reads one record from JSON text (`serde_json::Deserializer`) or a `&Value`, in one pass.
     /// An error is only ever the input's: the reader accepts any JSON value.
     pub fn read<'de, D: Deserializer<'de>>(&self, input: D) -> Result<ParsedRecord<'de>, D::Error> {
-        self.shape
-            .read(input, self.extra.is_some())
-            .map(ParsedRecord)
+        self.shape.read(input, self.keep_drift).map(ParsedRecord)
     }
 
     /// Appends the rows of one read record to `out`, as (table index, row).
@@ -261,6 +216,13 @@ impl Transformer {
                     (true, Some(text)) => Cell::Str(text.clone().into()),
                     (false, _) => Cell::Str(row_extra.merged(&extra).into()),
                 };
+            }
+            if let Some(filled) = &self.filled {
+                for (cell, filled) in row.iter().zip(filled.iter()) {
+                    if *cell != Cell::Null && !filled.load(Relaxed) {
+                        filled.store(true, Relaxed);
+                    }
+                }
             }
             out.push((0, row));
         }
@@ -336,7 +298,7 @@ impl Transformer {
         let keep = self.extra.is_some();
         let a = &self.arrays[e];
         match item {
-            Value::Object(object) if keep && !a.fields.is_empty() => {
+            Value::Object(object) if self.keep_drift && !a.fields.is_empty() => {
                 let prefix = &mut row_extra.prefix;
                 prefix.clear();
                 prefix.push_str(a.spec.path);
@@ -412,8 +374,10 @@ impl Transformer {
                     continue;
                 }
             };
+            let drift = self.keep_drift.then(|| &self.shape.elements[t]);
             for (n, item) in items.iter().enumerate() {
-                out.push((1 + t, a.child_row(self.vendor.id, key, n, item, report)));
+                let row = a.child_row(self.vendor.id, key, n, item, drift, report);
+                out.push((1 + t, row));
             }
         }
     }
@@ -428,12 +392,14 @@ impl Transformer {
         key: Option<&str>,
     ) -> Result<Cell<'a>, Option<Raw>> {
         let value = match &col.source {
-            Source::Null | Source::Index | Source::Extra | Source::Field(_) => {
-                return Ok(Cell::Null);
-            }
-            Source::Const(text) => return Ok(text_cell(Some(text), col.ty)),
+            Source::Null | Source::Index | Source::Extra | Source::Path { .. } => None,
+            Source::Const(text) => Some(Scalar::Str(text)),
             Source::Key => return Ok(text_cell(key, col.ty).into_owned()),
-            Source::Slot(slot) => scalar(&parsed.slots[*slot]),
+            Source::Slot { slot, rest } => match &parsed.slots[*slot] {
+                slot if rest.is_empty() => scalar(slot),
+                Slot::Json(value) => rest.get(value).map(Scalar::from),
+                _ => None,
+            },
             Source::ArrayJson(a) => scalar(&parsed.slots[self.arrays[*a].slot]),
             Source::Element { array, path } => {
                 let element = if Some(*array) == self.explode {
@@ -447,10 +413,17 @@ impl Transformer {
                 element.and_then(|e| path.get(e)).map(Scalar::from)
             }
         };
-        if let (true, Some(Scalar::Bool(b))) = (col.status_words, value) {
-            return Ok(Cell::Str(STATUS_WORDS[usize::from(b)].into()));
+        match col.render {
+            Render::Typed => to_cell(value, col.ty).map_err(|_| value.map(to_raw)),
+            Render::Json => Ok(value.map_or(Cell::Null, json_cell)),
+            Render::Status(codes) => {
+                let status = match value {
+                    None | Some(Scalar::Null) => Status::Unknown,
+                    Some(v) => Status::of(&to_text(v), codes),
+                };
+                Ok(Cell::Str(status.word().into()))
+            }
         }
-        to_cell(value, col.ty).map_err(|_| value.map(to_raw))
     }
 }
 
@@ -482,163 +455,6 @@ impl RowExtra<'_> {
         }
         all.extend(self.raw.drain(..));
         json_object(&all)
-    }
-}
-
-/// The columns of table 0 as they are declared, with where each value comes from.
-#[derive(Default)]
-struct Columns {
-    columns: Vec<Column>,
-    main: Vec<Col>,
-}
-
-impl Columns {
-    fn push(&mut self, name: String, col: Col) {
-        self.columns.push(Column::new(name, col.ty));
-        self.main.push(col);
-    }
-
-    /// `fields: canonical`: the same columns for every vendor.
-    fn canonical(&mut self, vendor: VendorRecord) {
-        let sources = vendor.record.canonical.sources(vendor.id);
-        for ((name, ty), from) in CANONICAL_COLUMNS.iter().zip(sources) {
-            let source = match *name {
-                "source_record_id" => Source::Key,
-                _ => canonical_source(vendor.record, from),
-            };
-            let col = Col {
-                source,
-                ty: *ty,
-                status_words: *name == "status",
-            };
-            self.push(name.to_string(), col);
-        }
-    }
-
-    /// `fields: all`: every declared field, the exploded array's fields, the other arrays as JSON
-    /// (unless they become tables), and `_extra`.
-    fn all(
-        &mut self,
-        record: &RecordSpec,
-        arrays: &[ArrayPlan],
-        explode: Option<usize>,
-        mode: ArrayMode,
-    ) {
-        for f in record.fields {
-            self.push(column_name(f.path), Col::new(Source::Field(f.path), f.ty));
-        }
-        if let Some(e) = explode {
-            self.exploded(e, &arrays[e]);
-        }
-        if mode != ArrayMode::Tables {
-            for (i, a) in arrays.iter().enumerate() {
-                if Some(i) != explode {
-                    let col = Col::new(Source::ArrayJson(i), ColumnType::Utf8);
-                    self.push(a.spec.name.to_string(), col);
-                }
-            }
-        }
-        self.push(
-            EXTRA_COLUMN.to_string(),
-            Col::new(Source::Extra, ColumnType::Utf8),
-        );
-    }
-
-    /// The columns of exploded array `e`: its index, then the element (scalars) or its fields.
-    fn exploded(&mut self, e: usize, a: &ArrayPlan) {
-        let name = a.spec.name;
-        let index = Col::new(Source::Index, ColumnType::Int64);
-        self.push(format!("{name}_index"), index);
-        let element = |path: &str| Source::Element {
-            array: e,
-            path: JsonPath::new(path),
-        };
-        if a.spec.fields.is_empty() {
-            self.push(name.to_string(), Col::new(element(""), a.scalar));
-        }
-        for f in a.spec.fields {
-            let column = column_name(&format!("{name}.{}", f.path));
-            self.push(column, Col::new(element(f.path), f.ty));
-        }
-    }
-
-    /// A mapping `{output_column: source.path}`; a path this vendor lacks is a null column.
-    fn mapping(
-        &mut self,
-        vendor: VendorRecord,
-        pairs: &[(String, String)],
-        vendors: &[VendorRecord],
-    ) {
-        for (name, path) in pairs {
-            let mut col = resolve(vendor, path).unwrap_or(Col::new(Source::Null, ColumnType::Utf8));
-            col.ty = mapping_type(path, vendor, vendors);
-            self.push(name.clone(), col);
-        }
-    }
-}
-
-/// The array `arrays: explode` unrolls for this vendor: the one the pipeline names when this
-/// vendor has it, else (for canonical rows) the array the canonical element columns come from (the
-/// tenants), else the vendor's default.
-fn exploded(vendor: VendorRecord, plan: &Options) -> Option<usize> {
-    let record = vendor.record;
-    let index = |name: &str| record.arrays.iter().position(|a| a.name == name);
-    if plan.arrays != ArrayMode::Explode {
-        return None;
-    }
-    plan.explode
-        .as_deref()
-        .and_then(index)
-        .or_else(|| match plan.fields {
-            Fields::Canonical => {
-                record
-                    .canonical
-                    .sources(vendor.id)
-                    .iter()
-                    .find_map(|from| match from {
-                        From::Element(array, _) => index(array),
-                        _ => None,
-                    })
-            }
-            _ => record.default_explode.and_then(index),
-        })
-}
-
-/// Gives each field column its slot, and tells the reader how to keep each array: whole when its
-/// elements are needed, as JSON text when only a JSON column shows it, else only checked.
-fn assign_slots(
-    shape: &mut Shape,
-    record: &RecordSpec,
-    main: &mut [Col],
-    arrays: &[ArrayPlan],
-    explode: Option<usize>,
-    children: bool,
-) {
-    for col in main.iter_mut() {
-        if let Source::Field(path) = col.source {
-            let declared = record.fields.iter().find(|f| f.path == path).map(|f| f.ty);
-            let kind = match declared {
-                Some(ColumnType::Int64 | ColumnType::Float64) => SlotKind::Number,
-                _ => SlotKind::Scalar,
-            };
-            col.source = Source::Slot(shape.slot(path, kind));
-        }
-    }
-    for (i, a) in arrays.iter().enumerate() {
-        let whole = children
-            || explode == Some(i)
-            || main
-                .iter()
-                .any(|c| matches!(c.source, Source::Element { array, .. } if array == i));
-        let text = main
-            .iter()
-            .any(|c| matches!(c.source, Source::ArrayJson(array) if array == i));
-        let read = match (whole, text) {
-            (true, _) => ArrayRead::Whole,
-            (false, true) => ArrayRead::Text,
-            (false, false) => ArrayRead::Check,
-        };
-        shape.kinds[a.slot] = SlotKind::Array { read, element: i };
     }
 }
 
@@ -678,83 +494,79 @@ fn scalar<'a>(slot: &'a Slot<'_>) -> Option<Scalar<'a>> {
     })
 }
 
+/// A value as compact JSON text (a mapping's `type: json`); JSON `null` is a null cell.
+fn json_cell(value: Scalar<'_>) -> Cell<'_> {
+    match value {
+        Scalar::Null => Cell::Null,
+        Scalar::Str(s) => Cell::Str(Value::from(s).to_string().into()),
+        Scalar::Bool(b) => Cell::Str(b.to_string().into()),
+        Scalar::Number(n) => Cell::Str(n.to_string().into()),
+        Scalar::Digits(t) | Scalar::Text(t) => Cell::Str(t.into()),
+        Scalar::Json(v) => Cell::Str(v.to_string().into()),
+    }
+}
+
 /// `_extra`'s text: a JSON object, keys sorted.
 fn json_object(map: &BTreeMap<String, Raw>) -> String {
     serde_json::to_string(map).unwrap_or_default()
 }
 
 impl ArrayPlan {
-    fn new(spec: &'static ArraySpec, slot: usize) -> ArrayPlan {
-        ArrayPlan {
-            spec,
-            slot,
-            fields: spec
-                .fields
-                .iter()
-                .map(|f| (JsonPath::new(f.path), f.ty))
-                .collect(),
-            scalar: spec.scalar.unwrap_or(ColumnType::Utf8),
-        }
-    }
-
-    /// The child table of `arrays: tables`.
-    fn table(&self) -> Table {
-        let mut columns = vec![
-            Column::new("vendor", ColumnType::Utf8),
-            Column::new("customer_key", ColumnType::Utf8),
-            Column::new("index", ColumnType::Int64),
-        ];
-        if self.spec.fields.is_empty() {
-            columns.push(Column::new("value", self.scalar));
-        }
-        columns.extend(
-            self.spec
-                .fields
-                .iter()
-                .map(|f| Column::new(column_name(f.path), f.ty)),
-        );
-        Table {
-            name: self.spec.name.to_string(),
-            schema: Arc::from(columns),
-        }
-    }
-
+    /// One row of this array's child table. With `drift` (the element's declared shape, in
+    /// `fields: all`), its `_extra` keeps the element's undeclared keys and the values that did not
+    /// fit their columns.
     fn child_row<'a>(
         &self,
         vendor: &'static str,
         key: &Option<String>,
         n: usize,
         item: &'a Value,
+        drift: Option<&Declared>,
         report: &mut RecordReport,
     ) -> Row<'a> {
-        let mut row: Row<'a> = Vec::with_capacity(3 + self.fields.len().max(1));
+        let mut row: Row<'a> = Vec::with_capacity(4 + self.fields.len().max(1));
         row.push(Cell::Str(vendor.into()));
         row.push(key.clone().map_or(Cell::Null, |k| Cell::Str(k.into())));
         row.push(Cell::Int(n as i64));
+        let mut extra: BTreeMap<String, Raw> = BTreeMap::new();
+        let mut cell = |value: Option<&'a Value>, ty: ColumnType, name: &str| {
+            to_cell(value.map(Scalar::from), ty).unwrap_or_else(|_| {
+                report.type_mismatches += 1;
+                if let (Some(_), Some(value)) = (drift, value) {
+                    extra.insert(name.to_string(), raw(value));
+                }
+                Cell::Null
+            })
+        };
         if self.fields.is_empty() {
-            row.push(counted_cell(Some(item), self.scalar, report));
-            return row;
+            row.push(cell(Some(item), self.scalar, "value"));
+        } else {
+            for (path, ty) in &self.fields {
+                row.push(cell(path.get(item), *ty, &path.dotted()));
+            }
+            match item {
+                Value::Object(_) | Value::Null => {}
+                other => {
+                    report.type_mismatches += 1;
+                    if drift.is_some() {
+                        extra.insert("_element".to_string(), raw(other));
+                    }
+                }
+            }
         }
-        if !matches!(item, Value::Object(_) | Value::Null) {
-            report.type_mismatches += 1;
-        }
-        for (path, ty) in &self.fields {
-            row.push(counted_cell(path.get(item), *ty, report));
+        if let Some(declared) = drift {
+            if let Value::Object(object) = item
+                && !self.fields.is_empty()
+            {
+                declared.undeclared(object, &mut String::new(), &mut |path, value, _| {
+                    extra.insert(path.to_string(), raw(value));
+                });
+            }
+            let text = (!extra.is_empty()).then(|| json_object(&extra));
+            row.push(text.map_or(Cell::Null, |t| Cell::Str(t.into())));
         }
         row
     }
-}
-
-/// A child-table cell: a value that does not fit is counted and left null.
-fn counted_cell<'a>(
-    value: Option<&'a Value>,
-    ty: ColumnType,
-    report: &mut RecordReport,
-) -> Cell<'a> {
-    to_cell(value.map(Scalar::from), ty).unwrap_or_else(|_| {
-        report.type_mismatches += 1;
-        Cell::Null
-    })
 }
 
 /// A text value (a constant, the record key) as a cell of `ty`.
@@ -774,103 +586,11 @@ fn key_text(value: Option<Scalar<'_>>) -> Option<String> {
     }
 }
 
-/// The declared shape of an array's elements.
-fn element_shape(spec: &'static ArraySpec) -> Declared {
-    let mut declared = Declared::default();
-    for f in spec.fields {
-        declared.insert(f.path);
-    }
-    declared
-}
-
-fn canonical_source(record: &RecordSpec, from: From) -> Source {
-    match from {
-        From::Field(path) => Source::Field(path),
-        From::Element(array, field) => match record.arrays.iter().position(|a| a.name == array) {
-            Some(array) => Source::Element {
-                array,
-                path: JsonPath::new(field),
-            },
-            None => Source::Null,
-        },
-        From::Const(text) => Source::Const(text),
-        From::None => Source::Null,
-    }
-}
-
-/// What a mapping path means for one vendor, with the vendor's type for it; `None` when the
-/// vendor does not have it. The vendor's own names win over the canonical ones.
-fn resolve(vendor: VendorRecord, path: &str) -> Option<Col> {
-    let record = vendor.record;
-    if let Some(f) = record.fields.iter().find(|f| f.path == path) {
-        return Some(Col::new(Source::Field(f.path), f.ty));
-    }
-    for (i, a) in record.arrays.iter().enumerate() {
-        if a.name == path || a.path == path {
-            return Some(Col::new(Source::ArrayJson(i), ColumnType::Utf8));
-        }
-        let field = [a.name, a.path]
-            .iter()
-            .filter_map(|prefix| path.strip_prefix(prefix)?.strip_prefix('.'))
-            .find_map(|rest| a.fields.iter().find(|f| f.path == rest));
-        if let Some(f) = field {
-            return Some(Col::new(
-                Source::Element {
-                    array: i,
-                    path: JsonPath::new(f.path),
-                },
-                f.ty,
-            ));
-        }
-    }
-    let sources = record.canonical.sources(vendor.id);
-    let (i, (name, ty)) = CANONICAL_COLUMNS
-        .iter()
-        .enumerate()
-        .find(|(_, (name, _))| *name == path)?;
-    let source = match (*name, sources[i]) {
-        ("source_record_id", _) => Source::Key,
-        (_, From::None) => return None,
-        (_, from) => canonical_source(record, from),
-    };
-    Some(Col {
-        source,
-        ty: *ty,
-        status_words: *name == "status",
-    })
-}
-
-/// A mapping column's type: the vendors' type for the path when all that have it agree, else text
-/// (which every value renders to), so one file across vendors has one schema.
-fn mapping_type(path: &str, vendor: VendorRecord, vendors: &[VendorRecord]) -> ColumnType {
-    let mut types = vendors
-        .iter()
-        .copied()
-        .chain(std::iter::once(vendor))
-        .filter_map(|v| resolve(v, path).map(|c| c.ty));
-    match types.next() {
-        Some(first) if types.all(|t| t == first) => first,
-        _ => ColumnType::Utf8,
-    }
-}
-
-/// Whether `path` means something for `vendor` in a field mapping.
-pub(crate) fn resolves(vendor: VendorRecord, path: &str) -> bool {
-    resolve(vendor, path).is_some()
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::transform::is_known_path;
-
-    fn vendor(id: &str) -> VendorRecord {
-        crate::vendors::find(id)
-            .expect("a built-in vendor")
-            .record()
-    }
 
     #[test]
     fn drift_skips_comment_keys_and_reports_full_paths() {
@@ -893,33 +613,6 @@ mod tests {
                 ("d".to_string(), json!(3), false),
                 ("e".to_string(), Value::Null, false),
             ]
-        );
-    }
-
-    #[test]
-    fn mapping_paths_resolve_as_the_validator_accepts_them() {
-        for path in [
-            "companyProfile.companyName",
-            "tenants",
-            "customerTenants",
-            "tenants.DomainName",
-            "customerTenants.DomainName",
-            "customer_name",
-            "vendor",
-            "source_record_id",
-        ] {
-            assert!(
-                is_known_path(path, [vendor("appxite"), vendor("adobe_vipmp")]),
-                "{path}"
-            );
-        }
-        assert!(!is_known_path("tenants.Nope", [vendor("appxite")]));
-        assert!(!is_known_path("companyProfile", [vendor("adobe_vipmp")]));
-        // Crayon has no country: the canonical name is known, but resolves to nothing for it.
-        assert!(resolve(vendor("crayon"), "country").is_none());
-        assert_eq!(
-            mapping_type("Organization.Id", vendor("appxite"), &[vendor("crayon")]),
-            ColumnType::Int64
         );
     }
 }

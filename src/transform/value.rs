@@ -111,12 +111,26 @@ impl JsonPath {
         JsonPath(path.split('.').map(Box::from).collect())
     }
 
-    /// The value at this path, or `None` when a key is missing or a step is not an object.
+    /// The value at this path, or `None` when a key is missing or a step is neither an object
+    /// nor a list. A step into a list is its 0-based position (`contacts.0.email`).
     pub(crate) fn get<'a>(&self, mut value: &'a Value) -> Option<&'a Value> {
         for key in &self.0 {
-            value = value.as_object()?.get(&**key)?;
+            value = match value {
+                Value::Object(map) => map.get(&**key)?,
+                Value::Array(items) => items.get(key.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
         }
         Some(value)
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The path as written: its keys joined by dots.
+    pub(crate) fn dotted(&self) -> String {
+        self.0.join(".")
     }
 }
 
@@ -258,6 +272,10 @@ mod tests {
         assert_eq!(JsonPath::new("a.x").get(&v), None);
         assert_eq!(JsonPath::new("s.t").get(&v), None);
         assert_eq!(JsonPath::new("").get(&v), Some(&v));
+        let v = json!({"a": [{"b": 1}, {"b": 2}]});
+        assert_eq!(JsonPath::new("a.1.b").get(&v), Some(&json!(2)));
+        assert_eq!(JsonPath::new("a.2.b").get(&v), None);
+        assert_eq!(JsonPath::new("a.x").get(&v), None);
     }
 
     #[test]

@@ -13,6 +13,7 @@ use super::{SourceConfig, Vendor};
 use crate::extract::auth::{Auth, HeaderSource, OAuth2, WithHeaders};
 use crate::extract::connector::*;
 use crate::model::record::*;
+use crate::model::ColumnType;
 
 /// The Adobe VIP Marketplace plugin.
 pub struct AdobeVipmp;
@@ -129,32 +130,96 @@ static SPEC: VendorSpec = VendorSpec {
         default: 50,
         max: 50,
     },
+    // The list's entries are Customer resources: beyond the list page's few fields, the "Get
+    // customer account" page documents the rest, declared here as it does.
     record: RecordSpec {
         key: "customerId",
         fields: &[
             text("customerId"),
             text("externalReferenceId"),
             text("resellerId"),
+            boolean("globalSalesEnabled"),
             text("status"),
             text("companyProfile.companyName"),
+            text("companyProfile.preferredLanguage"),
+            text("companyProfile.marketSegment"),
+            text("companyProfile.address.country"),
+            text("companyProfile.address.region"),
+            text("companyProfile.address.city"),
+            text("companyProfile.address.addressLine1"),
+            text("companyProfile.address.addressLine2"),
+            text("companyProfile.address.postalCode"),
+            text("companyProfile.address.phoneNumber"),
+            // The anniversary date all subscriptions renew on: a calendar date.
+            date("cotermDate"),
             timestamp("creationDate"),
+            text("linkedMembership.id"),
+            text("linkedMembership.name"),
+            text("linkedMembership.type"),
+            text("linkedMembership.linkedMembershipType"),
             text("links.self.uri"),
             text("links.self.method"),
             // A list of headers; kept as JSON text.
             text("links.self.headers"),
         ],
-        arrays: &[],
+        arrays: &[
+            ArraySpec {
+                name: "contacts",
+                path: "companyProfile.contacts",
+                fields: &[
+                    text("firstName"),
+                    text("lastName"),
+                    text("email"),
+                    text("phoneNumber"),
+                ],
+                scalar: None,
+            },
+            ArraySpec {
+                name: "market_sub_segments",
+                path: "companyProfile.marketSubSegments",
+                fields: &[],
+                scalar: Some(ColumnType::Utf8),
+            },
+            ArraySpec {
+                name: "discounts",
+                path: "discounts",
+                fields: &[text("offerType"), text("level")],
+                scalar: None,
+            },
+            ArraySpec {
+                name: "benefits",
+                path: "benefits",
+                fields: &[
+                    text("type"),
+                    text("commitment.status"),
+                    date("commitment.startDate"),
+                    date("commitment.endDate"),
+                    // A list of {offerType, quantity}; kept as JSON text.
+                    text("commitment.minimumQuantities"),
+                ],
+                scalar: None,
+            },
+        ],
+        // One row per customer unless the pipeline explodes an array.
         default_explode: None,
         canonical: Canonical {
             customer_id: From::Field("customerId"),
+            customer_reference: From::Field("externalReferenceId"),
             customer_name: From::Field("companyProfile.companyName"),
             status: From::Field("status"),
-            country: From::None,
+            // The doc's status filter: 1000 active (its default), 1002 pending, 1004 inactive;
+            // it accepts 1026 without saying what it means, so that one stays `unknown`.
+            status_codes: &[
+                ("1000", Status::Active),
+                ("1002", Status::Pending),
+                ("1004", Status::Inactive),
+            ],
+            country: From::Field("companyProfile.address.country"),
             created_at: From::Field("creationDate"),
             reseller_id: From::Field("resellerId"),
-            tenant_id: From::None,
-            tenant_domain: From::None,
-            contact_email: From::None,
+            tenant_id: From::Lacking("VIP Marketplace customers have no cloud tenant"),
+            tenant_domain: From::Lacking("VIP Marketplace customers have no cloud tenant"),
+            contact_email: From::First("contacts", "email"),
         },
     },
 };

@@ -241,10 +241,18 @@ static SPEC: VendorSpec = VendorSpec {
         default_explode: Some("tenants"),
         canonical: Canonical {
             customer_id: From::Field("customerId"),
+            customer_reference: From::Field("customerErpOrganizationId"),
             customer_name: From::Field("customerName"),
             status: From::Field("customerStatus"),
+            // The doc's `customerStatus` filter: New, Active, Suspended. A new customer is not
+            // active yet.
+            status_codes: &[
+                ("New", Status::Pending),
+                ("Active", Status::Active),
+                ("Suspended", Status::Suspended),
+            ],
             country: From::Field("customerCountry"),
-            created_at: From::None,
+            created_at: From::Lacking("the GET All Customers response carries no creation date"),
             reseller_id: From::Field("resellerId"),
             tenant_id: From::Element("tenants", "ExternalId"),
             tenant_domain: From::Element("tenants", "DomainName"),

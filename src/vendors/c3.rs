@@ -109,12 +109,16 @@ static SPEC: VendorSpec = VendorSpec {
         default_explode: None,
         canonical: Canonical {
             customer_id: From::Field("CustomerID"),
+            customer_reference: From::Field("CustomerBillingReferenceId"),
             customer_name: From::Field("Name"),
             // The endpoint lists active customers only.
             status: From::Const("Active"),
+            status_codes: &[("Active", Status::Active)],
             country: From::Field("Country"),
-            created_at: From::None,
-            reseller_id: From::None,
+            created_at: From::Lacking("the active-customers list carries no creation date"),
+            reseller_id: From::Lacking(
+                "C3 runs one partner's own platform; its customers carry no reseller id",
+            ),
             tenant_id: From::Field("TenantId"),
             tenant_domain: From::Field("ProviderReferenceName"),
             contact_email: From::Field("EmailAddresses"),

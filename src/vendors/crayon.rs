@@ -139,26 +139,48 @@ static SPEC: VendorSpec = VendorSpec {
             text("Organization.Tenant.Name"),
             int("InvoiceProfile.Id"),
             text("InvoiceProfile.Name"),
-            text("Program"),
+            // Beyond the list page, as Crayon's SDK declares `CustomerTenant`: `Program` and
+            // `Consumer` are object references, `agreement` the customer agreement's acceptance.
+            int("Program.Id"),
+            text("Program.Name"),
             text("Domain"),
             text("EntityStatus"),
-            text("Consumer"),
+            int("Consumer.Id"),
+            text("Consumer.Name"),
             float("ResellerMarkup"),
             text("DefaultSubscriptionPriceType"),
-            text("agreement"),
+            text("agreement.FirstName"),
+            text("agreement.LastName"),
+            text("agreement.PhoneNumber"),
+            text("agreement.Email"),
+            timestamp("agreement.DateAgreed"),
+            // MicrosoftCloudAgreement = 0, MicrosoftCustomerAgreement = 1.
+            text("agreement.AgreementType"),
         ],
         arrays: &[],
         default_explode: None,
         canonical: Canonical {
             customer_id: From::Field("Id"),
+            customer_reference: From::Field("Reference"),
             customer_name: From::Field("Name"),
             status: From::Field("EntityStatus"),
-            country: From::None,
-            created_at: From::None,
+            // Crayon's SDK: `enum EntityStatus { None = 0, Removed = 1 }`, serialised as its
+            // number (or its name with a string enum converter).
+            status_codes: &[
+                ("0", Status::Active),
+                ("None", Status::Active),
+                ("1", Status::Deleted),
+                ("Removed", Status::Deleted),
+            ],
+            country: From::Lacking(
+                "the customer-tenant list carries no address (the detailed tenant resource has it)",
+            ),
+            created_at: From::Lacking("the customer-tenant list carries no creation date"),
             reseller_id: From::Field("Organization.Id"),
             tenant_id: From::Field("PublisherCustomerId"),
             tenant_domain: From::Field("DomainPrefix"),
-            contact_email: From::None,
+            // The person who accepted the Microsoft customer agreement for the tenant.
+            contact_email: From::Field("agreement.Email"),
         },
     },
 };
