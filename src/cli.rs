@@ -48,6 +48,9 @@ pub enum Command {
         #[arg(value_name = "VENDOR")]
         vendor: Option<String>,
     },
+    /// Show what a source really sends: its first pages, path by path (types, fill rate, an
+    /// example, declared or drift). Writes nothing.
+    Inspect(crate::run::inspect::InspectArgs),
     /// Serve the emulation of every vendor API on 127.0.0.1 until Ctrl-C.
     Sandbox(Box<crate::sandbox::SandboxConfig>),
 }
@@ -69,6 +72,7 @@ pub fn main() -> ExitCode {
         } => validate(&pipelines, require_env),
         Command::Vendors { vendor } => list_vendors(vendor.as_deref()),
         Command::Run(args) => crate::run::main(args),
+        Command::Inspect(args) => crate::run::inspect::main(args),
         Command::Sandbox(config) => serve_sandbox(*config),
     }
 }
@@ -110,6 +114,10 @@ fn validate(paths: &[PathBuf], require_env: bool) -> ExitCode {
 fn serve_sandbox(config: crate::sandbox::SandboxConfig) -> ExitCode {
     if !(0.0..=1.0).contains(&config.faults) {
         console::err("error: --faults must be a probability from 0 to 1");
+        return ExitCode::from(2);
+    }
+    if !(0.0..=1.0).contains(&config.drift) {
+        console::err("error: --drift must be a share from 0 to 1");
         return ExitCode::from(2);
     }
     let runtime = match crate::run::runtime() {

@@ -43,6 +43,8 @@ pub struct SourceSummary {
     pub type_mismatches: u64,
     /// Fields the vendor sent that its spec does not declare (schema drift).
     pub undeclared_fields: u64,
+    /// Mapped columns that no record filled: all null in every file of this source.
+    pub empty_columns: Vec<String>,
     pub seconds: f64,
     pub status: SourceStatus,
     pub error: Option<String>,

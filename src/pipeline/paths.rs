@@ -8,7 +8,7 @@ use super::template::PathValues;
 use super::{OutputPlan, Plan, SourcePlan};
 use crate::load::Format;
 use crate::model::VendorRecord;
-use crate::transform::{Table, Transformer};
+use crate::transform::{Promoted, Table, Transformer};
 
 /// Plans the paths of one run.
 pub struct Planner<'a> {
@@ -95,9 +95,16 @@ impl Plan {
     /// One transformer per source, each knowing every source's vendor (a mapping's column types
     /// are the same for all).
     pub fn transformers(&self) -> Vec<Transformer> {
-        let vendors: Vec<VendorRecord> = self.sources.iter().map(|s| s.vendor.record()).collect();
-        (self.sources.iter())
-            .map(|s| Transformer::new(s.vendor.record(), &self.transform, &vendors))
+        (0..self.sources.len())
+            .map(|i| self.transformer(i, &[]))
             .collect()
+    }
+
+    /// The transformer of source `i`, with undeclared paths promoted to columns
+    /// (`undeclared: columns`).
+    pub fn transformer(&self, i: usize, promoted: &[Promoted]) -> Transformer {
+        let vendors: Vec<VendorRecord> = self.sources.iter().map(|s| s.vendor.record()).collect();
+        let vendor = self.sources[i].vendor.record();
+        Transformer::with_promoted(vendor, &self.transform, &vendors, promoted)
     }
 }

@@ -7,9 +7,10 @@
 //! every file is complete: then all files are renamed into place and the manifest is written last.
 //!
 //! The module is split by job: this file orchestrates; `outputs` plans paths and holds the open
-//! files; `report` makes the summary, the manifest and the dry run's account; `logging` sets up
+//! files; `inspect` reads a source's first pages and shows what they hold; `report` makes the summary, the manifest and the dry run's account; `logging` sets up
 //! what goes to stderr; `sandboxed` points a plan at the embedded sandbox.
 
+pub mod inspect;
 pub mod logging;
 mod outputs;
 mod report;
@@ -33,7 +34,7 @@ use crate::load::{
 use crate::model::secret::redact;
 use crate::pipeline::paths::{Planner, manifest_path};
 use crate::pipeline::{self, EnvMode, OnError, Plan, SourcePlan};
-use crate::transform::Transformer;
+use crate::transform::{Fields, Transformer, Undeclared};
 use logging::{LogFormat, Verbosity};
 use outputs::Files;
 use source::{SourceDone, run_source};
@@ -209,22 +210,43 @@ impl Interrupt {
 
 /// Runs `work` unless SIGINT or SIGTERM comes first; then `work` is dropped at its next await —
 /// never inside the publication, which awaits nothing — and the signal returned.
+///
+/// The handlers are in place before `work` first runs: a signal that comes while its first poll
+/// is still creating temporary files is caught too, not left to end the process as it was.
 async fn until_interrupted<T>(work: impl Future<Output = T>) -> Result<T, Interrupt> {
     #[cfg(unix)]
-    let term = async {
+    let (mut int, mut term) = {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => term.recv().await,
-            Err(_) => std::future::pending().await,
-        }
+        (
+            signal(SignalKind::interrupt()).ok(),
+            signal(SignalKind::terminate()).ok(),
+        )
     };
+    #[cfg(unix)]
+    let (int, term) = (
+        async move {
+            match &mut int {
+                Some(int) => int.recv().await,
+                None => std::future::pending().await,
+            }
+        },
+        async move {
+            match &mut term {
+                Some(term) => term.recv().await,
+                None => std::future::pending().await,
+            }
+        },
+    );
     #[cfg(not(unix))]
-    let term = std::future::pending::<Option<()>>();
+    let (int, term) = (
+        async { tokio::signal::ctrl_c().await.ok() },
+        std::future::pending::<Option<()>>(),
+    );
     tokio::select! {
         // A run that finished as the signal came is reported as it finished.
         biased;
         done = work => Ok(done),
-        _ = tokio::signal::ctrl_c() => Err(Interrupt::Int),
+        _ = int => Err(Interrupt::Int),
         _ = term => Err(Interrupt::Term),
     }
 }
@@ -307,17 +329,15 @@ async fn run_sources(
     let mut summaries = Vec::new();
     let mut failures = Vec::new();
 
-    let transformers: Vec<Arc<Transformer>> =
-        plan.transformers().into_iter().map(Arc::new).collect();
-
-    for (source, transformer) in plan.sources.iter().zip(transformers) {
-        let routes = files.route(planner, root, source, transformer.tables())?;
+    for (i, source) in plan.sources.iter().enumerate() {
         let bar = (options.bars.as_ref()).map(|m| m.add(ProgressBar::new_spinner()));
         let progress = SourceProgress::new(&source.name, bar);
+        let transformer = Arc::new(transformer(plan, i, &client).await?);
+        let routes = files.route(planner, root, source, transformer.tables())?;
         let outcome = run_source(
             source,
             &client,
-            transformer,
+            transformer.clone(),
             routes,
             &mut files,
             progress.clone(),
@@ -328,7 +348,7 @@ async fn run_sources(
         let error = (outcome.as_ref().err()).map(|e| redact(&e.to_string()).into_owned());
         let mut summary = report::source_summary(source, &progress.counts(), error);
         match outcome {
-            Ok(done) => source_succeeded(source, &done, &mut summary),
+            Ok(done) => source_succeeded(source, &done, &transformer, &mut summary),
             Err(e) => {
                 error!(source = %source.name, "Source failed: {e}");
                 failures.push(redact(&e.to_string()).into_owned());
@@ -347,8 +367,34 @@ async fn run_sources(
     publish(planner, root, files.writers, started, summaries, failures)
 }
 
+/// The transformer of source `i`. With `undeclared: columns`, the undeclared scalar paths of the
+/// source's first page become columns: the schema must be fixed before the first row is written
+/// (a Parquet file's is), so the page is read once more, on its own, before the run's paging.
+async fn transformer(
+    plan: &Plan,
+    i: usize,
+    client: &reqwest::Client,
+) -> Result<Transformer, RunError> {
+    let transform = &plan.transform;
+    if transform.fields != Fields::All || transform.undeclared != Undeclared::Columns {
+        return Ok(plan.transformer(i, &[]));
+    }
+    let source = &plan.sources[i];
+    let progress = SourceProgress::new(&source.name, None);
+    let first = source::sample(source, client, 1, progress).await?;
+    let promoted = first.observed.promotable();
+    let paths: Vec<&str> = promoted.iter().map(|p| p.path.as_str()).collect();
+    info!(source = %source.name, columns = ?paths, "Undeclared paths of the first page become columns.");
+    Ok(plan.transformer(i, &promoted))
+}
+
 /// Records what a succeeded source found: a count the pipeline let differ, schema drift.
-fn source_succeeded(source: &SourcePlan, done: &SourceDone, summary: &mut SourceSummary) {
+fn source_succeeded(
+    source: &SourcePlan,
+    done: &SourceDone,
+    transformer: &Transformer,
+    summary: &mut SourceSummary,
+) {
     let records = summary.records;
     if done.extracted.count_mismatch {
         warn!(source = %source.name, records, api_total = ?summary.api_total, "Record count differs from the API's total; published as allowed.");
@@ -357,8 +403,15 @@ fn source_succeeded(source: &SourcePlan, done: &SourceDone, summary: &mut Source
     let found = done.report;
     summary.type_mismatches = u64::from(found.type_mismatches);
     summary.undeclared_fields = u64::from(found.undeclared_fields);
-    if found.type_mismatches > 0 || found.undeclared_fields > 0 {
-        warn!(source = %source.name, type_mismatches = found.type_mismatches, undeclared_fields = found.undeclared_fields, "Records differ from the declared schema; kept in _extra where the fields are `all`.");
+    if found.type_mismatches > 0 {
+        warn!(source = %source.name, type_mismatches = found.type_mismatches, undeclared_fields = found.undeclared_fields, "Records differ from the declared schema: values that do not fit their column are null there, and kept in _extra where the fields are `all` or a mapping names it.");
+    } else if found.undeclared_fields > 0 {
+        // Drift loses nothing here: `all` keeps it in `_extra`, other fields never asked for it.
+        info!(source = %source.name, undeclared_fields = found.undeclared_fields, "Records carry fields the vendor's declaration lacks (schema drift); `customer-export inspect` lists them.");
+    }
+    summary.empty_columns = transformer.empty_columns();
+    if !summary.empty_columns.is_empty() {
+        warn!(source = %source.name, columns = ?summary.empty_columns, "Mapped columns that no record filled: they are all null.");
     }
     info!(source = %source.name, records, pages = summary.pages, "Source finished.");
 }

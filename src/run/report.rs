@@ -88,6 +88,31 @@ pub fn summary_table(m: &Manifest) -> String {
             s.status
         ));
     }
+    for s in &m.sources {
+        if s.type_mismatches > 0 {
+            out.push_str(&format!(
+                "{}: {} value(s) did not fit their column's type (null there; kept in _extra where it is written)\n",
+                s.name, s.type_mismatches
+            ));
+        }
+        if s.undeclared_fields > 0 {
+            out.push_str(&format!(
+                "{}: {} field(s) beyond the vendor's declaration (schema drift; `customer-export inspect` lists them)\n",
+                s.name, s.undeclared_fields
+            ));
+        }
+        if !s.empty_columns.is_empty() {
+            out.push_str(&format!(
+                "{}: no record filled {}: all null\n",
+                s.name,
+                s.empty_columns
+                    .iter()
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
     out.push('\n');
     for o in &m.outputs {
         out.push_str(&format!(

@@ -19,8 +19,14 @@ pub async fn start_for(plan: &mut Plan) -> std::io::Result<Sandbox> {
             continue;
         };
         for (key, _) in emulator.demo().accepted {
-            if let Some(given) = source.settings.get(key).and_then(text) {
-                config.credentials.set(id, key, given);
+            match source.settings.get(key) {
+                Some(Value::Secret(secret)) => config.credentials.set(id, key, secret.clone()),
+                Some(value) => {
+                    if let Some(given) = text(value) {
+                        config.credentials.set_plain(id, key, &given);
+                    }
+                }
+                None => {}
             }
         }
     }
@@ -70,7 +76,7 @@ fn fill(source: &mut SourcePlan, key: &str, text: &str, replace: bool) {
     }
 }
 
-/// A setting's value as the text the sandbox compares.
+/// A plain setting's value as the text the sandbox compares.
 fn text(value: &Value) -> Option<String> {
     match value {
         Value::Text(t) => Some(t.clone()),

@@ -11,10 +11,13 @@ use tokio::sync::mpsc;
 use super::RunError;
 use super::logging::spawn_ticker;
 use super::outputs::{Files, Routes};
-use crate::extract::{self, ExtractError, Extracted, RecordReader, Session, SourceProgress};
+use crate::extract::{
+    self, ExtractError, Extracted, RecordReader, Session, SourceProgress, ValueReader,
+};
 use crate::load::{LoadError, Writer};
 use crate::model::PackedRows;
 use crate::pipeline::SourcePlan;
+use crate::transform::observe::Observed;
 use crate::transform::{ParsedRecord, RecordReport, Transformer};
 
 /// Records in flight between a source's extraction and its writer thread, in pages. Two saved
@@ -72,6 +75,57 @@ pub async fn run_source(
     Ok(SourceDone {
         extracted: extracted?,
         report,
+    })
+}
+
+/// The first pages of a source, observed.
+pub struct Sample {
+    pub observed: Observed,
+    pub pages: u64,
+    /// The total the API reported, when it does.
+    pub total: Option<u64>,
+}
+
+/// Reads up to `pages` pages of a source, one after the other, through the same session as a run
+/// (auth, rate limit, retries), and observes their records: what `inspect` prints and where
+/// `undeclared: columns` finds its columns. Nothing is written.
+pub async fn sample(
+    source: &SourcePlan,
+    client: &reqwest::Client,
+    pages: u64,
+    progress: SourceProgress,
+) -> Result<Sample, RunError> {
+    let connector = source.connector().map_err(|detail| ExtractError::Setup {
+        source_name: source.name.clone(),
+        detail,
+    })?;
+    let session = Session::new(
+        &source.name,
+        &source.limits,
+        client.clone(),
+        connector,
+        progress,
+    );
+    let record = source.vendor.spec().record.key;
+    let reader = ValueReader { record_key: record };
+    let mut observed = Observed::new(&source.vendor.spec().record);
+    let mut total = None;
+    let mut read = 0;
+    while read < pages {
+        let page = session.fetch_page(read, &reader).await?;
+        read += 1;
+        total = total.or(page.info.total);
+        for record in &page.records {
+            observed.add(record);
+        }
+        if page.info.last || page.records.is_empty() {
+            break;
+        }
+    }
+    Ok(Sample {
+        observed,
+        pages: read,
+        total,
     })
 }
 

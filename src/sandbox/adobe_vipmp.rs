@@ -94,7 +94,7 @@ impl Emulator for AdobeVipmp {
             .cloned()
             .collect();
         let q = Query::parse(&pairs).map_err(|_| "invalid adobe_vipmp filters".to_string())?;
-        let g = Gen::new(config.seed, ID);
+        let g = Gen::of(config, ID);
         let reseller = config.credential(ID, "reseller_id");
         let mut rows = select(&g, config.customers_for(ID), &q);
         if q.desc {
@@ -329,7 +329,7 @@ fn record(g: &Gen, i: u64, reseller_id: &str) -> Value {
             "linkedMembershipType": (["OWNER", "MEMBER"][g.pick(i, 326, 2)]),
         });
     }
-    customer
+    g.drifted(i, customer)
 }
 
 fn error(status: StatusCode, code: &str, message: &str) -> Response {
@@ -387,7 +387,7 @@ async fn list(
         Ok(q) => q,
         Err(response) => return response,
     };
-    let g = Gen::new(shared.config.seed, ID);
+    let g = Gen::of(&shared.config, ID);
     let n = shared.config.customers_for(ID);
     let view = shared.view(q.view_key(), || select(&g, n, &q));
     let total = view.len() as u64;

@@ -119,7 +119,7 @@ impl Emulator for Appxite {
                     .to_lowercase(),
             ],
         };
-        let g = Gen::new(config.seed, ID);
+        let g = Gen::of(config, ID);
         Ok(select(&g, config.customers_for(ID), &orgs, &q)
             .into_iter()
             .map(|i| record(&g, u64::from(i), &q.includes))
@@ -281,6 +281,7 @@ fn record(g: &Gen, i: u64, inc: &Includes) -> Value {
     if inc.industries {
         m.insert("customerIndustries".into(), industries(g, i));
     }
+    m.extend(g.drift(i));
     Value::Object(m)
 }
 
@@ -477,7 +478,7 @@ fn respond(shared: &Shared, orgs: Vec<String>, raw: Option<&str>) -> Response {
         Ok(q) => q,
         Err(response) => return response,
     };
-    let g = Gen::new(shared.config.seed, ID);
+    let g = Gen::of(&shared.config, ID);
     let n = shared.config.customers_for(ID);
     let key = format!("appxite|{orgs:?}|{}|{:?}", q.include_children, q.status);
     let view = shared.view(key, || select(&g, n, &orgs, &q));

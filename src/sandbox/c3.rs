@@ -73,7 +73,7 @@ impl Emulator for C3 {
         config: &SandboxConfig,
         _filters: &[(String, String)],
     ) -> Result<Vec<Value>, String> {
-        let g = Gen::new(config.seed, ID);
+        let g = Gen::of(config, ID);
         Ok((0..config.customers_for(ID))
             .map(|i| record(&g, i))
             .collect())
@@ -107,7 +107,9 @@ fn record(g: &Gen, i: u64) -> Value {
         .filter(|c| c.is_ascii_alphanumeric())
         .take(12)
         .collect();
-    json!({
+    g.drifted(
+        i,
+        json!({
         "CustomerFirstName": data::sometimes_empty(g, i, 13, first.to_string()),
         "CustomerLastName": data::sometimes_empty(g, i, 14, last.to_string()),
         "Name": name,
@@ -127,7 +129,8 @@ fn record(g: &Gen, i: u64) -> Value {
         "CustomerBillingType": match g.pick(i, 27, 4) { 0 => Value::String("Invoice".into()), 1 => Value::String("CreditCard".into()), _ => data::empty(g, i, 28) },
         "ERPCustomerID": data::sometimes_empty(g, i, 29, format!("=ERP{:05}", i % 100_000)),
         "CRMOpportunityID": if g.chance(i, 30, 40) { Value::String(format!("OPP-{}", g.h(i, 31) % 1_000_000)) } else { data::empty(g, i, 32) },
-    })
+    }),
+    )
 }
 
 /// Upper-case GUIDs, except now and then an id that is not a GUID at all (real C3 data has them).
@@ -187,7 +190,7 @@ async fn list(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response
         );
         return super::json(StatusCode::OK, &body);
     }
-    let g = Gen::new(shared.config.seed, ID);
+    let g = Gen::of(&shared.config, ID);
     let records: Vec<Value> = (0..shared.config.customers_for(ID))
         .map(|i| record(&g, i))
         .collect();

@@ -83,7 +83,7 @@ impl Emulator for Crayon {
     ) -> Result<Vec<Value>, String> {
         let q = Query::parse(filters)
             .map_err(|_| "invalid crayon filters (organizationId is required)".to_string())?;
-        let g = Gen::new(config.seed, ID);
+        let g = Gen::of(config, ID);
         Ok(select(&g, config.customers_for(ID), &q)
             .into_iter()
             .map(|i| record(&g, u64::from(i)))
@@ -304,7 +304,9 @@ fn record(g: &Gen, i: u64) -> Value {
     } else {
         Value::Null
     };
-    json!({
+    g.drifted(
+        i,
+        json!({
         "Id": 10_000 + i,
         "Name": data::company_name(g, i),
         "Publisher": {"Id": publisher_id, "Name": publisher_name},
@@ -323,7 +325,8 @@ fn record(g: &Gen, i: u64) -> Value {
         "ResellerMarkup": if g.chance(i, 58, 50) { json!((g.h(i, 59) % 300) as f64 / 10.0) } else { Value::Null },
         "DefaultSubscriptionPriceType": g.h(i, 60) % 2,
         "agreement": agreement,
-    })
+    }),
+    )
 }
 
 /// The Crayon error shape.
@@ -383,7 +386,7 @@ async fn list(
         Ok(q) => q,
         Err(response) => return response,
     };
-    let g = Gen::new(shared.config.seed, ID);
+    let g = Gen::of(&shared.config, ID);
     let n = shared.config.customers_for(ID);
     let view = shared.view(q.view_key(), || select(&g, n, &q));
     let start = (q.page - 1).saturating_mul(q.page_size);

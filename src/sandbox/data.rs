@@ -19,6 +19,8 @@ pub fn mix(mut x: u64) -> u64 {
 #[derive(Debug, Clone, Copy)]
 pub struct Gen {
     salt: u64,
+    /// Records in a thousand that carry fields beyond the vendor's documentation.
+    drift_per_mille: u64,
 }
 
 impl Gen {
@@ -27,7 +29,49 @@ impl Gen {
         for b in vendor.bytes() {
             salt = mix(salt ^ u64::from(b));
         }
-        Gen { salt }
+        Gen {
+            salt,
+            drift_per_mille: 0,
+        }
+    }
+
+    /// The generator of `vendor`'s dataset under `config`: its seed, and its drift.
+    pub fn of(config: &super::SandboxConfig, vendor: &str) -> Gen {
+        Gen {
+            drift_per_mille: (config.drift.clamp(0.0, 1.0) * 1000.0).round() as u64,
+            ..Gen::new(config.seed, vendor)
+        }
+    }
+
+    /// The fields record `i` carries beyond the vendor's documentation, if it is one of the
+    /// drifted share (`--drift`): as a vendor rolling out a new field looks to an export. Now and
+    /// then the new score is not a number (`"n/a"`), as real drift is.
+    pub fn drift(&self, i: u64) -> serde_json::Map<String, Value> {
+        let mut fields = serde_json::Map::new();
+        if self.h(i, 900) % 1000 >= self.drift_per_mille {
+            return fields;
+        }
+        let score = if self.h(i, 901).is_multiple_of(8) {
+            Value::String("n/a".into())
+        } else {
+            Value::from(self.h(i, 902) % 101)
+        };
+        let reviewed = iso_seconds(1_735_689_600 + (self.h(i, 903) % 30_000_000) as i64);
+        fields.insert(
+            "accountHealth".into(),
+            serde_json::json!({"score": score, "reviewedAt": reviewed}),
+        );
+        let tier = ["gold", "silver", "bronze"][self.pick(i, 904, 3)];
+        fields.insert("loyaltyTier".into(), Value::String(tier.into()));
+        fields
+    }
+
+    /// `record` with its drift (see [`Gen::drift`]) added.
+    pub fn drifted(&self, i: u64, mut record: Value) -> Value {
+        if let Value::Object(map) = &mut record {
+            map.extend(self.drift(i));
+        }
+        record
     }
 
     /// The hash of field `field` of record `i`.

@@ -163,6 +163,10 @@ pub struct SandboxConfig {
     /// Probability (0..1) that a vendor request gets a fault (5xx, 429, slow, dropped, truncated).
     #[arg(long, default_value_t = 0.0)]
     pub faults: f64,
+    /// Share (0..1) of records carrying fields beyond the vendor's documentation (schema drift:
+    /// `accountHealth`, `loyaltyTier`), as a vendor rolling out new fields does.
+    #[arg(long, default_value_t = DEFAULT_DRIFT)]
+    pub drift: f64,
     /// Maximum requests per second per vendor; over it the vendor's 429.
     #[arg(long = "rate-limit")]
     pub rate_limit: Option<f64>,
@@ -205,6 +209,7 @@ impl Default for SandboxConfig {
             vendor_customers: Vec::new(),
             seed: 42,
             faults: 0.0,
+            drift: DEFAULT_DRIFT,
             rate_limit: None,
             token_ttl_secs: 3600,
             live_inserts: 0,
@@ -217,6 +222,10 @@ impl Default for SandboxConfig {
         }
     }
 }
+
+/// The sandbox's default drift: a few records in a hundred carry undeclared fields, so that
+/// `inspect` and `undeclared: columns` have something to find, as they would on a real account.
+pub const DEFAULT_DRIFT: f64 = 0.02;
 
 impl SandboxConfig {
     /// The number of customers `vendor` serves (the last matching override wins).
@@ -243,16 +252,41 @@ impl SandboxConfig {
 
 /// Values the emulations accept instead of their demo ones, by vendor and pipeline key.
 #[derive(Debug, Clone, Default)]
-pub struct Credentials(BTreeMap<(String, String), Secret>);
+pub struct Credentials(BTreeMap<(String, String), Accepted>);
+
+/// A value an emulation accepts: a secret (kept out of every log and message) or a plain
+/// setting such as a reseller id, which is no secret and stays readable.
+#[derive(Debug, Clone)]
+pub enum Accepted {
+    Secret(Secret),
+    Plain(String),
+}
+
+impl Accepted {
+    pub fn expose(&self) -> &str {
+        match self {
+            Accepted::Secret(s) => s.expose(),
+            Accepted::Plain(p) => p,
+        }
+    }
+}
 
 impl Credentials {
-    /// Makes `vendor`'s emulation accept `value` for `key` (`auth.password`, `reseller_id`).
+    /// Makes `vendor`'s emulation accept the secret `value` for `key` (`auth.password`).
     pub fn set(&mut self, vendor: &str, key: &str, value: impl Into<Secret>) {
+        let accepted = Accepted::Secret(value.into());
         self.0
-            .insert((vendor.to_string(), key.to_string()), value.into());
+            .insert((vendor.to_string(), key.to_string()), accepted);
     }
 
-    pub fn get(&self, vendor: &str, key: &str) -> Option<&Secret> {
+    /// Makes `vendor`'s emulation accept `value` for the plain setting `key` (`reseller_id`).
+    pub fn set_plain(&mut self, vendor: &str, key: &str, value: &str) {
+        let accepted = Accepted::Plain(value.to_string());
+        self.0
+            .insert((vendor.to_string(), key.to_string()), accepted);
+    }
+
+    pub fn get(&self, vendor: &str, key: &str) -> Option<&Accepted> {
         self.0.get(&(vendor.to_string(), key.to_string()))
     }
 }

@@ -110,7 +110,7 @@ impl Emulator for Valomnia {
             .cloned()
             .collect();
         let q = Query::parse(&pairs).map_err(|_| "invalid valomnia filters".to_string())?;
-        let g = Gen::new(config.seed, ID);
+        let g = Gen::of(config, ID);
         let mut rows: Vec<Row> = select_base(g, config.customers_for(ID), &q)
             .into_iter()
             .map(|i| Row::base(g, u64::from(i)))
@@ -422,6 +422,7 @@ impl Row {
             identity: self.identity(),
             addresses: self.addresses(),
             account: self.account(),
+            drift: self.g.drift(self.i),
         }
     }
 
@@ -588,6 +589,9 @@ struct Customer {
     addresses: Addresses,
     #[serde(flatten)]
     account: Account,
+    /// Fields beyond the documentation, on the drifted share of records.
+    #[serde(flatten)]
+    drift: serde_json::Map<String, Value>,
 }
 
 #[allow(non_snake_case)]
@@ -820,7 +824,7 @@ async fn list(
         Ok(q) => q,
         Err(response) => return response,
     };
-    let g = Gen::new(shared.config.seed, ID);
+    let g = Gen::of(&shared.config, ID);
     let live = Gen::new(shared.config.seed, "valomnia-live");
     let n = shared.config.customers_for(ID).min(u64::from(u32::MAX));
     let state = shared.state::<Memory>();

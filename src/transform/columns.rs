@@ -432,13 +432,14 @@ fn undeclared(vendor: VendorRecord, path: &str) -> Col {
     for (i, a) in vendor.record.arrays.iter().enumerate() {
         if let Some(rest) = array_rest(a, path) {
             if starts_with_position(rest) {
+                let ty = indexed_element(a, rest).map_or(ColumnType::Utf8, |f| f.ty);
                 return Col::new(
                     Source::Path {
                         prefix: a.path.to_string(),
                         rest: JsonPath::new(rest),
                         number: false,
                     },
-                    ColumnType::Utf8,
+                    ty,
                 );
             }
             let path = JsonPath::new(rest);
@@ -460,6 +461,28 @@ fn undeclared(vendor: VendorRecord, path: &str) -> Col {
     )
 }
 
+/// The declared element field `rest` names after a position (`0.email` → `email`).
+fn indexed_element(a: &ArraySpec, rest: &str) -> Option<&'static crate::model::record::Field> {
+    let (_, field) = rest.split_once('.')?;
+    a.fields.iter().find(|f| f.path == field)
+}
+
+/// The type `vendor` declares for `path`: a field, an array, an element field (also at a
+/// position: `contacts.0.email`), a canonical column it fills.
+fn declared_type(vendor: VendorRecord, path: &str) -> Option<ColumnType> {
+    if let Some(col) = resolve(vendor, path) {
+        return Some(col.ty);
+    }
+    (vendor.record.arrays.iter())
+        .filter_map(|a| {
+            array_rest(a, path)
+                .filter(|rest| starts_with_position(rest))
+                .map(|rest| (a, rest))
+        })
+        .find_map(|(a, rest)| indexed_element(a, rest))
+        .map(|f| f.ty)
+}
+
 fn is_position(key: &str) -> bool {
     !key.is_empty() && key.bytes().all(|b| b.is_ascii_digit())
 }
@@ -477,7 +500,7 @@ fn mapping_type(m: &Mapping, vendor: VendorRecord, vendors: &[VendorRecord]) -> 
     }
     let mut types = (vendors.iter().copied())
         .chain(std::iter::once(vendor))
-        .filter_map(|v| resolve(v, &m.path).map(|c| c.ty));
+        .filter_map(|v| declared_type(v, &m.path));
     match types.next() {
         Some(first) if types.all(|t| t == first) => first,
         _ => ColumnType::Utf8,
@@ -487,7 +510,10 @@ fn mapping_type(m: &Mapping, vendor: VendorRecord, vendors: &[VendorRecord]) -> 
 /// Whether `path` is declared by `vendor` (a field, an array or one of its element fields) or is
 /// a canonical column it fills.
 pub(crate) fn is_declared(vendor: VendorRecord, path: &str) -> bool {
-    resolve(vendor, path).is_some_and(|c| !matches!(c.source, Source::Null))
+    match resolve(vendor, path) {
+        Some(col) => !matches!(col.source, Source::Null),
+        None => declared_type(vendor, path).is_some(),
+    }
 }
 
 #[cfg(test)]

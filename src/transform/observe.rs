@@ -173,8 +173,11 @@ impl Observed {
                         other => {
                             let stats = self.paths.entry(path.clone()).or_default();
                             stats.types.insert(JsonType::of(other));
-                            if !other.is_null() && stats.example.is_none() {
-                                stats.example = Some(example(other));
+                            if !other.is_null() {
+                                if stats.example.is_none() {
+                                    stats.example = Some(example(other));
+                                }
+                                filled.insert(path.clone());
                             }
                         }
                     }

@@ -157,6 +157,20 @@ impl Transformer {
         &self.tables
     }
 
+    /// The mapped columns no record has filled so far: read after the last record, the columns
+    /// that are all null (the mapped path was in no record, or always null). Empty unless the
+    /// fields are a mapping.
+    pub fn empty_columns(&self) -> Vec<String> {
+        let Some(filled) = &self.filled else {
+            return Vec::new();
+        };
+        (self.tables[0].schema.iter())
+            .zip(filled.iter())
+            .filter(|(_, filled)| !filled.load(Relaxed))
+            .map(|(column, _)| column.name.clone())
+            .collect()
+    }
+
     /// The array `explode` unrolls for this source, if any.
     pub fn exploded_array(&self) -> Option<&'static str> {
         self.explode.map(|e| self.arrays[e].spec.name)
