@@ -301,3 +301,44 @@ fn credentials_in_a_url_are_refused() {
     );
     assert!(!err.contains("hunter22"), "{err}");
 }
+
+/// Issue 12: a mapping may name any path. One no source declares is a warning at its
+/// `file:line:column` (the field may exist in production); a type that does not exist is an
+/// error naming the types there are; so is a key a mapped column does not take.
+#[test]
+fn a_mapping_to_an_undeclared_path_warns_and_an_unknown_type_is_refused() {
+    let head = "name: t\nsandbox: true\nsources:\n  - vendor: adobe_vipmp\ntransform:\n  fields:\n";
+    let tail = "outputs:\n  - format: csv\n    path: out/x.csv\n";
+    let (code, err) = validate_text(&format!(
+        "{head}    country: companyProfile.address.country\n    first_contact: companyProfile.contacts.0.email\n    gse: {{path: globalSalesEnabled, type: bool}}\n    score: {{path: accountHealth.score, type: int}}\n{tail}"
+    ));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("p.yaml:10:19: transform.fields.score: no source (adobe_vipmp) declares `accountHealth.score`")
+            && err.contains("(warning)"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("companyProfile"),
+        "declared paths warn of nothing: {err}"
+    );
+
+    let (code, err) = validate_text(&format!(
+        "{head}    score: {{path: accountHealth.score, type: integer}}\n{tail}"
+    ));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("p.yaml:7:46: transform.fields.score.type: \"integer\" is not a type; allowed: string, int, float, bool, timestamp, date, json"),
+        "{err}"
+    );
+
+    let (code, err) = validate_text(&format!(
+        "{head}    score: {{path: accountHealth.score, kind: int}}\n    bare: {{type: int}}\n{tail}"
+    ));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("transform.fields.score: unknown key `kind`; allowed: path, type")
+            && err.contains("transform.fields.bare: `path` is required"),
+        "{err}"
+    );
+}

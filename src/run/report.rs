@@ -8,7 +8,7 @@ use crate::extract::SourceCounts;
 use crate::load::{Manifest, OutputSummary, RunStatus, SourceStatus, SourceSummary};
 use crate::pipeline::paths::Planner;
 use crate::pipeline::{Plan, SourcePlan};
-use crate::transform::Transformer;
+use crate::transform::{Fields, Transformer, Undeclared};
 
 /// A source's summary from its counters; the transform's findings are added by the caller.
 pub fn source_summary(
@@ -160,6 +160,12 @@ pub fn print_dry_run(planner: &Planner<'_>, transformers: &[Transformer]) {
             console::out(format!(
                 "    rows: one per element of `{array}` (one when it is empty)"
             ));
+        }
+        if plan.transform.fields == Fields::All && plan.transform.undeclared == Undeclared::Columns
+        {
+            console::out(
+                "    columns: the declared ones, and the undeclared scalar paths of the first page (read once more before paging)",
+            );
         }
         for file in planner.files(s, transformer.tables()) {
             console::out(format!(
