@@ -7,7 +7,8 @@ mod common;
 use customer_export::model::record::{self, CANONICAL_COLUMNS, Canonical, RecordSpec};
 use customer_export::model::{Cell, ColumnType, Row, VendorRecord};
 use customer_export::transform::{
-    ArrayMode, Fields, Mapping, Options as TransformPlan, RecordReport, Table, Transformer,
+    ArrayMode, FieldType, Fields, Mapping, Options as TransformPlan, Promoted, RecordReport, Table,
+    Transformer,
 };
 use serde_json::{Value, json};
 
@@ -1279,4 +1280,96 @@ fn throughput() {
             );
         }
     }
+}
+
+// ---- open paths (issue 12) ------------------------------------------------------------------
+
+fn typed(pairs: &[(&str, &str, Option<FieldType>)]) -> Fields {
+    Fields::Mapping(
+        pairs
+            .iter()
+            .map(|(c, p, ty)| Mapping {
+                column: c.to_string(),
+                path: p.to_string(),
+                ty: *ty,
+            })
+            .collect(),
+    )
+}
+
+#[test]
+fn a_mapping_reads_undeclared_paths_whole_objects_and_list_positions() {
+    let p = plan(
+        typed(&[
+            ("profile", "companyProfile", Some(FieldType::Json)),
+            ("name", "companyProfile.companyName", None),
+            ("first", "companyProfile.contacts.0.email", None),
+            ("second", "companyProfile.contacts.1.email", None),
+            ("header", "links.self.headers.0.name", None),
+            ("score", "accountHealth.score", Some(FieldType::Int)),
+            ("seen", "accountHealth.seen", Some(FieldType::Date)),
+            ("quoted", "status", Some(FieldType::Json)),
+        ]),
+        ArrayMode::Json,
+    );
+    let t = transformer(v("adobe_vipmp"), &p);
+    let mut record = parse(ADOBE);
+    record["companyProfile"]["contacts"] =
+        json!([{"email": "a@x.example"}, {"email": "b@x.example"}]);
+    record["links"]["self"]["headers"] = json!([{"name": "X-Trace"}]);
+    record["accountHealth"] = json!({"score": 87, "seen": "2026-06-30"});
+    let (out, report) = run(&t, &record);
+    let r = &out[0].1;
+    let profile: Value = match cell(&t, 0, r, "profile") {
+        Cell::Str(text) => serde_json::from_str(text).unwrap(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(profile, record["companyProfile"]);
+    // Reading the object whole still fills the declared fields inside it.
+    assert_eq!(cell(&t, 0, r, "name"), &s("Customer Name 1"));
+    assert_eq!(cell(&t, 0, r, "first"), &s("a@x.example"));
+    assert_eq!(cell(&t, 0, r, "second"), &s("b@x.example"));
+    assert_eq!(cell(&t, 0, r, "header"), &s("X-Trace"));
+    assert_eq!(cell(&t, 0, r, "score"), &Cell::Int(87));
+    assert_eq!(cell(&t, 0, r, "seen"), &Cell::Date(20_634));
+    assert_eq!(cell(&t, 0, r, "quoted"), &s("\"1000\""));
+    // Paths the mapping reads are not drift.
+    assert_eq!(report, RecordReport::default());
+    // The schema follows the types asked for, and the declared type where none is.
+    let types: Vec<ColumnType> = t.tables()[0].schema.iter().map(|c| c.ty).collect();
+    assert_eq!(
+        types,
+        [
+            ColumnType::Utf8,
+            ColumnType::Utf8,
+            ColumnType::Utf8,
+            ColumnType::Utf8,
+            ColumnType::Utf8,
+            ColumnType::Int64,
+            ColumnType::Date,
+            ColumnType::Utf8
+        ]
+    );
+}
+
+#[test]
+fn promoted_paths_are_columns_and_later_newcomers_stay_in_extra() {
+    let mut p = plan(Fields::All, ArrayMode::Json);
+    p.undeclared = customer_export::transform::Undeclared::Columns;
+    let promoted = [Promoted {
+        path: "accountHealth.score".into(),
+        ty: ColumnType::Int64,
+    }];
+    let t = Transformer::with_promoted(v("c3"), &p, &all_vendors(), &promoted);
+    let mut record = parse(C3);
+    record["accountHealth"] = json!({"score": 5, "since": "2026"});
+    record["newcomer"] = json!(true);
+    let (out, report) = run(&t, &record);
+    let r = &out[0].1;
+    assert_eq!(cell(&t, 0, r, "accountHealth_score"), &Cell::Int(5));
+    assert_eq!(
+        extra(&t, r),
+        Some(json!({"accountHealth.since": "2026", "newcomer": true}))
+    );
+    assert_eq!(report.undeclared_fields, 2);
 }

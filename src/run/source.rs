@@ -39,17 +39,7 @@ pub async fn run_source(
     files: &mut Files,
     progress: SourceProgress,
 ) -> Result<SourceDone, RunError> {
-    let connector = source.connector().map_err(|detail| ExtractError::Setup {
-        source_name: source.name.clone(),
-        detail,
-    })?;
-    let session = Arc::new(Session::new(
-        &source.name,
-        &source.limits,
-        client.clone(),
-        connector,
-        progress.clone(),
-    ));
+    let session = Arc::new(session(source, client, progress.clone())?);
     let reader = Arc::new(RowReader {
         transformer,
         nested: !routes.nested.is_empty(),
@@ -78,6 +68,25 @@ pub async fn run_source(
     })
 }
 
+/// The source's connector in a session of its own (its token cache, rate limiter and counts).
+fn session(
+    source: &SourcePlan,
+    client: &reqwest::Client,
+    progress: SourceProgress,
+) -> Result<Session, RunError> {
+    let connector = source.connector().map_err(|detail| ExtractError::Setup {
+        source_name: source.name.clone(),
+        detail,
+    })?;
+    Ok(Session::new(
+        &source.name,
+        &source.limits,
+        client.clone(),
+        connector,
+        progress,
+    ))
+}
+
 /// The first pages of a source, observed.
 pub struct Sample {
     pub observed: Observed,
@@ -95,17 +104,7 @@ pub async fn sample(
     pages: u64,
     progress: SourceProgress,
 ) -> Result<Sample, RunError> {
-    let connector = source.connector().map_err(|detail| ExtractError::Setup {
-        source_name: source.name.clone(),
-        detail,
-    })?;
-    let session = Session::new(
-        &source.name,
-        &source.limits,
-        client.clone(),
-        connector,
-        progress,
-    );
+    let session = session(source, client, progress)?;
     let record = source.vendor.spec().record.key;
     let reader = ValueReader { record_key: record };
     let mut observed = Observed::new(&source.vendor.spec().record);

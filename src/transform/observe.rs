@@ -150,15 +150,20 @@ impl Observed {
         }
     }
 
-    fn value(&mut self, value: &Value, path: &mut String, filled: &mut BTreeSet<String>) {
-        let stats = self.paths.entry(path.clone()).or_default();
+    /// Counts `value` at `path`: its type, an example, and (in `filled`) that this record has it.
+    fn seen(&mut self, value: &Value, path: &str, filled: &mut BTreeSet<String>) {
+        let stats = self.paths.entry(path.to_string()).or_default();
         stats.types.insert(JsonType::of(value));
         if !value.is_null() {
             if stats.example.is_none() {
                 stats.example = Some(example(value));
             }
-            filled.insert(path.clone());
+            filled.insert(path.to_string());
         }
+    }
+
+    fn value(&mut self, value: &Value, path: &mut String, filled: &mut BTreeSet<String>) {
+        self.seen(value, path, filled);
         // A declared field is one value (a list of headers declared as text included); a
         // declared array's elements and anything undeclared are walked.
         let field = self.declared.contains(path.as_str()) && !self.arrays.contains(path.as_str());
@@ -170,16 +175,7 @@ impl Observed {
                 for item in items {
                     match item {
                         Value::Object(inner) => self.walk(inner, path, filled),
-                        other => {
-                            let stats = self.paths.entry(path.clone()).or_default();
-                            stats.types.insert(JsonType::of(other));
-                            if !other.is_null() {
-                                if stats.example.is_none() {
-                                    stats.example = Some(example(other));
-                                }
-                                filled.insert(path.clone());
-                            }
-                        }
+                        other => self.seen(other, path, filled),
                     }
                 }
                 path.truncate(len);
