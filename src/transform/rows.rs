@@ -2,12 +2,14 @@
 //! declarations and the pipeline's `transform:` plan, then turns each vendor record into rows.
 //!
 //! Promises:
-//! - The tables and their schemas depend only on the vendor specs and the plan, never on the data,
-//!   so a (pipeline, vendor) writes the same columns every night.
+//! - The tables and their schemas depend only on the vendor specs and the plan (and, with
+//!   `undeclared: columns`, the paths promoted before the first record), never on the records
+//!   themselves, so a (pipeline, vendor) writes the same columns every night.
 //! - Every row has exactly one cell per schema column, each `Null` or of the column's type.
 //! - Nothing is silently lost: a value that does not fit its column is counted in
-//!   [`RecordReport::type_mismatches`], and in `fields: all` it is kept, raw, in the `_extra`
-//!   column together with the keys the vendor spec does not declare (schema drift). `_extra` is a
+//!   [`RecordReport::type_mismatches`] and kept, raw, in the `_extra` column where there is one
+//!   (`fields: all`, or a mapping that names it) — in `fields: all` together with the keys the
+//!   vendor spec does not declare (schema drift), in child tables too. `_extra` is a
 //!   flat JSON object: undeclared keys under their dotted JSON path (`links.self.headers`, an
 //!   exploded element's `customerTenants[].newKey`), mismatched values under their column name
 //!   (`maxChequePeriod`); `Null` when there is nothing to keep.
