@@ -16,14 +16,40 @@ fn customer_export(args: &[&str], dir: &std::path::Path) -> Output {
 
 const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/pipelines/demo.yaml");
 
+/// A sandbox pipeline of every vendor in the registry.
+fn every_vendor(dir: &std::path::Path) -> String {
+    let mut text = String::from("name: every\nsandbox: true\nsources:\n");
+    for (vendor, _) in common::vendors() {
+        let id = vendor.id();
+        text.push_str(&format!(
+            "  - vendor: {id}\n{}\n",
+            common::demo_block(id, None)
+        ));
+    }
+    text.push_str("outputs:\n  - format: csv\n    path: out/{vendor}.csv\n");
+    let file = dir.join("every.yaml");
+    std::fs::write(&file, text).unwrap();
+    file.to_str().unwrap().to_string()
+}
+
 #[test]
 fn inspect_shows_each_vendors_paths_with_drift_marked_undeclared() {
     let dir = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let pipeline = every_vendor(dir.path());
     for (vendor, _) in common::vendors() {
         let id = vendor.id();
         let out = customer_export(
-            &["inspect", DEMO, "--sandbox", "--source", id, "--pages", "5"],
-            dir.path(),
+            &[
+                "inspect",
+                &pipeline,
+                "--sandbox",
+                "--source",
+                id,
+                "--pages",
+                "5",
+            ],
+            work.path(),
         );
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -48,7 +74,7 @@ fn inspect_shows_each_vendors_paths_with_drift_marked_undeclared() {
         assert!(stdout.starts_with(&format!("{id}: ")), "{stdout}");
     }
     // Nothing is written.
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    assert_eq!(std::fs::read_dir(work.path()).unwrap().count(), 0);
 }
 
 #[test]
