@@ -3,7 +3,7 @@
 //! engine does *how* (HTTP, rate limiting, retries, concurrency, ordering, counting).
 
 use reqwest::Method;
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 use url::Url;
 
@@ -15,8 +15,17 @@ pub trait Connector: Send + Sync + 'static {
     /// How the source proves who it is: one of the flows in [`super::auth`].
     fn auth(&self) -> &dyn Auth;
 
-    /// The request for page `index`, counted from 0 whatever the vendor's own numbering.
-    fn page_request(&self, index: u64) -> PageRequest;
+    /// The request for page `index`, counted from 0 whatever the vendor's own numbering. `after`
+    /// is what the previous page said of the next one (a cursor, a link, a continuation token),
+    /// for a vendor whose pages follow one another ([`Connector::sequential`]).
+    fn page_request(&self, index: u64, after: Option<&Next>) -> PageRequest;
+
+    /// Whether a page can only be asked for with what the previous one said (cursor, next-link
+    /// and continuation paging): then pages are fetched one after another even when the total
+    /// is known.
+    fn sequential(&self) -> bool {
+        false
+    }
 
     /// Headers added to every attempt of every list request beyond what the auth flow adds.
     fn headers(&self, _headers: &mut HeaderMap) {}
@@ -42,6 +51,8 @@ pub struct PageRequest {
     pub query: Vec<(String, String)>,
     /// A JSON body (AppXite's POST form with several organizations).
     pub json: Option<Value>,
+    /// Headers of this page's request only (a continuation token sent back).
+    pub headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl PageRequest {
@@ -51,6 +62,35 @@ impl PageRequest {
             url,
             query,
             json: None,
+            headers: Vec::new(),
+        }
+    }
+}
+
+/// What a page said of the one after it: a link to request instead of the list URL, a token (a
+/// cursor or continuation) to send back, or both.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Hash)]
+pub struct Next {
+    pub link: Option<String>,
+    pub token: Option<String>,
+}
+
+impl Next {
+    pub fn link(link: impl Into<String>) -> Next {
+        Next {
+            link: Some(link.into()),
+            token: None,
+        }
+    }
+}
+
+impl std::fmt::Display for Next {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.link, &self.token) {
+            (Some(link), None) => f.write_str(link),
+            (None, Some(token)) => write!(f, "token {token}"),
+            (Some(link), Some(token)) => write!(f, "{link} with token {token}"),
+            (None, None) => f.write_str("(nothing)"),
         }
     }
 }
@@ -62,9 +102,9 @@ pub struct PageInfo {
     pub total: Option<u64>,
     /// The vendor says there is nothing after this page.
     pub last: bool,
-    /// The vendor's own pointer to the next page (a link or a cursor), when it gives one: the
-    /// same one twice means its paging is stuck.
-    pub next: Option<String>,
+    /// The vendor's own pointer to the next page (a link, a cursor), when it gives one: the same
+    /// one twice means its paging is stuck.
+    pub next: Option<Next>,
 }
 
 /// One page: its records as the run's reader made them, and what the vendor said about paging.
@@ -79,6 +119,9 @@ pub struct Page<T> {
 pub enum RecordsAt {
     /// The list under the first of these keys the body object has (`data`, `Items`, …).
     Key(&'static [&'static str]),
+    /// The list at this path of nested objects (`data`, `customers` for `data.customers`); the
+    /// other keys on the way stay in the envelope, nested as they came.
+    Path(&'static [&'static str]),
     /// The body itself is the list (AppXite).
     Body,
 }

@@ -25,7 +25,7 @@ use std::time::Duration;
 use futures_util::{StreamExt, stream};
 use tokio::sync::mpsc;
 
-pub use connector::{Connector, Page, PageInfo, PageRequest, RecordsAt, VendorError};
+pub use connector::{Connector, Next, Page, PageInfo, PageRequest, RecordsAt, VendorError};
 pub use error::ExtractError;
 pub use page::{Envelope, RecordReader, ValueReader};
 pub use progress::{SourceCounts, SourceProgress};
@@ -100,7 +100,7 @@ pub async fn extract<R: RecordReader>(
     reader: Arc<R>,
     out: mpsc::Sender<Vec<R::Record>>,
 ) -> Result<Extracted, ExtractError> {
-    let first = session.fetch_page(0, &*reader).await?;
+    let first = session.fetch_page(0, None, &*reader).await?;
     let total = first.info.total;
     if let Some(total) = total {
         session.progress().set_total(total);
@@ -115,20 +115,34 @@ pub async fn extract<R: RecordReader>(
         out,
     };
     let mut last = first.info.last;
+    let mut after = first.info.next.clone();
     delivery.deliver(first).await?;
 
     let mut next = 1;
-    if let Some(total) = total.filter(|_| !last) {
+    let sequential = session.connector().sequential();
+    if let Some(total) = total.filter(|_| !last && !sequential) {
         // The total fixes the page count: fetch ahead, deliver in order.
         let pages = total.div_ceil(u64::from(page_size.max(1))).max(1);
         last = fetch_ahead(&mut delivery, 1..pages).await?;
         next = pages;
+        after = None;
     }
-    // Without a total — or when records were added mid-export and the vendor says more follow
-    // the pages the total promised — page on until the vendor says the last has come.
+    // Without a total, with a vendor whose pages follow one another (cursors, next links), or
+    // when records were added mid-export and the vendor says more follow the pages the total
+    // promised: page on until the vendor says the last has come.
     while !last {
-        let page = session.fetch_page(next, &*reader).await?;
+        let page = session.fetch_page(next, after.as_ref(), &*reader).await?;
         last = page.info.last || page.records.is_empty();
+        if sequential && !last && page.info.next.is_none() {
+            return Err(ExtractError::Paging {
+                source_name: session.name.clone(),
+                detail: format!(
+                    "page {} says more follow but gives no pointer to the next one",
+                    next + 1
+                ),
+            });
+        }
+        after = page.info.next.clone();
         delivery.deliver(page).await?;
         next += 1;
     }
@@ -151,7 +165,7 @@ async fn fetch_ahead<R: RecordReader>(
             let session = session.clone();
             let reader = reader.clone();
             PageTask(tokio::spawn(async move {
-                session.fetch_page(index, &*reader).await
+                session.fetch_page(index, None, &*reader).await
             }))
         })
         .buffered(session.limits().concurrency.max(1));
@@ -203,7 +217,9 @@ impl<R: RecordReader> Delivery<R> {
         let index = self.index;
         self.index += 1;
         if let Some(next) = &page.info.next
-            && !self.next_links.insert(key_hash(KeyRef::Text(next)))
+            && !self
+                .next_links
+                .insert(key_hash(KeyRef::Text(&next.to_string())))
         {
             return Err(self.stuck(format!(
                 "the vendor gave the next link {next} a second time; its paging does not advance"

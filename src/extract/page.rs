@@ -31,6 +31,8 @@ pub trait RecordReader: Send + Sync + 'static {
 pub struct Envelope {
     /// An object (empty when the body is not one, or is the list itself).
     pub fields: Value,
+    /// The response's headers (a `Link` to the next page, a continuation token).
+    pub headers: reqwest::header::HeaderMap,
     records: Result<u64, String>,
 }
 
@@ -71,6 +73,14 @@ pub fn read_page<R: RecordReader>(
         }
         .deserialize(&mut input)
         .map(|list| (Map::new(), Some((0, list)))),
+        RecordsAt::Path(path) => PathSeed {
+            path,
+            list: ListSeed {
+                reader,
+                out: &mut records,
+            },
+        }
+        .deserialize(&mut input),
     };
     let (fields, found) = parsed
         .and_then(|parts| input.end().map(|()| parts))
@@ -86,6 +96,13 @@ pub fn read_page<R: RecordReader>(
         (RecordsAt::Key(keys), Some((rank, List::Other(what)))) => {
             Err(format!("`{}` should be a list, found {what}", keys[rank]))
         }
+        (RecordsAt::Path(path), Some((_, List::Other(what)))) => Err(format!(
+            "`{}` should be a list, found {what}",
+            path.join(".")
+        )),
+        (RecordsAt::Path(path), None) => {
+            Err(format!("the response has no `{}` list", path.join(".")))
+        }
         (RecordsAt::Body, Some((_, List::Other(what)))) => {
             Err(format!("expected a JSON list of records, found {what}"))
         }
@@ -98,6 +115,7 @@ pub fn read_page<R: RecordReader>(
     Ok((
         Envelope {
             fields: Value::Object(fields),
+            headers: reqwest::header::HeaderMap::new(),
             records: count,
         },
         records,
@@ -183,6 +201,34 @@ struct EnvelopeSeed<'k, 'r, 'o, R: RecordReader> {
 
 type EnvelopeParts = (Map<String, Value>, Option<(usize, List)>);
 
+/// The `visit_*` of an envelope visitor for a body that is not an object: no list there.
+macro_rules! no_list_outside_an_object {
+    () => {
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<EnvelopeParts, A::Error> {
+            Value::deserialize(SeqAccessDeserializer::new(seq))?;
+            Ok((Map::new(), None))
+        }
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<EnvelopeParts, E> {
+            Ok((Map::new(), None))
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<EnvelopeParts, E> {
+            Ok((Map::new(), None))
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<EnvelopeParts, E> {
+            Ok((Map::new(), None))
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<EnvelopeParts, E> {
+            Ok((Map::new(), None))
+        }
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<EnvelopeParts, E> {
+            Ok((Map::new(), None))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<EnvelopeParts, E> {
+            Ok((Map::new(), None))
+        }
+    };
+}
+
 impl<'de, R: RecordReader> DeserializeSeed<'de> for EnvelopeSeed<'_, '_, '_, R> {
     type Value = EnvelopeParts;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<EnvelopeParts, D::Error> {
@@ -223,28 +269,66 @@ impl<'de, R: RecordReader> Visitor<'de> for EnvelopeSeed<'_, '_, '_, R> {
         Ok((fields, found))
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<EnvelopeParts, A::Error> {
-        Value::deserialize(SeqAccessDeserializer::new(seq))?;
-        Ok((Map::new(), None))
+    no_list_outside_an_object!();
+}
+
+/// The keys of an object on the way to the records list at `path`: the list read through the
+/// reader, an object on the path walked the same way (kept in the envelope without the list),
+/// every other key read as a value.
+struct PathSeed<'p, 'r, 'o, R: RecordReader> {
+    path: &'p [&'p str],
+    list: ListSeed<'r, 'o, R>,
+}
+
+impl<'de, R: RecordReader> DeserializeSeed<'de> for PathSeed<'_, '_, '_, R> {
+    type Value = EnvelopeParts;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<EnvelopeParts, D::Error> {
+        d.deserialize_any(self)
     }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<EnvelopeParts, E> {
-        Ok((Map::new(), None))
+}
+
+impl<'de, R: RecordReader> Visitor<'de> for PathSeed<'_, '_, '_, R> {
+    type Value = EnvelopeParts;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
     }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<EnvelopeParts, E> {
-        Ok((Map::new(), None))
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<EnvelopeParts, A::Error> {
+        let PathSeed { path, list } = self;
+        let mut fields = Map::new();
+        let mut found = None;
+        while let Some(key) = map.next_key::<String>()? {
+            match path.split_first() {
+                Some((first, [])) if *first == key && found.is_none() => {
+                    let seed = ListSeed {
+                        reader: list.reader,
+                        out: &mut *list.out,
+                    };
+                    found = Some((0, map.next_value_seed(seed)?));
+                }
+                Some((first, rest)) if *first == key && found.is_none() => {
+                    let seed = PathSeed {
+                        path: rest,
+                        list: ListSeed {
+                            reader: list.reader,
+                            out: &mut *list.out,
+                        },
+                    };
+                    let (inner, inner_found) = map.next_value_seed(seed)?;
+                    found = inner_found;
+                    fields.insert(key, Value::Object(inner));
+                }
+                _ => {
+                    let value = map.next_value::<Value>()?;
+                    fields.insert(key, value);
+                }
+            }
+        }
+        Ok((fields, found))
     }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<EnvelopeParts, E> {
-        Ok((Map::new(), None))
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<EnvelopeParts, E> {
-        Ok((Map::new(), None))
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<EnvelopeParts, E> {
-        Ok((Map::new(), None))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<EnvelopeParts, E> {
-        Ok((Map::new(), None))
-    }
+
+    no_list_outside_an_object!();
 }
 
 /// The reader that keeps each record as a `Value` (for tools and tests that want the records
@@ -331,6 +415,28 @@ mod tests {
 
         let (envelope, _) = read(r#"[{"id": 1}]"#, DATA).unwrap();
         assert!(envelope.records().is_err(), "a list is not an envelope");
+    }
+
+    #[test]
+    fn a_list_at_a_nested_path_keeps_the_rest_of_the_way_in_the_envelope() {
+        const AT: RecordsAt = RecordsAt::Path(&["data", "customers"]);
+        let (envelope, records) = read(
+            r#"{"meta": 1, "data": {"total": 2, "customers": [{"id": 1}, {"id": 2}], "next": "c2"}}"#,
+            AT,
+        )
+        .unwrap();
+        assert_eq!(records, [json!({"id": 1}), json!({"id": 2})]);
+        assert_eq!(envelope.records().unwrap(), 2);
+        assert_eq!(
+            envelope.fields,
+            json!({"meta": 1, "data": {"total": 2, "next": "c2"}})
+        );
+        let (envelope, _) = read(r#"{"data": {"total": 0}}"#, AT).unwrap();
+        let missing = envelope.records().unwrap_err().message;
+        assert_eq!(missing, "the response has no `data.customers` list");
+        let (envelope, _) = read(r#"{"data": {"customers": 3}}"#, AT).unwrap();
+        let wrong = envelope.records().unwrap_err().message;
+        assert_eq!(wrong, "`data.customers` should be a list, found a number");
     }
 
     #[test]

@@ -21,7 +21,7 @@ use tracing::{debug, warn};
 
 use super::Limits;
 use super::auth::{AuthFailure, Http, Reply, Token};
-use super::connector::{Connector, Page, PageRequest, VendorError, untrusted};
+use super::connector::{Connector, Next, Page, PageRequest, VendorError, untrusted};
 use super::error::ExtractError;
 use super::page::{RecordReader, read_page};
 use super::progress::SourceProgress;
@@ -85,6 +85,11 @@ impl Session {
     }
 
     /// What the pipeline allows this source.
+    /// The vendor's side of the conversation.
+    pub fn connector(&self) -> &dyn Connector {
+        &*self.connector
+    }
+
     pub fn limits(&self) -> &Limits {
         &self.limits
     }
@@ -97,9 +102,10 @@ impl Session {
     pub async fn fetch_page<R: RecordReader>(
         &self,
         index: u64,
+        after: Option<&Next>,
         reader: &R,
     ) -> Result<Page<R::Record>, ExtractError> {
-        let request = self.connector.page_request(index);
+        let request = self.connector.page_request(index, after);
         let url = redacted(&request.url);
         let mut budget = Budget::new(self, &url);
         let mut reauthenticated = false;
@@ -154,6 +160,9 @@ impl Session {
     fn list_request(&self, request: &PageRequest, token: &Token) -> RequestBuilder {
         let mut headers = HeaderMap::new();
         self.connector.headers(&mut headers);
+        for (name, value) in &request.headers {
+            headers.insert(name.clone(), value.clone());
+        }
         let mut builder = self
             .client
             .request(request.method.clone(), request.url.clone())
@@ -176,7 +185,8 @@ impl Session {
         let status = reply.status;
         if status.is_success() {
             let page = read_page(&reply.body, self.connector.records_at(), reader).and_then(
-                |(envelope, records)| {
+                |(mut envelope, records)| {
+                    envelope.headers = reply.headers;
                     let info = self.connector.read_page(index, &envelope)?;
                     Ok(Page { records, info })
                 },

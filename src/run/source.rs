@@ -110,10 +110,12 @@ pub async fn sample(
     let mut observed = Observed::new(&source.vendor.spec().record);
     let mut total = None;
     let mut read = 0;
+    let mut after = None;
     while read < pages {
-        let page = session.fetch_page(read, &reader).await?;
+        let page = session.fetch_page(read, after.as_ref(), &reader).await?;
         read += 1;
         total = total.or(page.info.total);
+        after = page.info.next.clone();
         for record in &page.records {
             observed.add(record);
         }

@@ -243,7 +243,7 @@ impl Connector for Connection {
         );
     }
 
-    fn page_request(&self, index: u64) -> PageRequest {
+    fn page_request(&self, index: u64, _after: Option<&Next>) -> PageRequest {
         let mut query = self.filters.clone();
         query.push(("offset".into(), (index * self.page_size).to_string()));
         query.push(("limit".into(), self.page_size.to_string()));

@@ -289,7 +289,7 @@ impl Connector for Connection {
         headers.extend(self.headers.clone());
     }
 
-    fn page_request(&self, index: u64) -> PageRequest {
+    fn page_request(&self, index: u64, _after: Option<&Next>) -> PageRequest {
         let mut query = self.filters.clone();
         query.push(("page".into(), (index + 1).to_string()));
         query.push(("pageSize".into(), self.page_size.to_string()));
@@ -300,6 +300,7 @@ impl Connector for Connection {
                 url: self.url.clone(),
                 query,
                 json: Some(body.clone()),
+                headers: Vec::new(),
             },
         }
     }

@@ -136,7 +136,7 @@ impl Connector for Connection {
         &*self.auth
     }
 
-    fn page_request(&self, _index: u64) -> PageRequest {
+    fn page_request(&self, _index: u64, _after: Option<&Next>) -> PageRequest {
         PageRequest::get(self.url.clone(), Vec::new())
     }
 

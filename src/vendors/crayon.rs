@@ -197,7 +197,7 @@ impl Connector for Connection {
         &self.auth
     }
 
-    fn page_request(&self, index: u64) -> PageRequest {
+    fn page_request(&self, index: u64, _after: Option<&Next>) -> PageRequest {
         let mut query = self.filters.clone();
         query.push(("page".into(), (index + 1).to_string()));
         query.push(("pageSize".into(), self.page_size.to_string()));

@@ -247,7 +247,7 @@ impl Connector for Connection {
         &*self.auth
     }
 
-    fn page_request(&self, index: u64) -> PageRequest {
+    fn page_request(&self, index: u64, _after: Option<&Next>) -> PageRequest {
         let mut query = self.filters.clone();
         query.push(("max".into(), self.page_size.to_string()));
         query.push(("offset".into(), (index * self.page_size).to_string()));
@@ -268,7 +268,7 @@ impl Connector for Connection {
             .ok_or_else(|| VendorError::new("the response has no `paging` object"))?;
         let total = json_count(paging, "total");
         let offset = json_count(paging, "offset").unwrap_or(0);
-        let next = paging.get("next").and_then(|n| n.as_str()).map(untrusted);
+        let next = (paging.get("next").and_then(|n| n.as_str())).map(|n| Next::link(untrusted(n)));
         let next_is_null = paging.get("next").is_none_or(|n| n.is_null());
         let records = page.records()?;
         let end_by_count = total.is_some_and(|t| offset + records >= t);
