@@ -125,7 +125,7 @@ fn a_vendors_own_keys_are_checked_against_that_vendor() {
     assert_eq!(code, Some(2), "{err}");
     assert!(
         err.contains(
-            "p.yaml:4:5: unknown key `reseller_id` for crayon; allowed: vendor, name, base_url"
+            "p.yaml:4:5: unknown key `reseller_id` for crayon; allowed: vendor, definition, name, base_url"
         ),
         "{err}"
     );

@@ -41,6 +41,12 @@ pub trait Connector: Send + Sync + 'static {
 
     /// Reads an error response body (4xx/5xx) into the vendor's message and correlation id.
     fn parse_error(&self, body: &[u8]) -> VendorError;
+
+    /// Whether a failure with this status is worth another try (a 429 always is, after its
+    /// wait): by default 408 and every 5xx.
+    fn retries(&self, status: u16) -> bool {
+        matches!(status, 408 | 500..=599)
+    }
 }
 
 /// One list request.

@@ -219,7 +219,7 @@ impl Session {
                 after: retry_after(headers),
                 rate_limited: true,
             },
-            408 | 500..=599 => Attempt::Retry {
+            code if self.connector.retries(code) => Attempt::Retry {
                 reason: format!("{status} {vendor}"),
                 after: retry_after(headers),
                 rate_limited: false,

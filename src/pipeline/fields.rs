@@ -191,10 +191,13 @@ impl Checker<'_> {
                 return Some(((path, value.referenced), None));
             }
             Node::Map(pairs) => pairs,
-            Node::List(_) => {
+            other => {
                 self.error(
                     node,
-                    format!("{key}: expected a path or {{path: …, type: …}}, found a list"),
+                    format!(
+                        "{key}: expected a path or {{path: …, type: …}}, found {}",
+                        other.describe()
+                    ),
                 );
                 return None;
             }

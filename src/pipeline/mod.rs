@@ -32,14 +32,17 @@ pub struct Diagnostic {
     pub line: u64,
     pub column: u64,
     pub message: String,
+    /// The file it is in when that is not the pipeline file (a vendor definition it names).
+    pub file: Option<PathBuf>,
 }
 
 impl Diagnostic {
-    /// `file:line:column: message`.
+    /// `file:line:column: message`; `file` is the pipeline's, used unless the problem is in
+    /// another file.
     pub fn render(&self, file: &Path) -> String {
         format!(
             "{}:{}:{}: {}",
-            file.display(),
+            self.file.as_deref().unwrap_or(file).display(),
             self.line,
             self.column,
             self.message
@@ -51,6 +54,7 @@ impl Diagnostic {
             line: location.line(),
             column: location.column(),
             message: message.into(),
+            file: None,
         }
     }
 }
@@ -156,5 +160,6 @@ fn yaml_error(error: &serde_saphyr::Error) -> Diagnostic {
         line,
         column,
         message,
+        file: None,
     }
 }

@@ -2,7 +2,7 @@
 //! [`RawPipeline`] by [`resolve`], which fills in `${VAR}`, resolves vendors and URLs, checks every
 //! value against what its vendor declares and collects every problem it finds with its location.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use url::Url;
 
@@ -75,6 +75,7 @@ pub fn resolve(
 ) -> Result<(Plan, Vec<Diagnostic>), Vec<Diagnostic>> {
     let mut c = Checker {
         lookup,
+        dir: file.parent().map(Path::to_path_buf).unwrap_or_default(),
         lenient: env == EnvMode::Lenient,
         diagnostics: Vec::new(),
         warnings: Vec::new(),

@@ -16,6 +16,8 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_saphyr::Spanned;
 
+use crate::vendors::declared::RawDefinition;
+
 /// A scalar value and where it stands in the file.
 pub type Value = Spanned<Scalar>;
 
@@ -35,12 +37,14 @@ pub struct RawPipeline {
 #[derive(Debug, Default)]
 pub struct RawSource(pub Vec<(Spanned<String>, Spanned<Node>)>);
 
-/// A value of a source key: one scalar, a list of scalars, or a mapping of names to scalars.
+/// A value of a source key: one scalar, a list of scalars, or a mapping of names to scalars —
+/// or, under `definition:`, a whole vendor definition.
 #[derive(Debug)]
 pub enum Node {
     Scalar(Scalar),
     List(Vec<Value>),
     Map(Pairs),
+    Definition(Box<RawDefinition>),
 }
 
 impl Node {
@@ -50,6 +54,7 @@ impl Node {
             Node::Scalar(_) => "a single value",
             Node::List(_) => "a list",
             Node::Map(_) => "a mapping",
+            Node::Definition(_) => "a vendor definition",
         }
     }
 }
@@ -241,7 +246,13 @@ impl<'de> Deserialize<'de> for RawSource {
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawSource, A::Error> {
                 let mut keys = Vec::new();
                 while let Some(key) = map.next_key::<Spanned<String>>()? {
-                    keys.push((key, map.next_value::<Spanned<Node>>()?));
+                    let value = if key.value == "definition" {
+                        let d = map.next_value::<Spanned<DefinitionNode>>()?;
+                        Spanned::new(d.value.0, d.referenced, d.defined)
+                    } else {
+                        map.next_value::<Spanned<Node>>()?
+                    };
+                    keys.push((key, value));
                 }
                 Ok(RawSource(keys))
             }
@@ -297,5 +308,33 @@ impl<'de> Deserialize<'de> for Node {
             }
         }
         deserializer.deserialize_any(NodeVisitor)
+    }
+}
+
+/// The value of `definition:`: a file's path, or the definition itself.
+struct DefinitionNode(Node);
+
+impl<'de> Deserialize<'de> for DefinitionNode {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct DefinitionVisitor;
+        impl<'de> Visitor<'de> for DefinitionVisitor {
+            type Value = DefinitionNode;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a definition file's path, or a vendor definition")
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<DefinitionNode, E> {
+                ScalarVisitor
+                    .visit_str(v)
+                    .map(|s| DefinitionNode(Node::Scalar(s)))
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<DefinitionNode, A::Error> {
+                let raw = RawDefinition::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(DefinitionNode(Node::Definition(Box::new(raw))))
+            }
+        }
+        deserializer.deserialize_any(DefinitionVisitor)
     }
 }

@@ -16,8 +16,9 @@ use crate::vendors::spec::{Key, KeyKind};
 use crate::vendors::{self, Settings, SourceConfig, Vendor, VendorSpec};
 
 /// The keys every source may have, whatever its vendor.
-const COMMON_KEYS: [&str; 16] = [
+const COMMON_KEYS: [&str; 17] = [
     "vendor",
+    "definition",
     "name",
     "base_url",
     "auth",
@@ -104,7 +105,10 @@ impl Checker<'_> {
         }
         let filters = self.filters(&keys, spec, vendor_at);
         let page_size = self.page_size(&keys, spec);
-        let limits = self.limits(&keys);
+        let mut limits = self.limits(&keys);
+        if limits.rate_limit.is_none() && keys.get("rate_limit").is_none() {
+            limits.rate_limit = vendor.default_rate_limit().and_then(|r| r.parse().ok());
+        }
         let allow_insecure_http = self.flag(&keys, "allow_insecure_http");
         if !allow_insecure_http {
             self.plain_http(&keys, spec, base_url.as_ref(), &settings, vendor_at);
@@ -123,6 +127,20 @@ impl Checker<'_> {
 
     /// The source's vendor; `None` (with an error) when it is missing or unknown.
     fn vendor(&mut self, keys: &Keys<'_>) -> Option<&'static dyn Vendor> {
+        if let Some(node) = keys.get("definition") {
+            let vendor = self.definition(node)?;
+            if let Some(named) = keys.get("vendor").and_then(|n| self.scalar(n, "vendor"))
+                && let Some(text) = self.text(&named, "vendor")
+                && text.trim() != vendor.id()
+            {
+                let message = format!(
+                    "vendor: {text:?}, but the definition declares {:?}; name it as the definition does, or leave `vendor:` out",
+                    vendor.id()
+                );
+                self.error(&named, message);
+            }
+            return Some(vendor);
+        }
         let Some(node) = keys.get("vendor") else {
             let allowed = vendors::ids().join(", ");
             self.error(
@@ -144,6 +162,60 @@ impl Checker<'_> {
             );
         }
         found
+    }
+
+    /// The vendor a `definition:` declares: a file (relative to the pipeline's folder) or the
+    /// definition itself. Its problems are reported where they are, in whichever file.
+    fn definition(&mut self, node: &Spanned<Node>) -> Option<&'static dyn Vendor> {
+        use crate::vendors::declared::{self, DefinitionError};
+        let (result, file) = match &node.value {
+            Node::Definition(raw) => (
+                declared::from_raw(raw).map_err(DefinitionError::Invalid),
+                None,
+            ),
+            Node::Scalar(_) => {
+                let value = self.scalar(node, "definition")?;
+                let text = self.text(&value, "definition")?;
+                let path = self.dir.join(text.trim());
+                (declared::load(&path), Some(path))
+            }
+            other => {
+                let found = other.describe();
+                self.error(node, format!("definition: expected a definition file's path or a definition, found {found}"));
+                return None;
+            }
+        };
+        match result {
+            Ok(vendor) => Some(vendor),
+            Err(DefinitionError::Invalid(problems)) => {
+                for p in problems {
+                    self.diagnostics.push(crate::pipeline::Diagnostic {
+                        line: p.line,
+                        column: p.column,
+                        message: p.message,
+                        file: file.clone(),
+                    });
+                }
+                None
+            }
+            Err(DefinitionError::Read(path, e)) => {
+                self.error(
+                    node,
+                    format!("definition: cannot read {}: {e}", path.display()),
+                );
+                None
+            }
+            Err(DefinitionError::TooLarge(path)) => {
+                self.error(
+                    node,
+                    format!(
+                        "definition: {} is too large for a definition",
+                        path.display()
+                    ),
+                );
+                None
+            }
+        }
     }
 
     /// Every key that is neither common nor the vendor's is an error naming what is allowed.

@@ -9,7 +9,7 @@ use url::Url;
 
 use super::spec::*;
 use super::{SourceConfig, Vendor};
-use crate::extract::auth::{Auth, ClientAuth, Grant, OAuth2, TokenFields};
+use crate::extract::auth::{Auth, ClientAuth, Grant, OAuth2, TokenBody, TokenFields};
 use crate::extract::connector::*;
 use crate::model::record::*;
 
@@ -41,6 +41,7 @@ impl Vendor for Crayon {
             client_id: settings.required_text("auth.client_id")?.to_string(),
             client_secret: settings.required_secret("auth.client_secret")?.clone(),
             client_auth: ClientAuth::Basic,
+            body: TokenBody::Form,
             grant: Grant::Password {
                 username: settings.required_text("auth.username")?.to_string(),
                 password: settings.required_secret("auth.password")?.clone(),

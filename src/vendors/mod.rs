@@ -6,6 +6,7 @@
 //! Adding a vendor is one file here and one line in the registry below (plus its emulation in the
 //! sandbox): see "Adding a vendor" in the README.
 
+pub mod declared;
 pub mod settings;
 pub mod spec;
 
@@ -31,6 +32,11 @@ pub trait Vendor: Send + Sync + 'static {
 
     /// Builds the connector for one checked source.
     fn connect(&self, source: &SourceConfig<'_>) -> Result<Arc<dyn Connector>, String>;
+
+    /// The rate limit (`10/s`) a source gets when its pipeline sets none.
+    fn default_rate_limit(&self) -> Option<&str> {
+        None
+    }
 
     /// The `vendor:` id.
     fn id(&self) -> &'static str {

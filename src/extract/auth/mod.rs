@@ -7,13 +7,15 @@
 //! and asks for a fresh one once when a request is refused.
 //!
 //! The flows: [`StaticToken`]; [`OAuth2`] (client credentials or password grant, the client in the
-//! form or in Basic auth, extra parameters such as `resource` or `scope`); [`SessionLogin`] (a form
-//! login whose session cookie buys a token); and [`WithHeaders`], which adds headers to every
-//! request of another flow (a subscription or API key, a fresh id per request).
+//! body or in Basic auth, a form or a JSON body, extra parameters such as `resource` or `scope`);
+//! [`SessionLogin`] (a form login whose session cookie buys a token); [`NoAuth`], [`BasicAuth`]
+//! and [`ApiKey`] (nothing to obtain); and [`WithHeaders`], which adds headers to every request of
+//! another flow (a subscription or API key, a fresh id per request).
 
 mod headers;
 mod oauth2;
 mod session_login;
+mod simple;
 
 use std::time::Duration;
 
@@ -24,8 +26,9 @@ use serde_json::Value;
 use url::Url;
 
 pub use headers::{HeaderSource, WithHeaders, sensitive};
-pub use oauth2::{ClientAuth, Grant, OAuth2};
+pub use oauth2::{ClientAuth, Grant, OAuth2, TokenBody};
 pub use session_login::SessionLogin;
+pub use simple::{ApiKey, BasicAuth, KeyPlace, NoAuth};
 
 use super::connector::{error_from_json, excerpt, json_text, untrusted};
 use super::session::SendFailure;

@@ -1,4 +1,5 @@
-//! OAuth2 token requests (RFC 6749 §4.3 and §4.4): a form POST to the token endpoint.
+//! OAuth2 token requests (RFC 6749 §4.3 and §4.4): a POST to the token endpoint, a form as the RFC
+//! says or a JSON object as some providers want.
 
 use futures_util::future::BoxFuture;
 use url::Url;
@@ -27,6 +28,15 @@ pub enum ClientAuth {
     Basic,
 }
 
+/// How the token request's fields are sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenBody {
+    /// `application/x-www-form-urlencoded`, as RFC 6749 says.
+    Form,
+    /// A JSON object (Pax8, Auth0).
+    Json,
+}
+
 /// An OAuth2 token endpoint.
 #[derive(Debug, Clone)]
 pub struct OAuth2 {
@@ -34,6 +44,7 @@ pub struct OAuth2 {
     pub client_id: String,
     pub client_secret: Secret,
     pub client_auth: ClientAuth,
+    pub body: TokenBody,
     pub grant: Grant,
     /// Further form fields: `scope`, `resource`, `audience` …
     pub params: Vec<(&'static str, String)>,
@@ -48,6 +59,7 @@ impl OAuth2 {
             client_id,
             client_secret,
             client_auth: ClientAuth::Form,
+            body: TokenBody::Form,
             grant: Grant::ClientCredentials,
             params: Vec::new(),
             fields: TokenFields::OAUTH2,
@@ -87,7 +99,15 @@ impl OAuth2 {
             }
             ClientAuth::Form => request,
         };
-        request.form(&form)
+        match self.body {
+            TokenBody::Form => request.form(&form),
+            TokenBody::Json => {
+                let object: serde_json::Map<String, serde_json::Value> = (form.iter())
+                    .map(|(k, v)| (k.to_string(), serde_json::Value::from(*v)))
+                    .collect();
+                request.json(&object)
+            }
+        }
     }
 }
 
