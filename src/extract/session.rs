@@ -4,8 +4,8 @@
 //! Retries cover what a retry can fix — transport errors and timeouts, dropped connections,
 //! truncated or unparsable bodies, 408, 429 and 5xx — bounded by attempts and total time. A 429
 //! honours `Retry-After` (seconds or an HTTP date) and pauses the whole source, so concurrent
-//! requests slow down together instead of storming; other waits back off exponentially with
-//! jitter. A 401 gets one fresh token, then fails.
+//! requests slow down together instead of storming, and afterwards keep a gap that each 429
+//! widens and each success narrows ([`Pace`]); other waits back off exponentially with jitter. A 401 gets a fresh token; a fresh token refused again fails the source.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
@@ -23,6 +23,7 @@ use super::Limits;
 use super::auth::{AuthFailure, Http, Reply, Token};
 use super::connector::{Connector, Next, Page, PageRequest, VendorError, untrusted};
 use super::error::ExtractError;
+use super::pace::Pace;
 use super::page::{RecordReader, read_page};
 use super::progress::SourceProgress;
 
@@ -38,6 +39,9 @@ enum Attempt<T> {
     Fail(ExtractError),
 }
 
+/// The first gap a 429 opens between requests when the source has no rate limit of its own.
+const DEFAULT_GAP: Duration = Duration::from_millis(50);
+
 pub struct Session {
     pub name: String,
     client: reqwest::Client,
@@ -50,6 +54,8 @@ pub struct Session {
     progress: SourceProgress,
     /// After a 429 every request of the source waits until then.
     paused_until: std::sync::Mutex<Option<Instant>>,
+    /// The gap 429s open between requests, beyond the rate limit.
+    pace: Pace,
 }
 
 impl Session {
@@ -60,10 +66,8 @@ impl Session {
         connector: Arc<dyn Connector>,
         progress: SourceProgress,
     ) -> Session {
-        let limiter = limits.rate_limit.and_then(|rate| {
-            let period = rate.per / rate.count.get();
-            Quota::with_period(period).map(RateLimiter::direct)
-        });
+        let period = limits.rate_limit.map(|rate| rate.per / rate.count.get());
+        let limiter = period.and_then(|p| Quota::with_period(p).map(RateLimiter::direct));
         Session {
             name: name.to_string(),
             client,
@@ -77,6 +81,7 @@ impl Session {
             }),
             progress,
             paused_until: std::sync::Mutex::new(None),
+            pace: Pace::new(period.unwrap_or(DEFAULT_GAP)),
         }
     }
 
@@ -111,14 +116,13 @@ impl Session {
         let mut reauthenticated = false;
         loop {
             budget.attempt += 1;
-            // Take the token after the turn, not before: a token near its end could expire while
-            // the request waits for the rate limiter.
-            self.wait_for_turn().await;
-            let (token, fetched) = self.token().await?;
-            if fetched {
-                // The token request used this turn; the page waits for the next.
-                self.wait_for_turn().await;
-            }
+            let token = self.turn_with_token().await?;
+            // A token inside its announced lifetime should be accepted; one without a lifetime,
+            // only if this request fetched it (an older one may have lapsed at the vendor's).
+            let should_pass = match token.refresh_at {
+                Some(_) => token.is_fresh(),
+                None => token.fetched,
+            };
             let builder = self.list_request(&request, &token);
             let outcome = match self.send(builder).await {
                 Err(SendFailure::Transport(reason)) => retry(reason),
@@ -126,19 +130,30 @@ impl Session {
                 Ok(reply) => self.classify_page(index, reply, &url, reader),
             };
             match outcome {
-                Attempt::Done(page) => return Ok(page),
+                Attempt::Done(page) => {
+                    self.pace.succeeded();
+                    return Ok(page);
+                }
                 Attempt::Fail(e) => return Err(e),
                 Attempt::Unauthorized(detail) => {
-                    if reauthenticated || !self.connector.auth().renewable() {
+                    // A token that should pass, refused after an earlier renewal: the credentials
+                    // (or their rights) are refused. Any other may have lapsed while the request
+                    // waited or backed off: it is renewed, the first time for free, later times
+                    // for an attempt each.
+                    let out_of_attempts = budget.attempt >= self.limits.max_attempts;
+                    if !self.connector.auth().renewable()
+                        || (reauthenticated && (should_pass || out_of_attempts))
+                    {
                         return Err(
                             self.auth_error(&url, format!("{detail}; check the credentials"))
                         );
                     }
-                    // One fresh token, without spending an attempt on it.
+                    if !reauthenticated {
+                        budget.attempt -= 1;
+                    }
                     reauthenticated = true;
                     debug!(source = %self.name, url = %url, "Token refused; authenticating again.");
                     self.forget_token(&token).await;
-                    budget.attempt -= 1;
                 }
                 Attempt::Retry {
                     reason,
@@ -304,6 +319,27 @@ impl Session {
         if let Some(limiter) = &self.limiter {
             limiter.until_ready().await;
         }
+        self.pace.turn().await;
+    }
+
+    /// Waits for a request's turn and gives the token to send with it. Taken after the turn, not
+    /// before: a token near its end could lapse while the request waits. A token fetched now
+    /// used that turn, so the request waits for the next; if the token went stale meanwhile (a
+    /// long pause after 429s), another is fetched, a few times at most.
+    async fn turn_with_token(&self) -> Result<SentToken, ExtractError> {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            self.wait_for_turn().await;
+            let (token, fetched) = self.token().await?;
+            if !fetched {
+                return Ok(SentToken { token, fetched });
+            }
+            self.wait_for_turn().await;
+            if token.is_fresh() || tries == 3 {
+                return Ok(SentToken { token, fetched });
+            }
+        }
     }
 
     /// The current token, fetching one when there is none or it is about to expire; `true` when
@@ -435,6 +471,19 @@ impl std::fmt::Debug for Reservation {
 }
 
 /// The retry budget of one request: its attempts, its time, its backoff.
+/// A token about to be sent, and whether it was fetched for this request.
+struct SentToken {
+    token: Token,
+    fetched: bool,
+}
+
+impl std::ops::Deref for SentToken {
+    type Target = Token;
+    fn deref(&self) -> &Token {
+        &self.token
+    }
+}
+
 struct Budget<'a> {
     session: &'a Session,
     url: &'a str,
@@ -477,6 +526,7 @@ impl<'a> Budget<'a> {
         }
         if rate_limited {
             session.progress.rate_limited();
+            session.pace.throttled();
             session.pause_until(Instant::now() + delay);
             warn!(source = %session.name, retry_after_s = delay.as_secs_f64(), "Rate limited; slowing down.");
         }
