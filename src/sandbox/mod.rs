@@ -133,6 +133,8 @@ registry! {
     valomnia::Valomnia,
     appxite::Appxite,
     adobe_vipmp::AdobeVipmp,
+    pax8::Pax8,
+    partner_center::PartnerCenter,
 }
 
 /// The emulation of vendor `id`.
