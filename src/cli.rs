@@ -42,11 +42,15 @@ pub enum Command {
         #[arg(long)]
         require_env: bool,
     },
-    /// List the connectors, their filters and columns.
+    /// List the vendors — built in, and declared in YAML — their filters and columns.
     Vendors {
-        /// Show one connector in detail.
+        /// Show one vendor in detail: its id, or a definition file.
         #[arg(value_name = "VENDOR")]
         vendor: Option<String>,
+        /// Definition files, or folders of them, listed beside the built-in vendors (default:
+        /// `vendors/` in the working directory, when there is one).
+        #[arg(long = "definitions", value_name = "PATH")]
+        definitions: Vec<PathBuf>,
     },
     /// Show what a source really sends: its first pages, path by path (types, fill rate, an
     /// example, declared or drift). Writes nothing.
@@ -70,7 +74,10 @@ pub fn main() -> ExitCode {
             pipelines,
             require_env,
         } => validate(&pipelines, require_env),
-        Command::Vendors { vendor } => list_vendors(vendor.as_deref()),
+        Command::Vendors {
+            vendor,
+            definitions,
+        } => list_vendors(vendor.as_deref(), definitions),
         Command::Run(args) => crate::run::main(args),
         Command::Inspect(args) => crate::run::inspect::main(args),
         Command::Sandbox(config) => serve_sandbox(*config),
@@ -133,20 +140,53 @@ fn serve_sandbox(config: crate::sandbox::SandboxConfig) -> ExitCode {
     }
 }
 
-fn list_vendors(vendor: Option<&str>) -> ExitCode {
-    let mut out = std::io::stdout().lock();
-    let written = match vendor {
-        None => write_catalogue(&mut out),
-        Some(id) => match vendors::find(id) {
-            Some(vendor) => write_vendor(&mut out, vendor.spec()),
-            None => {
-                console::err(format!(
-                    "error: unknown vendor {id:?}; allowed: {}",
-                    vendors::ids().join(", ")
-                ));
-                return ExitCode::from(2);
+fn list_vendors(vendor: Option<&str>, definitions: Vec<PathBuf>) -> ExitCode {
+    // A definition file named as the vendor is shown whatever the folders hold.
+    let file = vendor.map(PathBuf::from).filter(|p| p.is_file());
+    let paths = match (&file, definitions.is_empty()) {
+        (Some(file), _) => vec![file.clone()],
+        (None, false) => definitions,
+        (None, true) => vec![PathBuf::from(DEFAULT_DEFINITIONS)]
+            .into_iter()
+            .filter(|d| d.is_dir())
+            .collect(),
+    };
+    let mut declared = Vec::new();
+    let mut invalid = false;
+    for path in &paths {
+        for (file, loaded) in vendors::declared::load_all(path) {
+            match loaded {
+                Ok(vendor) => declared.push((vendor, file)),
+                Err(e) => {
+                    e.lines(&file).into_iter().for_each(console::err);
+                    invalid = true;
+                }
             }
-        },
+        }
+    }
+    if invalid {
+        return ExitCode::from(2);
+    }
+    let mut out = std::io::stdout().lock();
+    let written = match (vendor, &file) {
+        (None, _) => write_catalogue(&mut out, &declared),
+        (Some(_), Some(_)) => write_vendor(&mut out, declared[0].0.spec()),
+        (Some(id), None) => {
+            let found = (vendors::find(id))
+                .or_else(|| declared.iter().find(|(v, _)| v.id() == id).map(|(v, _)| *v));
+            match found {
+                Some(vendor) => write_vendor(&mut out, vendor.spec()),
+                None => {
+                    let ids =
+                        (vendors::ids().into_iter()).chain(declared.iter().map(|(v, _)| v.id()));
+                    console::err(format!(
+                        "error: unknown vendor {id:?}; allowed: {} (or a definition file)",
+                        ids.collect::<Vec<_>>().join(", ")
+                    ));
+                    return ExitCode::from(2);
+                }
+            }
+        }
     };
     match written {
         Ok(()) => ExitCode::SUCCESS,
@@ -159,33 +199,43 @@ fn list_vendors(vendor: Option<&str>) -> ExitCode {
     }
 }
 
-fn write_catalogue(out: &mut impl Write) -> std::io::Result<()> {
+/// Where `vendors` looks for definitions when told nowhere.
+const DEFAULT_DEFINITIONS: &str = "vendors";
+
+fn write_catalogue(
+    out: &mut impl Write,
+    declared: &[(&'static dyn vendors::Vendor, PathBuf)],
+) -> std::io::Result<()> {
     for vendor in vendors::ALL {
-        let spec = vendor.spec();
-        writeln!(out, "{:<12} {}", spec.id, spec.title)?;
-        let filters: Vec<String> = spec
-            .filters
-            .iter()
-            .map(|f| {
-                if f.required {
-                    format!("{} (required)", f.name)
-                } else {
-                    f.name.to_string()
-                }
-            })
-            .collect();
+        write_catalogue_entry(out, vendor.spec())?;
+    }
+    if !declared.is_empty() {
         writeln!(
             out,
-            "{:<12} filters: {}",
-            "",
-            if filters.is_empty() {
-                "none".to_string()
-            } else {
-                filters.join(", ")
-            }
+            "
+Declared in YAML:"
         )?;
     }
+    for (vendor, file) in declared {
+        write_catalogue_entry(out, vendor.spec())?;
+        writeln!(out, "{:<12} definition: {}", "", file.display())?;
+    }
     writeln!(out, "\nDetails: customer-export vendors VENDOR")
+}
+
+fn write_catalogue_entry(out: &mut impl Write, spec: &VendorSpec) -> std::io::Result<()> {
+    writeln!(out, "{:<12} {}", spec.id, spec.title)?;
+    let filters: Vec<String> = (spec.filters.iter())
+        .map(|f| match f.required {
+            true => format!("{} (required)", f.name),
+            false => f.name.to_string(),
+        })
+        .collect();
+    let filters = match filters.is_empty() {
+        true => "none".to_string(),
+        false => filters.join(", "),
+    };
+    writeln!(out, "{:<12} filters: {filters}", "")
 }
 
 fn write_vendor(out: &mut impl Write, spec: &VendorSpec) -> std::io::Result<()> {

@@ -194,6 +194,44 @@ fn vendors_lists_every_vendor_with_their_filters() {
     ] {
         assert!(text.contains(filter), "{filter} missing:\n{text}");
     }
+    // The definitions in vendors/ are listed beside them, each with its file.
+    let declared = text.split("Declared in YAML:").nth(1).unwrap_or_default();
+    for line in [
+        "pax8         Pax8 partner API (companies)",
+        "definition: vendors/pax8.yaml",
+        "partner_center Microsoft Partner Center (customers)",
+        "definition: vendors/partner-center.yaml",
+        "selfServiceAllowed, billOnBehalfOfEnabled",
+    ] {
+        assert!(declared.contains(line), "{line} missing:\n{text}");
+    }
+}
+
+#[test]
+fn vendors_shows_a_declared_vendor_and_refuses_a_bad_definition() {
+    for arg in ["pax8", "vendors/pax8.yaml"] {
+        let out = customer_export(&["vendors", arg]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let text = String::from_utf8_lossy(&out.stdout);
+        for phrase in [
+            "endpoint:  GET {base_url}/v1/companies",
+            "page_size: default 200, at most 200",
+            "oauth2 client credentials: client_id, client_secret",
+            "address_country",
+        ] {
+            assert!(text.contains(phrase), "{arg}: {phrase} missing:\n{text}");
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "vendor: acme\nauth: {type: bearer}\nrequest: {path: /c}\npaging: {type: endless}\nrecords: data\nkey: id\n").unwrap();
+    let out = customer_export(&["vendors", "--definitions", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("bad.yaml:4:16: paging.type: \"endless\" is not allowed"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

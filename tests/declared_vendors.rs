@@ -373,3 +373,49 @@ async fn a_definition_whose_paging_never_ends_fails_the_run_instead_of_looping()
         );
     }
 }
+
+/// The shipped definitions (Pax8, Partner Center) export exactly the sandbox's dataset under
+/// everything at once: 20 % faults, short-lived tokens and a server rate limit below the
+/// source's, with the count check against the API's total (Pax8's `totalElements`, the sum of
+/// Partner Center's per-page `totalCount`) and de-duplication on. (The shared tests, which these
+/// vendors run too, take 1-second tokens alone: with a 1-second `Retry-After` from a server that
+/// also throttles its token endpoint, every retry would first need a new token, which takes the
+/// one request the server then allows; tokens here outlive the pause.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shipped_definitions_export_exactly_under_faults_expiring_tokens_and_throttling() {
+    assert!(common::shipped().len() >= 2, "the shipped definitions");
+    for (vendor, _) in common::shipped() {
+        let id = vendor.id();
+        let config = SandboxConfig {
+            customers: 230,
+            faults: 0.2,
+            token_ttl_secs: 3,
+            rate_limit: Some(6.0),
+            seed: 7,
+            ..SandboxConfig::default()
+        };
+        let sandbox = common::sandbox(config.clone()).await;
+        let keys = common::demo_block(id, Some(20));
+        let extra = "    rate_limit: 10/s\n    concurrency: 2\n    max_attempts: 10";
+        let src = common::source(&sandbox, id, &format!("{keys}\n{extra}"));
+        let (records, extracted) = common::extract_all(&src)
+            .await
+            .unwrap_or_else(|e| panic!("{id}: {e}"));
+        let key = vendor.spec().record.key;
+        let ids = |records: &[serde_json::Value]| -> Vec<String> {
+            records.iter().map(|r| r[key].to_string()).collect()
+        };
+        let want = common::expected(id, &config);
+        assert_eq!(ids(&records), ids(&want), "{id}: not the sandbox's dataset");
+        assert_eq!(extracted.counts.api_total, Some(want.len() as u64), "{id}");
+        assert!(!extracted.count_mismatch, "{id}");
+        let stats = sandbox.stats().vendors[id].clone();
+        assert!(stats.faults > 0, "{id}: no fault: {stats:?}");
+        assert!(
+            stats.tokens_issued >= 2,
+            "{id}: no token renewed: {stats:?}"
+        );
+        assert!(stats.rate_limited > 0, "{id}: never throttled: {stats:?}");
+        sandbox.shutdown().await;
+    }
+}

@@ -22,7 +22,8 @@ fn every_vendor(dir: &std::path::Path) -> String {
     for (vendor, _) in common::vendors() {
         let id = vendor.id();
         text.push_str(&format!(
-            "  - vendor: {id}\n{}\n",
+            "  - {}\n{}\n",
+            common::vendor_line(id),
             common::demo_block(id, None)
         ));
     }

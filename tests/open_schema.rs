@@ -34,7 +34,8 @@ fn pipeline(sandbox: &Sandbox, transform: &str) -> String {
     for (vendor, _) in common::vendors() {
         let id = vendor.id();
         text.push_str(&format!(
-            "  - vendor: {id}\n    base_url: {}\n{}{}\n",
+            "  - {}\n    base_url: {}\n{}{}\n",
+            common::vendor_line(id),
             sandbox.base_url(id),
             common::auth_block(sandbox, id),
             common::demo_block(id, Some(40)),

@@ -1,5 +1,5 @@
-//! One vendor, one place. Every vendor in the plugin registry has an emulation in the sandbox's
-//! registry (and the reverse), and no code of the crate outside `src/vendors/` and `src/sandbox/`
+//! One vendor, one place. Every vendor in the plugin registry, and every vendor declared in a
+//! shipped `vendors/*.yaml`, has an emulation in the sandbox's registry (and the reverse), and no code of the crate outside `src/vendors/` and `src/sandbox/`
 //! names a vendor: so adding a vendor is one file in each of those folders and one registry line
 //! in each (README, "Adding a vendor"), and the shared tests — extract, faults, token expiry, the
 //! soak, secrets, outputs — take it up because they iterate the registries.
@@ -12,10 +12,21 @@ use customer_export::{sandbox, vendors};
 
 #[test]
 fn every_vendor_has_an_emulation_and_every_emulation_a_vendor() {
+    // The built-in vendors first, in the same order; then the shipped definitions (vendors/).
+    let builtin = vendors::ids();
+    let emulated = sandbox::ids();
     assert_eq!(
-        vendors::ids(),
-        sandbox::ids(),
-        "one emulation per vendor, in the same order"
+        builtin,
+        emulated[..builtin.len()],
+        "one emulation per built-in vendor, in order"
+    );
+    let mut declared: Vec<&str> = common::shipped().iter().map(|(v, _)| v.id()).collect();
+    let mut rest = emulated[builtin.len()..].to_vec();
+    declared.sort_unstable();
+    rest.sort_unstable();
+    assert_eq!(
+        declared, rest,
+        "one emulation per shipped definition, and no other"
     );
 }
 

@@ -153,7 +153,7 @@ async fn skip_publishes_the_other_sources_own_files() {
         "the failed source's files were published: {:?}",
         published.keys()
     );
-    let others: Vec<&str> = (customer_export::vendors::ids().into_iter())
+    let others: Vec<&str> = (common::vendors().into_iter().map(|(v, _)| v.id()))
         .filter(|v| *v != "crayon")
         .collect();
     for &vendor in &others {
@@ -195,11 +195,7 @@ async fn a_read_only_output_folder_fails_the_run_and_keeps_yesterdays_files() {
     let before = yesterday(root.path()).await;
     let dir = root.path().join("out").join(NAME);
     let folders: Vec<PathBuf> = std::iter::once(dir.clone())
-        .chain(
-            customer_export::vendors::ALL
-                .iter()
-                .map(|v| dir.join(v.id())),
-        )
+        .chain(common::vendors().into_iter().map(|(v, _)| dir.join(v.id())))
         .collect();
     for f in &folders {
         std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o555)).unwrap();

@@ -47,7 +47,8 @@ fn pipeline(head: &str, urls: &dyn Fn(&str) -> (String, String)) -> String {
             .iter()
             .filter(|m| m.required.iter().all(|k| given(k)))
         {
-            text.push_str(&format!("  - vendor: {id}{base}\n    auth:\n"));
+            let line = common::vendor_line(id);
+            text.push_str(&format!("  - {line}{base}\n    auth:\n"));
             for key in mode
                 .required
                 .iter()

@@ -106,6 +106,9 @@ impl std::fmt::Display for Next {
 pub struct PageInfo {
     /// The total the API reports (TotalHits, paging.total, totalCount), when it does.
     pub total: Option<u64>,
+    /// How many records the API says this page holds, when it counts per page rather than in
+    /// all: their sum is the total the count check compares.
+    pub in_page: Option<u64>,
     /// The vendor says there is nothing after this page.
     pub last: bool,
     /// The vendor's own pointer to the next page (a link, a cursor), when it gives one: the same

@@ -11,6 +11,7 @@
 pub mod auth;
 pub mod connector;
 pub mod error;
+pub mod pace;
 pub mod page;
 pub mod progress;
 pub mod rate;
@@ -224,6 +225,9 @@ impl<R: RecordReader> Delivery<R> {
             return Err(self.stuck(format!(
                 "the vendor gave the next link {next} a second time; its paging does not advance"
             )));
+        }
+        if let Some(count) = page.info.in_page {
+            self.session.progress().add_to_total(count);
         }
         let before = page.records.len() as u64;
         let records: Vec<R::Record> = page

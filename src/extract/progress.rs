@@ -102,6 +102,18 @@ impl SourceProgress {
         }
     }
 
+    /// A page said it holds `count` records, for an API that counts per page: the total grows.
+    pub fn add_to_total(&self, count: u64) {
+        // `u64::MAX` stands for no total yet.
+        let add = |t: u64| Some(if t == u64::MAX { count } else { t + count });
+        let before = (self.inner.total.fetch_update(Relaxed, Relaxed, add)).unwrap_or_default();
+        let total = add(before).unwrap_or(count);
+        if let Some(bar) = &self.inner.bar {
+            bar.set_length(total);
+            bar.set_style(bar_style());
+        }
+    }
+
     /// A page arrived with `kept` new records and `duplicates` already seen.
     pub fn page(&self, kept: u64, duplicates: u64) {
         let pages = self.inner.pages.fetch_add(1, Relaxed) + 1;

@@ -1,6 +1,7 @@
 //! One source of a pipeline: the keys every source has, checked here, and the vendor's own keys
 //! (settings, `auth:`, filters), checked against the vendor's declared tables and its own checks.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -164,8 +165,8 @@ impl Checker<'_> {
         found
     }
 
-    /// The vendor a `definition:` declares: a file (relative to the pipeline's folder) or the
-    /// definition itself. Its problems are reported where they are, in whichever file.
+    /// The vendor a `definition:` declares: a file (relative to the pipeline's folder, else to
+    /// the working directory) or the definition itself. Its problems are reported where they are, in whichever file.
     fn definition(&mut self, node: &Spanned<Node>) -> Option<&'static dyn Vendor> {
         use crate::vendors::declared::{self, DefinitionError};
         let (result, file) = match &node.value {
@@ -176,7 +177,7 @@ impl Checker<'_> {
             Node::Scalar(_) => {
                 let value = self.scalar(node, "definition")?;
                 let text = self.text(&value, "definition")?;
-                let path = self.dir.join(text.trim());
+                let path = definition_path(&self.dir, Path::new(text.trim()));
                 (declared::load(&path), Some(path))
             }
             other => {
@@ -549,4 +550,14 @@ impl Checker<'_> {
             }
         }
     }
+}
+
+/// A definition file named relative to the pipeline's folder (`../vendors/pax8.yaml`), or, when
+/// there is no such file, to the working directory (`vendors/pax8.yaml` from the project root).
+fn definition_path(pipeline_dir: &Path, given: &Path) -> PathBuf {
+    let beside = pipeline_dir.join(given);
+    if given.is_relative() && !beside.exists() && given.exists() {
+        return given.to_path_buf();
+    }
+    beside
 }

@@ -266,6 +266,7 @@ impl Connector for Connection {
             last: count == 0 || offset + count >= total,
             total: Some(total),
             next: None,
+            in_page: None,
         })
     }
 

@@ -316,6 +316,7 @@ impl Connector for Connection {
             last: records < self.page_size,
             total: None,
             next: None,
+            in_page: None,
         })
     }
 

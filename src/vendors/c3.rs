@@ -174,6 +174,7 @@ impl Connector for Connection {
             total: None,
             last: true,
             next: None,
+            in_page: None,
         })
     }
 

@@ -217,6 +217,7 @@ impl Connector for Connection {
             total: Some(total),
             last: records == 0 || (index + 1) * self.page_size >= total,
             next: None,
+            in_page: None,
         })
     }
 

@@ -276,6 +276,7 @@ impl Connector for Connection {
             last: next_is_null || end_by_count || records == 0,
             total,
             next,
+            in_page: None,
         })
     }
 

@@ -33,7 +33,8 @@ pub fn demo_text(sandbox: &Sandbox, name: &str, on_error: &str, per_source: &str
     for (vendor, _) in crate::common::vendors() {
         let vendor = vendor.id();
         text.push_str(&format!(
-            "  - vendor: {vendor}\n    base_url: {}\n{}",
+            "  - {}\n    base_url: {}\n{}",
+            crate::common::vendor_line(vendor),
             sandbox.base_url(vendor),
             crate::common::auth_block(sandbox, vendor)
         ));

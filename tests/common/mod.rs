@@ -5,8 +5,8 @@
 
 #![allow(dead_code)]
 
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use customer_export::extract::{
     self, ExtractError, Extracted, Session, SourceProgress, ValueReader,
@@ -38,26 +38,68 @@ pub fn plan(text: &str, vars: &[(&str, &str)]) -> Plan {
     }
 }
 
-/// Every vendor with its emulation, in catalogue order.
+/// Every vendor with its emulation: the built-in ones in catalogue order, then the vendors
+/// declared in YAML that ship in `vendors/`.
 pub fn vendors() -> Vec<(&'static dyn Vendor, &'static dyn Emulator)> {
-    vendors::ALL
-        .iter()
-        .map(|&v| {
+    (vendors::ALL.iter().copied())
+        .chain(shipped().iter().map(|(v, _)| *v))
+        .map(|v| {
             let emulator = sandbox::find(v.id()).expect("every vendor has an emulation");
             (v, emulator)
         })
         .collect()
 }
 
-/// The vendor `id`'s plugin.
+/// The vendors declared in the shipped `vendors/*.yaml`, with their files, in file-name order.
+pub fn shipped() -> &'static [(&'static dyn Vendor, PathBuf)] {
+    static SHIPPED: OnceLock<Vec<(&'static dyn Vendor, PathBuf)>> = OnceLock::new();
+    SHIPPED.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("vendors");
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .expect("the vendors folder")
+            .map(|e| e.expect("a folder entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+            .collect();
+        files.sort();
+        files
+            .into_iter()
+            .map(|file| match vendors::declared::load(&file) {
+                Ok(vendor) => (vendor, file),
+                Err(e) => panic!("{}: {e:?}", file.display()),
+            })
+            .collect()
+    })
+}
+
+/// The vendor `id`'s plugin: built in, or declared in a shipped definition.
 pub fn vendor(id: &str) -> &'static dyn Vendor {
-    vendors::find(id).expect("a registered vendor")
+    (vendors::find(id))
+        .or_else(|| {
+            shipped()
+                .iter()
+                .find(|(v, _)| v.id() == id)
+                .map(|(v, _)| *v)
+        })
+        .expect("a registered or shipped vendor")
+}
+
+/// How a pipeline's source names vendor `id`: `vendor: ID` for a built-in one, `definition:
+/// FILE` for a shipped definition (the first line of a source block, after `- `).
+pub fn vendor_line(id: &str) -> String {
+    match shipped().iter().find(|(v, _)| v.id() == id) {
+        Some((_, file)) => format!(
+            "definition: {}",
+            quoted(file.to_str().expect("a UTF-8 path"))
+        ),
+        None => format!("vendor: {id}"),
+    }
 }
 
 /// One source block (YAML, indented by 4 under `- `) wrapped in a minimal pipeline.
 pub fn source(sandbox: &Sandbox, vendor: &str, extra: &str) -> SourcePlan {
     let text = format!(
-        "name: t\nsources:\n  - vendor: {vendor}\n    base_url: {base}\n{auth}{extra}\noutputs:\n  - format: csv\n    path: out/x.csv\n",
+        "name: t\nsources:\n  - {line}\n    base_url: {base}\n{auth}{extra}\noutputs:\n  - format: csv\n    path: out/x.csv\n",
+        line = vendor_line(vendor),
         base = sandbox.base_url(vendor),
         auth = auth_block(sandbox, vendor),
     );

@@ -6,7 +6,9 @@ use reqwest::Method;
 use reqwest::header::HeaderName;
 use serde_saphyr::{Location, Spanned};
 
-use super::raw::{OneOrMany, Pairs, RawAuth, RawDefinition, RawFrom, RawKey, RawPaging, Text};
+use super::raw::{
+    OneOrMany, Pairs, RawAuth, RawDefinition, RawFrom, RawKey, RawPaging, RawRequest, Text,
+};
 use super::template::Template;
 use super::{AuthPlan, Definition, EndPaths, ErrorPlan, Paging, Problem, TokenFrom};
 use crate::extract::RecordsAt;
@@ -310,105 +312,124 @@ fn auth_plan(
     names: &[&str],
 ) -> Option<AuthPlan> {
     let a = &raw.value;
-    let at = &raw.referenced;
-    let mut headers = Vec::new();
-    for (name, value) in &a.headers.0 {
-        let header = HeaderName::from_bytes(name.value.as_bytes());
-        let text = Spanned::new(value.value.clone(), value.referenced, value.defined);
-        let template = c.template(&text, &format!("auth.headers.{}", name.value), names, true);
-        match (header, template) {
-            (Ok(h), Some(t)) => headers.push((h, t)),
-            (Err(_), _) => c.error(
-                name,
-                format!("auth.headers: {:?} is not a header name", name.value),
-            ),
-            _ => {}
-        }
-    }
-    let fields = TokenFields {
-        token: leak(a.token_field.as_ref().map_or("access_token", |t| &t.value)),
-        expires_in: Some(leak(
-            a.expires_in_field
-                .as_ref()
-                .map_or("expires_in", |t| &t.value),
-        )),
-        error: leak(a.error_field.as_ref().map_or("error", |t| &t.value)),
-        error_description: leak(
-            a.error_description_field
-                .as_ref()
-                .map_or("error_description", |t| &t.value),
-        ),
-    };
+    let headers = header_templates(c, &a.headers, "auth.headers", names);
     let flow = match kind {
         "none" => super::Flow::None,
         "bearer" => super::Flow::Bearer,
         "basic" => super::Flow::Basic,
-        "api_key" => {
-            let name = c.required(&a.name, at, "auth.name", "api_key")?;
-            match c
-                .word(&a.place, "auth.in", &["header", "query"])
-                .unwrap_or("header")
-            {
-                "query" => super::Flow::ApiKeyQuery(name.value.clone()),
-                _ => match HeaderName::from_bytes(name.value.as_bytes()) {
-                    Ok(h) => super::Flow::ApiKeyHeader(h),
-                    Err(_) => {
-                        c.error(name, "auth.name: not a header name");
-                        return None;
-                    }
-                },
-            }
-        }
-        "session_login" => {
-            let login = c.required(&a.login_url, at, "auth.login_url", "session_login")?;
-            let login = c.template(login, "auth.login_url", names, false)?;
-            let token_url = c.required(&a.token_url, at, "auth.token_url", "session_login")?;
-            let token_url = c.template(token_url, "auth.token_url", names, false)?;
-            let cookie = c.required(&a.cookie, at, "auth.cookie", "session_login")?;
-            super::Flow::Session {
-                login_url: login,
-                token_url,
-                username_field: leak(a.username_field.as_ref().map_or("username", |t| &t.value)),
-                password_field: leak(a.password_field.as_ref().map_or("password", |t| &t.value)),
-                form: (a.form.0.iter())
-                    .map(|(k, v)| (leak(&k.value), leak(&v.value)))
-                    .collect(),
-                cookie: leak(&cookie.value),
-            }
-        }
-        _ => {
-            let token_url = c.required(&a.token_url, at, "auth.token_url", kind)?;
-            let token_url = c.template(token_url, "auth.token_url", names, false)?;
-            let body = match c.word(&a.body, "auth.body", &["form", "json"]) {
-                Some("json") => TokenBody::Json,
-                _ => TokenBody::Form,
-            };
-            let client_auth = match c.word(&a.client_auth, "auth.client_auth", &["body", "basic"]) {
-                Some("basic") => ClientAuth::Basic,
-                _ => ClientAuth::Form,
-            };
-            let mut params = Vec::new();
-            for (name, value) in &a.params.0 {
-                let text = Spanned::new(value.value.clone(), value.referenced, value.defined);
-                if let Some(t) =
-                    c.template(&text, &format!("auth.params.{}", name.value), names, false)
-                {
-                    params.push((leak(&name.value), t));
-                }
-            }
-            super::Flow::OAuth2 {
-                password: kind == "oauth2_password",
-                token_url,
-                body,
-                client_auth,
-                params,
-            }
-        }
+        "api_key" => api_key_flow(c, raw)?,
+        "session_login" => session_flow(c, raw, names)?,
+        _ => oauth2_flow(c, raw, kind, names)?,
     };
     Some(AuthPlan {
         flow,
         headers,
-        fields,
+        fields: token_fields(a),
+    })
+}
+
+/// Header templates (`{uuid}` allowed) with their names checked; `what` prefixes the messages.
+fn header_templates(
+    c: &mut Check,
+    pairs: &Pairs<String>,
+    what: &str,
+    names: &[&str],
+) -> Vec<(HeaderName, Template)> {
+    let mut headers = Vec::new();
+    for (name, value) in &pairs.0 {
+        let text = Spanned::new(value.value.clone(), value.referenced, value.defined);
+        let template = c.template(&text, &format!("{what}.{}", name.value), names, true);
+        match (HeaderName::from_bytes(name.value.as_bytes()), template) {
+            (Ok(h), Some(t)) => headers.push((h, t)),
+            (Err(_), _) => c.error(
+                name,
+                format!("{what}: {:?} is not a header name", name.value),
+            ),
+            _ => {}
+        }
+    }
+    headers
+}
+
+/// Where a token response keeps the token, its lifetime and its error.
+fn token_fields(a: &RawAuth) -> TokenFields {
+    let or =
+        |field: &Option<Text>, default: &str| leak(field.as_ref().map_or(default, |t| &t.value));
+    TokenFields {
+        token: or(&a.token_field, "access_token"),
+        expires_in: Some(or(&a.expires_in_field, "expires_in")),
+        error: or(&a.error_field, "error"),
+        error_description: or(&a.error_description_field, "error_description"),
+    }
+}
+
+fn api_key_flow(c: &mut Check, raw: &Spanned<RawAuth>) -> Option<super::Flow> {
+    let a = &raw.value;
+    let name = c.required(&a.name, &raw.referenced, "auth.name", "api_key")?;
+    let place = c.word(&a.place, "auth.in", &["header", "query"]);
+    if place == Some("query") {
+        return Some(super::Flow::ApiKeyQuery(name.value.clone()));
+    }
+    match HeaderName::from_bytes(name.value.as_bytes()) {
+        Ok(h) => Some(super::Flow::ApiKeyHeader(h)),
+        Err(_) => {
+            c.error(name, "auth.name: not a header name");
+            None
+        }
+    }
+}
+
+fn session_flow(c: &mut Check, raw: &Spanned<RawAuth>, names: &[&str]) -> Option<super::Flow> {
+    let (a, at) = (&raw.value, &raw.referenced);
+    let login = c.required(&a.login_url, at, "auth.login_url", "session_login")?;
+    let login = c.template(login, "auth.login_url", names, false)?;
+    let token_url = c.required(&a.token_url, at, "auth.token_url", "session_login")?;
+    let token_url = c.template(token_url, "auth.token_url", names, false)?;
+    let cookie = c.required(&a.cookie, at, "auth.cookie", "session_login")?;
+    Some(super::Flow::Session {
+        login_url: login,
+        token_url,
+        username_field: leak(a.username_field.as_ref().map_or("username", |t| &t.value)),
+        password_field: leak(a.password_field.as_ref().map_or("password", |t| &t.value)),
+        form: (a.form.0.iter())
+            .map(|(k, v)| (leak(&k.value), leak(&v.value)))
+            .collect(),
+        cookie: leak(&cookie.value),
+    })
+}
+
+/// Both OAuth2 grants: client credentials and password.
+fn oauth2_flow(
+    c: &mut Check,
+    raw: &Spanned<RawAuth>,
+    kind: &str,
+    names: &[&str],
+) -> Option<super::Flow> {
+    let a = &raw.value;
+    let token_url = c.required(&a.token_url, &raw.referenced, "auth.token_url", kind)?;
+    let token_url = c.template(token_url, "auth.token_url", names, false)?;
+    let body = match c.word(&a.body, "auth.body", &["form", "json"]) {
+        Some("json") => TokenBody::Json,
+        _ => TokenBody::Form,
+    };
+    let client_auth = match c.word(&a.client_auth, "auth.client_auth", &["body", "basic"]) {
+        Some("basic") => ClientAuth::Basic,
+        _ => ClientAuth::Form,
+    };
+    let mut params = Vec::new();
+    for (name, value) in &a.params.0 {
+        let text = Spanned::new(value.value.clone(), value.referenced, value.defined);
+        let key = format!("auth.params.{}", name.value);
+        if let Some(t) = c.template(&text, &key, names, false) {
+            params.push((leak(&name.value), t));
+        }
+    }
+    Some(super::Flow::OAuth2 {
+        password: kind == "oauth2_password",
+        token_url,
+        body,
+        client_auth,
+        params,
     })
 }
 
@@ -425,53 +446,17 @@ fn definition(
     }
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     let r = &raw.request.value;
-    let method = match r.method.as_ref().map(|m| m.value.to_ascii_uppercase()) {
-        None => Method::GET,
-        Some(m) if m == "GET" => Method::GET,
-        Some(m) if m == "POST" => Method::POST,
-        Some(other) => {
-            let at = r
-                .method
-                .as_ref()
-                .map_or(&raw.request.referenced, |m| &m.referenced);
-            c.at(
-                at,
-                format!("request.method: {other:?} is not allowed; allowed: GET, POST"),
-            );
-            Method::GET
-        }
-    };
+    let method = method(c, &raw.request);
     let path = c.template(&r.path, "request.path", &names, false);
     let mut query = Vec::new();
     for (name, value) in &r.query.0 {
         let text = Spanned::new(value.value.0.clone(), value.referenced, value.defined);
-        if let Some(t) = c.template(
-            &text,
-            &format!("request.query.{}", name.value),
-            &names,
-            false,
-        ) {
+        let key = format!("request.query.{}", name.value);
+        if let Some(t) = c.template(&text, &key, &names, false) {
             query.push((name.value.clone(), t));
         }
     }
-    let mut headers = Vec::new();
-    for (name, value) in &r.headers.0 {
-        let text = Spanned::new(value.value.clone(), value.referenced, value.defined);
-        let template = c.template(
-            &text,
-            &format!("request.headers.{}", name.value),
-            &names,
-            true,
-        );
-        match (HeaderName::from_bytes(name.value.as_bytes()), template) {
-            (Ok(h), Some(t)) => headers.push((h, t)),
-            (Err(_), _) => c.error(
-                name,
-                format!("request.headers: {:?} is not a header name", name.value),
-            ),
-            _ => {}
-        }
-    }
+    let headers = header_templates(c, &r.headers, "request.headers", &names);
     let paging = paging(c, &raw.paging);
     let records = records_at(c, &raw.records);
     let errors = errors(c, raw);
@@ -491,10 +476,27 @@ fn definition(
         paging: paging?,
         records: records?,
         total: raw.total.as_ref().map(|t| path_of(&t.value)),
+        page_total: raw.page_total.as_ref().map(|t| path_of(&t.value)),
         errors,
         retry: raw.retry.as_ref().map(|r| r.value.clone()),
         rate_limit: raw.rate_limit.as_ref().map(|r| r.value.clone()),
     })
+}
+
+/// `request.method`: GET (the default) or POST.
+fn method(c: &mut Check, request: &Spanned<RawRequest>) -> Method {
+    let Some(given) = &request.value.method else {
+        return Method::GET;
+    };
+    match given.value.to_ascii_uppercase().as_str() {
+        "GET" => Method::GET,
+        "POST" => Method::POST,
+        other => {
+            let message = format!("request.method: {other:?} is not allowed; allowed: GET, POST");
+            c.error(given, message);
+            Method::GET
+        }
+    }
 }
 
 /// A dotted path, split.
@@ -505,124 +507,121 @@ pub(super) fn path_of(text: &str) -> Vec<String> {
 fn paging(c: &mut Check, raw: &Spanned<RawPaging>) -> Option<Paging> {
     let p = &raw.value;
     let at = &raw.referenced;
-    let kind = p.kind.value.as_str();
     let size = p.size_param.as_ref().map(|s| s.value.clone());
     let ends = EndPaths {
         total_pages: p.total_pages.as_ref().map(|t| path_of(&t.value)),
         has_more: p.has_more.as_ref().map(|t| path_of(&t.value)),
     };
-    let paging = match kind {
+    let mut param = |given: &Option<Text>, key: &str, kind: &str| {
+        c.required(given, at, key, kind).map(|t| t.value.clone())
+    };
+    Some(match p.kind.value.as_str() {
         "none" => Paging::None,
         "offset" => Paging::Offset {
-            offset_param: c
-                .required(&p.offset_param, at, "paging.offset_param", "offset paging")?
-                .value
-                .clone(),
-            limit_param: c
-                .required(&p.limit_param, at, "paging.limit_param", "offset paging")?
-                .value
-                .clone(),
+            offset_param: param(&p.offset_param, "paging.offset_param", "offset paging")?,
+            limit_param: param(&p.limit_param, "paging.limit_param", "offset paging")?,
             ends,
         },
-        "page_number" => {
-            let first = p.first_page.as_ref().map_or(1, |f| f.value);
-            if first > 1 {
-                let f = p.first_page.as_ref().map_or(at, |f| &f.referenced);
-                c.at(f, "paging.first_page: 0 or 1");
-            }
-            Paging::PageNumber {
-                page_param: c
-                    .required(&p.page_param, at, "paging.page_param", "page_number paging")?
-                    .value
-                    .clone(),
-                size_param: c
-                    .required(&p.size_param, at, "paging.size_param", "page_number paging")?
-                    .value
-                    .clone(),
-                first,
-                ends,
-            }
-        }
+        "page_number" => page_number_paging(c, raw, ends)?,
         "cursor" => Paging::Cursor {
-            cursor_path: path_of(
-                &c.required(&p.cursor_path, at, "paging.cursor_path", "cursor paging")?
-                    .value,
-            ),
-            cursor_param: c
-                .required(&p.cursor_param, at, "paging.cursor_param", "cursor paging")?
-                .value
-                .clone(),
+            cursor_path: path_of(&param(
+                &p.cursor_path,
+                "paging.cursor_path",
+                "cursor paging",
+            )?),
+            cursor_param: param(&p.cursor_param, "paging.cursor_param", "cursor paging")?,
             size_param: size,
             ends,
         },
-        "next_link" => {
-            let from = match (&p.next_path, p.link_header) {
-                (Some(path), false) => TokenFrom::Body(path_of(&path.value)),
-                (None, true) => TokenFrom::LinkHeader,
-                (Some(path), true) => {
-                    c.error(path, "paging: next_link reads `next_path` or the Link header (`link_header: true`), not both");
-                    return None;
-                }
-                (None, false) => {
-                    c.at(
-                        at,
-                        "paging.next_path: required for next_link paging (or `link_header: true`)",
-                    );
-                    return None;
-                }
-            };
-            Paging::NextLink {
-                from,
-                size_param: size,
-                ends,
-            }
-        }
-        "continuation" => {
-            let from = match (&p.token_path, &p.token_header) {
-                (Some(path), None) => TokenFrom::Body(path_of(&path.value)),
-                (None, Some(header)) => TokenFrom::Header(header.value.clone()),
-                (Some(path), Some(_)) => {
-                    c.error(path, "paging: a continuation token is read from `token_path` or `token_header`, not both");
-                    return None;
-                }
-                (None, None) => {
-                    c.at(
-                        at,
-                        "paging.token_path: required for continuation paging (or `token_header`)",
-                    );
-                    return None;
-                }
-            };
-            let send = c.required(
-                &p.send_header,
-                at,
-                "paging.send_header",
-                "continuation paging",
-            )?;
-            let send_header = match HeaderName::from_bytes(send.value.as_bytes()) {
-                Ok(h) => h,
-                Err(_) => {
-                    c.error(send, "paging.send_header: not a header name");
-                    return None;
-                }
-            };
-            Paging::Continuation {
-                from,
-                send_header,
-                link_path: p.link_path.as_ref().map(|l| path_of(&l.value)),
-                size_param: size,
-                ends,
-            }
-        }
+        "next_link" => Paging::NextLink {
+            from: next_link_source(c, raw)?,
+            size_param: size,
+            ends,
+        },
+        "continuation" => continuation_paging(c, raw, ends)?,
         other => {
-            c.error(
-                &p.kind,
-                format!("paging.type: {other:?} is not allowed; allowed: {PAGING}"),
+            let message = format!("paging.type: {other:?} is not allowed; allowed: {PAGING}");
+            c.error(&p.kind, message);
+            return None;
+        }
+    })
+}
+
+fn page_number_paging(c: &mut Check, raw: &Spanned<RawPaging>, ends: EndPaths) -> Option<Paging> {
+    let (p, at) = (&raw.value, &raw.referenced);
+    let first = p.first_page.as_ref().map_or(1, |f| f.value);
+    if first > 1 {
+        let f = p.first_page.as_ref().map_or(at, |f| &f.referenced);
+        c.at(f, "paging.first_page: 0 or 1");
+    }
+    let kind = "page_number paging";
+    Some(Paging::PageNumber {
+        page_param: c
+            .required(&p.page_param, at, "paging.page_param", kind)?
+            .value
+            .clone(),
+        size_param: c
+            .required(&p.size_param, at, "paging.size_param", kind)?
+            .value
+            .clone(),
+        first,
+        ends,
+    })
+}
+
+/// Where a next link is: a body path or the `Link` header, exactly one.
+fn next_link_source(c: &mut Check, raw: &Spanned<RawPaging>) -> Option<TokenFrom> {
+    match (&raw.value.next_path, raw.value.link_header) {
+        (Some(path), false) => Some(TokenFrom::Body(path_of(&path.value))),
+        (None, true) => Some(TokenFrom::LinkHeader),
+        (Some(path), true) => {
+            c.error(path, "paging: next_link reads `next_path` or the Link header (`link_header: true`), not both");
+            None
+        }
+        (None, false) => {
+            c.at(
+                &raw.referenced,
+                "paging.next_path: required for next_link paging (or `link_header: true`)",
+            );
+            None
+        }
+    }
+}
+
+fn continuation_paging(c: &mut Check, raw: &Spanned<RawPaging>, ends: EndPaths) -> Option<Paging> {
+    let (p, at) = (&raw.value, &raw.referenced);
+    let from = match (&p.token_path, &p.token_header) {
+        (Some(path), None) => TokenFrom::Body(path_of(&path.value)),
+        (None, Some(header)) => TokenFrom::Header(header.value.clone()),
+        (Some(path), Some(_)) => {
+            c.error(path, "paging: a continuation token is read from `token_path` or `token_header`, not both");
+            return None;
+        }
+        (None, None) => {
+            c.at(
+                at,
+                "paging.token_path: required for continuation paging (or `token_header`)",
             );
             return None;
         }
     };
-    Some(paging)
+    let send = c.required(
+        &p.send_header,
+        at,
+        "paging.send_header",
+        "continuation paging",
+    )?;
+    let Ok(send_header) = HeaderName::from_bytes(send.value.as_bytes()) else {
+        c.error(send, "paging.send_header: not a header name");
+        return None;
+    };
+    Some(Paging::Continuation {
+        from,
+        send_header,
+        link_path: p.link_path.as_ref().map(|l| path_of(&l.value)),
+        size_param: p.size_param.as_ref().map(|s| s.value.clone()),
+        ends,
+    })
 }
 
 fn records_at(c: &mut Check, raw: &Spanned<OneOrMany>) -> Option<RecordsAt> {

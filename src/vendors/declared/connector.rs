@@ -54,6 +54,7 @@ pub(super) fn connect(
         paging: definition.paging.clone(),
         records: definition.records,
         total: definition.total.clone(),
+        page_total: definition.page_total.clone(),
         errors: definition.errors.clone(),
         retry: definition.retry.clone(),
         page_size: u64::from(source.page_size.max(1)),
@@ -170,6 +171,7 @@ struct Declared {
     paging: Paging,
     records: RecordsAt,
     total: Option<Vec<String>>,
+    page_total: Option<Vec<String>>,
     errors: super::ErrorPlan,
     retry: Option<Vec<u16>>,
     page_size: u64,
@@ -273,11 +275,15 @@ impl Connector for Declared {
         let total = (self.total.as_ref())
             .and_then(|path| lookup(&page.fields, path))
             .and_then(count);
+        let in_page = (self.page_total.as_ref())
+            .and_then(|path| lookup(&page.fields, path))
+            .and_then(count);
         let next = self.next(page)?;
         let ends = match &self.paging {
             Paging::None => {
                 return Ok(PageInfo {
                     total,
+                    in_page,
                     last: true,
                     next: None,
                 });
@@ -311,7 +317,12 @@ impl Connector for Declared {
             || has_more == Some(false)
             || total_pages.is_some_and(|pages| index + 1 >= pages)
             || (counted && has_more != Some(true));
-        Ok(PageInfo { total, last, next })
+        Ok(PageInfo {
+            total,
+            in_page,
+            last,
+            next,
+        })
     }
 
     fn parse_error(&self, body: &[u8]) -> VendorError {

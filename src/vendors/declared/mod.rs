@@ -45,6 +45,43 @@ pub enum DefinitionError {
     Invalid(Vec<Problem>),
 }
 
+impl DefinitionError {
+    /// One line per problem, each naming `path` (and the line and column when known).
+    pub fn lines(&self, path: &Path) -> Vec<String> {
+        match self {
+            DefinitionError::Read(p, e) => vec![format!("{}: cannot read: {e}", p.display())],
+            DefinitionError::TooLarge(p) => {
+                vec![format!("{}: too large for a definition", p.display())]
+            }
+            DefinitionError::Invalid(problems) => (problems.iter())
+                .map(|p| format!("{}:{}:{}: {}", path.display(), p.line, p.column, p.message))
+                .collect(),
+        }
+    }
+}
+
+/// The definitions at `path`: the file itself, or a folder's `*.yaml` and `*.yml` files in name
+/// order; each read into a vendor, or the reasons it is not one.
+pub fn load_all(path: &Path) -> Vec<(PathBuf, Result<&'static dyn Vendor, DefinitionError>)> {
+    if !path.is_dir() {
+        return vec![(path.to_path_buf(), load(path))];
+    }
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(path) {
+        Ok(entries) => (entries.filter_map(Result::ok))
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+            .collect(),
+        Err(e) => {
+            return vec![(
+                path.to_path_buf(),
+                Err(DefinitionError::Read(path.into(), e)),
+            )];
+        }
+    };
+    files.sort();
+    files.into_iter().map(|f| (f.clone(), load(&f))).collect()
+}
+
 /// Reads a definition file into a vendor.
 pub fn load(path: &Path) -> Result<&'static dyn Vendor, DefinitionError> {
     use std::io::Read;
@@ -126,6 +163,8 @@ struct Definition {
     records: RecordsAt,
     /// Where a page says the total.
     total: Option<Vec<String>>,
+    /// Where a page says how many records it holds, for an API that counts per page.
+    page_total: Option<Vec<String>>,
     errors: ErrorPlan,
     /// Statuses retried besides 429; `None`: 408 and every 5xx.
     retry: Option<Vec<u16>>,

@@ -116,6 +116,9 @@ pub struct RawDefinition {
     pub key: Text,
     /// Where a page tells the total number of records (the count check).
     pub total: Option<Text>,
+    /// Where a page tells how many records it holds, for an API that counts per page only
+    /// (Partner Center's `totalCount`): their sum is the count check's total.
+    pub page_total: Option<Text>,
     #[serde(default)]
     pub errors: RawErrors,
     /// Statuses retried besides 429 (default: 408 and every 5xx).
