@@ -313,7 +313,8 @@ fn bad_definitions_exit_2_naming_file_line_and_column() {
 }
 
 /// A server whose paging never ends: `/cursor` gives the same cursor on every page, `/link` a
-/// next link back to the page itself; each page brings a record never seen before.
+/// next link back to the page itself; each page brings a record never seen before. `/renamed`
+/// gives its cursor as `meta.nextCursor`; every page says there are 99 records in all.
 async fn endless() -> std::net::SocketAddr {
     use axum::extract::{Path as UrlPath, RawQuery};
     use std::sync::atomic::{AtomicU64, Ordering};
@@ -322,9 +323,11 @@ async fn endless() -> std::net::SocketAddr {
         let n = SERVED.fetch_add(1, Ordering::Relaxed);
         let next = match case.as_str() {
             "cursor" => serde_json::json!({"cursor": "c-1"}),
+            // The cursor is under another name than a definition says.
+            "renamed" => serde_json::json!({"nextCursor": format!("c-{n}")}),
             _ => serde_json::json!({"next": format!("/{case}/v1/customers")}),
         };
-        axum::Json(serde_json::json!({"data": [{"id": n}], "meta": next}))
+        axum::Json(serde_json::json!({"data": [{"id": n}], "meta": next, "total": 99}))
     };
     let app = axum::Router::new().route("/{case}/v1/customers", axum::routing::get(page));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -336,7 +339,7 @@ async fn endless() -> std::net::SocketAddr {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_definition_whose_paging_never_ends_fails_the_run_instead_of_looping() {
+async fn a_definition_whose_paging_never_ends_or_whose_cursor_is_never_there_fails_the_run() {
     let addr = endless().await;
     for (case, paging, expected) in [
         (
@@ -348,6 +351,12 @@ async fn a_definition_whose_paging_never_ends_fails_the_run_instead_of_looping()
             "link",
             "{type: next_link, next_path: meta.next}",
             "a second time; its paging does not advance",
+        ),
+        // A cursor path the responses never hold would end every run after one page.
+        (
+            "renamed",
+            "{type: cursor, cursor_path: meta.cursor, cursor_param: after}\ntotal: total",
+            "endless.yaml:4:37: paging: `meta.cursor` is not in the first page, yet more follow (the API reports 99 records and the page holds 1): the paging would stop here. The page has: meta.nextCursor, total",
         ),
     ] {
         let definition = format!(

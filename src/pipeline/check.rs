@@ -20,7 +20,8 @@ pub enum EnvMode {
 /// Reads values and collects diagnostics.
 pub(super) struct Checker<'a> {
     pub(super) lookup: &'a dyn Fn(&str) -> Option<String>,
-    /// The pipeline file's folder: relative definition paths start there.
+    /// The pipeline file, and its folder: relative definition paths start there.
+    pub(super) file: std::path::PathBuf,
     pub(super) dir: std::path::PathBuf,
     pub(super) lenient: bool,
     pub(super) diagnostics: Vec<Diagnostic>,

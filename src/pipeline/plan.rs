@@ -75,6 +75,7 @@ pub fn resolve(
 ) -> Result<(Plan, Vec<Diagnostic>), Vec<Diagnostic>> {
     let mut c = Checker {
         lookup,
+        file: file.to_path_buf(),
         dir: file.parent().map(Path::to_path_buf).unwrap_or_default(),
         lenient: env == EnvMode::Lenient,
         diagnostics: Vec::new(),

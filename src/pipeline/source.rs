@@ -171,7 +171,7 @@ impl Checker<'_> {
         use crate::vendors::declared::{self, DefinitionError};
         let (result, file) = match &node.value {
             Node::Definition(raw) => (
-                declared::from_raw(raw).map_err(DefinitionError::Invalid),
+                declared::from_raw(raw, &self.file).map_err(DefinitionError::Invalid),
                 None,
             ),
             Node::Scalar(_) => {

@@ -2,6 +2,8 @@
 //! [`VendorSpec`] that `validate`, `vendors` and the transform read, as for a built-in vendor.
 //! Every problem is collected with its location, as for a pipeline file.
 
+use std::path::PathBuf;
+
 use reqwest::Method;
 use reqwest::header::HeaderName;
 use serde_saphyr::{Location, Spanned};
@@ -480,7 +482,16 @@ fn definition(
         errors,
         retry: raw.retry.as_ref().map(|r| r.value.clone()),
         rate_limit: raw.rate_limit.as_ref().map(|r| r.value.clone()),
+        file: PathBuf::new(),
+        pointer_at: pointer_at(&raw.paging.value),
     })
+}
+
+/// Where the paging's pointer path in the body is declared, when it has one.
+fn pointer_at(p: &RawPaging) -> Option<(u64, u64)> {
+    let declared = [&p.cursor_path, &p.next_path, &p.token_path];
+    let path = declared.into_iter().find_map(Option::as_ref)?;
+    Some((path.referenced.line(), path.referenced.column()))
 }
 
 /// `request.method`: GET (the default) or POST.

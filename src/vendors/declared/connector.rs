@@ -58,6 +58,8 @@ pub(super) fn connect(
         errors: definition.errors.clone(),
         retry: definition.retry.clone(),
         page_size: u64::from(source.page_size.max(1)),
+        pointer_declared: (definition.pointer_at)
+            .map(|(line, column)| format!("{}:{line}:{column}", definition.file.display())),
     }))
 }
 
@@ -175,6 +177,8 @@ struct Declared {
     errors: super::ErrorPlan,
     retry: Option<Vec<u16>>,
     page_size: u64,
+    /// `file:line:column` of the paging's pointer path in the definition.
+    pointer_declared: Option<String>,
 }
 
 impl Connector for Declared {
@@ -279,6 +283,9 @@ impl Connector for Declared {
             .and_then(|path| lookup(&page.fields, path))
             .and_then(count);
         let next = self.next(page)?;
+        if index == 0 && next.is_none() {
+            self.pointer_is_present(page, records, total)?;
+        }
         let ends = match &self.paging {
             Paging::None => {
                 return Ok(PageInfo {
@@ -376,6 +383,53 @@ impl Declared {
         Ok(next)
     }
 
+    /// A first page that says more follow — the API's total is larger, or the page is full —
+    /// must hold the pointer to the next one: a pointer path the responses lack would end every
+    /// run after one page, a silent loss, so it fails naming where the definition declares it.
+    fn pointer_is_present(
+        &self,
+        page: &Envelope,
+        records: u64,
+        total: Option<u64>,
+    ) -> Result<(), VendorError> {
+        let (path, size_param) = match &self.paging {
+            Paging::Cursor {
+                cursor_path,
+                size_param,
+                ..
+            } => (cursor_path, size_param),
+            Paging::NextLink {
+                from: TokenFrom::Body(path),
+                size_param,
+                ..
+            }
+            | Paging::Continuation {
+                from: TokenFrom::Body(path),
+                size_param,
+                ..
+            } => (path, size_param),
+            _ => return Ok(()),
+        };
+        let more = match total {
+            Some(total) => total > records,
+            None => size_param.is_some() && records >= self.page_size,
+        };
+        if records == 0 || !more || lookup(&page.fields, path).is_some() {
+            return Ok(());
+        }
+        let why = match total {
+            Some(total) => format!("the API reports {total} records and the page holds {records}"),
+            None => format!("the page is full ({records} records)"),
+        };
+        let at = self.pointer_declared.as_deref().unwrap_or("the definition");
+        Err(VendorError::new(format!(
+            "{at}: paging: `{}` is not in the first page, yet more follow ({why}): the paging would stop here. The page has: {}",
+            path.join("."),
+            paths_of(&page.fields).join(", ")
+        ))
+        .fatal())
+    }
+
     /// The vendor's failure inside an HTTP 200, when the envelope says one.
     fn application_error(&self, fields: &Value) -> Result<(), VendorError> {
         let Some(plan) = &self.errors.in_200 else {
@@ -441,6 +495,30 @@ fn lookup<'v>(mut value: &'v Value, path: &[String]) -> Option<&'v Value> {
         };
     }
     Some(value)
+}
+
+/// The paths of an envelope's scalars and lists, to a depth of four, at most 20.
+fn paths_of(value: &Value) -> Vec<String> {
+    fn walk(value: &Value, prefix: &str, depth: usize, out: &mut Vec<String>) {
+        let Value::Object(map) = value else {
+            out.push(prefix.to_string());
+            return;
+        };
+        for (key, inner) in map {
+            let path = match prefix {
+                "" => key.clone(),
+                _ => format!("{prefix}.{key}"),
+            };
+            match depth {
+                0 => out.push(path),
+                _ => walk(inner, &path, depth - 1, out),
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(value, "", 3, &mut out);
+    out.truncate(20);
+    out.into_iter().map(|p| untrusted(&p)).collect()
 }
 
 /// A value as a token or link: text or a number; `null` and `""` are none.

@@ -117,12 +117,14 @@ pub fn load(path: &Path) -> Result<&'static dyn Vendor, DefinitionError> {
             message,
         }])
     })?;
-    from_raw(&raw).map_err(DefinitionError::Invalid)
+    from_raw(&raw, path).map_err(DefinitionError::Invalid)
 }
 
-/// A definition already read (inline in a pipeline, or from its file) into a vendor.
-pub fn from_raw(raw: &RawDefinition) -> Result<&'static dyn Vendor, Vec<Problem>> {
-    let (definition, spec) = check::check(raw)?;
+/// A definition already read (inline in a pipeline, or from its file) into a vendor; `file` is
+/// where it is written, for the errors a run finds in it.
+pub fn from_raw(raw: &RawDefinition, file: &Path) -> Result<&'static dyn Vendor, Vec<Problem>> {
+    let (mut definition, spec) = check::check(raw)?;
+    definition.file = file.to_path_buf();
     let vendor = Declared {
         spec: Box::leak(Box::new(spec)),
         definition,
@@ -169,6 +171,10 @@ struct Definition {
     /// Statuses retried besides 429; `None`: 408 and every 5xx.
     retry: Option<Vec<u16>>,
     rate_limit: Option<String>,
+    /// The file the definition is written in, and where in it the paging's pointer path (the
+    /// cursor, next link or token) is declared: a run that never finds it says where to look.
+    file: PathBuf,
+    pointer_at: Option<(u64, u64)>,
 }
 
 /// The auth flow, the headers sent with it, and where a token response keeps its parts.
