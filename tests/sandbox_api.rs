@@ -2,7 +2,6 @@
 //! reproduce `expected_records`, and every documented error or quirk answers as the vendor would.
 
 use std::collections::HashSet;
-use std::future::Future;
 use std::time::{Duration, Instant};
 
 use customer_export::model::Secret;
@@ -10,26 +9,10 @@ use customer_export::sandbox::{self, Sandbox, SandboxConfig, expected_records};
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
 
-fn client() -> Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client builds")
-}
+#[path = "common/http.rs"]
+mod http;
 
-fn config(customers: u64) -> SandboxConfig {
-    SandboxConfig {
-        customers,
-        ..SandboxConfig::default()
-    }
-}
-
-fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-    list.iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
+use http::{client, config, pairs, send};
 
 /// The values a vendor's emulation accepts, by the names its requests use.
 struct Creds {
@@ -56,52 +39,6 @@ fn creds(sb: &Sandbox, vendor: &str) -> Creds {
         reseller_id: text("reseller_id"),
         static_token: secret("auth.token"),
     }
-}
-
-/// Sends a request up to `attempts` times, retrying on transport or body errors, 429 and 5xx.
-async fn send<F, Fut>(
-    attempts: u32,
-    mut request: F,
-) -> (StatusCode, Value, reqwest::header::HeaderMap)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<reqwest::Response, reqwest::Error>>,
-{
-    let mut last_error = String::new();
-    for attempt in 1..=attempts {
-        let response = match request().await {
-            Ok(r) => r,
-            Err(e) => {
-                last_error = e.to_string();
-                continue;
-            }
-        };
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = match response.bytes().await {
-            Ok(b) => b,
-            Err(e) => {
-                last_error = e.to_string();
-                continue;
-            }
-        };
-        let retryable = status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
-        if retryable && attempt < attempts {
-            last_error = format!("HTTP {status}");
-            continue;
-        }
-        let parsed = if body.is_empty() {
-            Ok(Value::Null)
-        } else {
-            serde_json::from_slice::<Value>(&body)
-        };
-        let Ok(value) = parsed else {
-            last_error = format!("HTTP {status}: body is not JSON");
-            continue;
-        };
-        return (status, value, headers);
-    }
-    panic!("request failed after {attempts} attempts: {last_error}");
 }
 
 async fn c3_token(sb: &Sandbox, http: &Client, attempts: u32) -> String {

@@ -24,6 +24,7 @@
 // would only add noise.
 #![allow(clippy::result_large_err)]
 
+mod aad;
 pub mod data;
 mod shared;
 
