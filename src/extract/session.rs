@@ -5,7 +5,9 @@
 //! truncated or unparsable bodies, 408, 429 and 5xx — bounded by attempts and total time. A 429
 //! honours `Retry-After` (seconds or an HTTP date) and pauses the whole source, so concurrent
 //! requests slow down together instead of storming, and afterwards keep a gap that each 429
-//! widens and each success narrows ([`Pace`]); other waits back off exponentially with jitter. A 401 gets a fresh token; a fresh token refused again fails the source.
+//! widens and each success narrows ([`Pace`]); other waits back off exponentially with jitter.
+//! A 401 gets a new token; a token that should have passed (inside its lifetime, or fetched for
+//! that very request) refused after a renewal fails the source.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};

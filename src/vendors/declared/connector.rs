@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use reqwest::header::{HeaderMap, HeaderName};
 use serde_json::Value;
+use tracing::warn;
 use url::Url;
 
 use super::template::Template;
@@ -383,9 +384,10 @@ impl Declared {
         Ok(next)
     }
 
-    /// A first page that says more follow — the API's total is larger, or the page is full —
-    /// must hold the pointer to the next one: a pointer path the responses lack would end every
-    /// run after one page, a silent loss, so it fails naming where the definition declares it.
+    /// A first page that says more follow — the API's total is larger — must hold the pointer to
+    /// the next one: a pointer path the responses lack would end every run after one page, a
+    /// silent loss, so it fails naming where the definition declares it. A full first page
+    /// without it is only a warning: it may be the whole list.
     fn pointer_is_present(
         &self,
         page: &Envelope,
@@ -410,24 +412,26 @@ impl Declared {
             } => (path, size_param),
             _ => return Ok(()),
         };
-        let more = match total {
-            Some(total) => total > records,
-            None => size_param.is_some() && records >= self.page_size,
-        };
-        if records == 0 || !more || lookup(&page.fields, path).is_some() {
+        if records == 0 || lookup(&page.fields, path).is_some() {
             return Ok(());
         }
-        let why = match total {
-            Some(total) => format!("the API reports {total} records and the page holds {records}"),
-            None => format!("the page is full ({records} records)"),
-        };
         let at = self.pointer_declared.as_deref().unwrap_or("the definition");
-        Err(VendorError::new(format!(
-            "{at}: paging: `{}` is not in the first page, yet more follow ({why}): the paging would stop here. The page has: {}",
-            path.join("."),
-            paths_of(&page.fields).join(", ")
-        ))
-        .fatal())
+        let path = path.join(".");
+        let found = paths_of(&page.fields).join(", ");
+        match total {
+            Some(total) if total > records => Err(VendorError::new(format!(
+                "{at}: paging: `{path}` is not in the first page, yet more follow (the API reports {total} records and the page holds {records}): the paging would stop here. The page has: {found}"
+            ))
+            .fatal()),
+            // A full page may be the last one as well (a list of exactly one page): a warning.
+            None if size_param.is_some() && records >= self.page_size => {
+                warn!(
+                    "{at}: paging: `{path}` is not in the first page, which is full ({records} records): if the API has more, the path is wrong and the paging stops here. The page has: {found}"
+                );
+                Ok(())
+            }
+            _ => Ok(()),
+        }
     }
 
     /// The vendor's failure inside an HTTP 200, when the envelope says one.
