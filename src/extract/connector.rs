@@ -248,7 +248,12 @@ pub fn endpoint(base: &Url, path: &str) -> Result<Url, String> {
 
 /// Reads a count that vendors send as a number or a numeric string.
 pub fn json_count(json: &Value, key: &str) -> Option<u64> {
-    match json.get(key)? {
+    json.get(key).and_then(count_of)
+}
+
+/// A count as vendors send it: a number or a numeric string.
+pub fn count_of(value: &Value) -> Option<u64> {
+    match value {
         Value::Number(n) => n.as_u64(),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,

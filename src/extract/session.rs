@@ -118,12 +118,12 @@ impl Session {
         let mut reauthenticated = false;
         loop {
             budget.attempt += 1;
-            let token = self.turn_with_token().await?;
+            let (token, fetched) = self.turn_with_token().await?;
             // A token inside its announced lifetime should be accepted; one without a lifetime,
             // only if this request fetched it (an older one may have lapsed at the vendor's).
             let should_pass = match token.refresh_at {
                 Some(_) => token.is_fresh(),
-                None => token.fetched,
+                None => fetched,
             };
             let builder = self.list_request(&request, &token);
             let outcome = match self.send(builder).await {
@@ -327,19 +327,19 @@ impl Session {
     /// Waits for a request's turn and gives the token to send with it. Taken after the turn, not
     /// before: a token near its end could lapse while the request waits. A token fetched now
     /// used that turn, so the request waits for the next; if the token went stale meanwhile (a
-    /// long pause after 429s), another is fetched, a few times at most.
-    async fn turn_with_token(&self) -> Result<SentToken, ExtractError> {
+    /// long pause after 429s), another is fetched, a few times at most. `true`: fetched now.
+    async fn turn_with_token(&self) -> Result<(Token, bool), ExtractError> {
         let mut tries = 0;
         loop {
             tries += 1;
             self.wait_for_turn().await;
             let (token, fetched) = self.token().await?;
             if !fetched {
-                return Ok(SentToken { token, fetched });
+                return Ok((token, false));
             }
             self.wait_for_turn().await;
             if token.is_fresh() || tries == 3 {
-                return Ok(SentToken { token, fetched });
+                return Ok((token, true));
             }
         }
     }
@@ -473,19 +473,6 @@ impl std::fmt::Debug for Reservation {
 }
 
 /// The retry budget of one request: its attempts, its time, its backoff.
-/// A token about to be sent, and whether it was fetched for this request.
-struct SentToken {
-    token: Token,
-    fetched: bool,
-}
-
-impl std::ops::Deref for SentToken {
-    type Target = Token;
-    fn deref(&self) -> &Token {
-        &self.token
-    }
-}
-
 struct Budget<'a> {
     session: &'a Session,
     url: &'a str,

@@ -55,17 +55,11 @@ pub fn shipped() -> &'static [(&'static dyn Vendor, PathBuf)] {
     static SHIPPED: OnceLock<Vec<(&'static dyn Vendor, PathBuf)>> = OnceLock::new();
     SHIPPED.get_or_init(|| {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("vendors");
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .expect("the vendors folder")
-            .map(|e| e.expect("a folder entry").path())
-            .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-            .collect();
-        files.sort();
-        files
+        vendors::declared::load_all(&dir)
             .into_iter()
-            .map(|file| match vendors::declared::load(&file) {
+            .map(|(file, loaded)| match loaded {
                 Ok(vendor) => (vendor, file),
-                Err(e) => panic!("{}: {e:?}", file.display()),
+                Err(e) => panic!("{}", e.lines(&file).join("\n")),
             })
             .collect()
     })

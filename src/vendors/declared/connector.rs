@@ -15,7 +15,7 @@ use crate::extract::auth::{
     ApiKey, Auth, BasicAuth, Grant, KeyPlace, NoAuth, OAuth2, SessionLogin, StaticToken, sensitive,
 };
 use crate::extract::connector::{
-    Connector, Envelope, Next, PageInfo, PageRequest, RecordsAt, VendorError, endpoint,
+    Connector, Envelope, Next, PageInfo, PageRequest, RecordsAt, VendorError, count_of, endpoint,
     error_from_json, untrusted,
 };
 use crate::vendors::{Settings, SourceConfig, VendorSpec};
@@ -279,10 +279,10 @@ impl Connector for Declared {
         let records = page.records()?;
         let total = (self.total.as_ref())
             .and_then(|path| lookup(&page.fields, path))
-            .and_then(count);
+            .and_then(count_of);
         let in_page = (self.page_total.as_ref())
             .and_then(|path| lookup(&page.fields, path))
-            .and_then(count);
+            .and_then(count_of);
         let next = self.next(page)?;
         if index == 0 && next.is_none() {
             self.pointer_is_present(page, records, total)?;
@@ -311,7 +311,7 @@ impl Connector for Declared {
             });
         let total_pages = (ends.total_pages.as_ref())
             .and_then(|path| lookup(&page.fields, path))
-            .and_then(count);
+            .and_then(count_of);
         let counted = match &self.paging {
             // An offset or a page number: the total, else a short page, says the end.
             Paging::Offset { .. } | Paging::PageNumber { .. } => match total {
@@ -530,15 +530,6 @@ fn text(value: &Value) -> Option<String> {
     match value {
         Value::String(s) if !s.is_empty() => Some(untrusted(s)),
         Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
-/// A count sent as a number or a numeric string.
-fn count(value: &Value) -> Option<u64> {
-    match value {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
 }
