@@ -200,7 +200,7 @@ fn pipeline(sandbox: &Sandbox, vendor: &str, definition: Option<&Path>, fields: 
 async fn run(text: &str, root: &Path) {
     let plan = common::plan(text, &[]);
     let options = RunOptions {
-        output_root: root.to_path_buf(),
+        output_root: customer_export::load::Location::Local(root.to_path_buf()),
         ..Default::default()
     };
     run_pipeline(plan, &options)
@@ -371,7 +371,7 @@ async fn a_definition_whose_paging_never_ends_or_whose_cursor_is_never_there_fai
         );
         let plan = common::plan(&text, &[]);
         let options = RunOptions {
-            output_root: dir.path().to_path_buf(),
+            output_root: customer_export::load::Location::Local(dir.path().to_path_buf()),
             ..Default::default()
         };
         let err = run_pipeline(plan, &options).await.unwrap_err().to_string();

@@ -52,7 +52,7 @@ fn pipeline(sandbox: &Sandbox, transform: &str) -> String {
 async fn run(text: &str, root: &Path) -> Value {
     let plan = common::plan(text, &[]);
     let options = RunOptions {
-        output_root: root.to_path_buf(),
+        output_root: customer_export::load::Location::Local(root.to_path_buf()),
         ..Default::default()
     };
     let report = run_pipeline(plan, &options)

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use arrow_array::{Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, TimeUnit};
 use customer_export::load::RunStatus;
-use customer_export::load::root::{JOURNAL_FILE, LOCK_FILE};
+use customer_export::load::local::{JOURNAL_FILE, LOCK_FILE};
 use customer_export::model::record::CANONICAL_COLUMNS;
 use customer_export::pipeline::{self, EnvMode, Plan};
 use customer_export::run::{RunOptions, run_pipeline};
@@ -33,7 +33,7 @@ fn demo_plan() -> Plan {
 
 async fn run_into(plan: Plan, root: &Path) -> customer_export::run::RunReport {
     let options = RunOptions {
-        output_root: root.to_path_buf(),
+        output_root: customer_export::load::Location::Local(root.to_path_buf()),
         ..Default::default()
     };
     run_pipeline(plan, &options)
@@ -429,7 +429,7 @@ async fn a_failed_source_leaves_the_previous_files_byte_identical() {
     let adobe = plan_failing.sources.last_mut().unwrap();
     adobe.base_url = Some(url::Url::parse("http://127.0.0.1:9/adobe").unwrap());
     let options = RunOptions {
-        output_root: root.path().to_path_buf(),
+        output_root: customer_export::load::Location::Local(root.path().to_path_buf()),
         ..Default::default()
     };
     let err = run_pipeline(plan_failing, &options).await.unwrap_err();

@@ -21,7 +21,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
 
-use super::publish::{self, Sink, Staged};
+use super::publish::{self, Sink, StageAt, Staged};
 use super::{CsvOptions, Finished, LoadError, check_row, iso_date, rfc3339};
 use crate::model::row::{Cell, Schema};
 
@@ -43,7 +43,7 @@ impl CsvWriter {
         final_path: &Path,
         options: &CsvOptions,
         schema: Schema,
-        tag: Option<&str>,
+        at: StageAt<'_>,
     ) -> Result<CsvWriter, LoadError> {
         // The csv crate would take any byte; these would make a file no reader can split back.
         if matches!(options.delimiter, b'"' | b'\r' | b'\n') {
@@ -56,7 +56,7 @@ impl CsvWriter {
                 ),
             });
         }
-        let (mut sink, staged) = publish::stage(final_path, tag)?;
+        let (mut sink, staged) = publish::stage(final_path, at)?;
         if options.bom {
             sink.write_all("\u{feff}".as_bytes())
                 .map_err(|e| staged.write_error(e))?;

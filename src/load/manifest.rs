@@ -9,7 +9,7 @@
 use std::io::Write as _;
 use std::path::Path;
 
-use super::publish::{self, Finished};
+use super::publish::{self, Finished, StageAt};
 use super::{LoadError, OutputSummary};
 
 /// One run's record.
@@ -104,6 +104,15 @@ fn stage_tagged(
     manifest: &Manifest,
     tag: Option<&str>,
 ) -> Result<Finished, LoadError> {
+    let json = to_json(path, manifest)?;
+    let (mut sink, staged) = publish::stage(path, StageAt::Beside(tag))?;
+    sink.write_all(&json).map_err(|e| staged.write_error(e))?;
+    staged.seal(sink, "json", 0, &[])
+}
+
+/// The manifest as it is written at `path`: pretty JSON, a final newline, output paths relative
+/// to its folder.
+pub(crate) fn to_json(path: &Path, manifest: &Manifest) -> Result<Vec<u8>, LoadError> {
     let mut written = manifest.clone();
     if let Some(dir) = path.parent() {
         for output in &mut written.outputs {
@@ -112,11 +121,10 @@ fn stage_tagged(
             }
         }
     }
-    let (mut sink, staged) = publish::stage(path, tag)?;
-    serde_json::to_writer_pretty(&mut sink, &written).map_err(|source| LoadError::Json {
+    let mut json = serde_json::to_vec_pretty(&written).map_err(|source| LoadError::Json {
         path: path.to_path_buf(),
         source,
     })?;
-    sink.write_all(b"\n").map_err(|e| staged.write_error(e))?;
-    staged.seal(sink, "json", 0, &[])
+    json.push(b'\n');
+    Ok(json)
 }

@@ -20,11 +20,13 @@
 //! [`publish::HashingWriter`]), never by reading the file back.
 
 mod csv;
+pub mod local;
 pub mod manifest;
 mod ndjson;
 mod parquet;
 pub mod publish;
 pub mod root;
+pub mod store;
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -36,7 +38,9 @@ pub use self::manifest::{Manifest, RunStatus, SourceStatus, SourceSummary, write
 pub use self::ndjson::NdjsonWriter;
 pub use self::parquet::{ParquetWriter, to_arrow_schema};
 pub use self::publish::Finished;
+use self::publish::StageAt;
 pub use self::root::{PublishError, Root, RootOptions};
+pub use self::store::Location;
 
 /// CSV options.
 #[derive(Debug, Clone, PartialEq)]
@@ -147,15 +151,15 @@ impl Writer {
     /// Starts a file that will be published at `final_path`, creating missing parent directories.
     /// Nothing appears at `final_path` until [`Finished::publish`].
     pub fn create(final_path: &Path, format: &Format, schema: Schema) -> Result<Writer, LoadError> {
-        Writer::create_tagged(final_path, format, schema, None)
+        Writer::create_at(final_path, format, schema, StageAt::Beside(None))
     }
 
-    /// [`Writer::create`] with the temporary file's name carrying `tag` (a run's id).
-    pub(crate) fn create_tagged(
+    /// [`Writer::create`] staged `at` a tagged temporary file or an upload.
+    pub(crate) fn create_at(
         final_path: &Path,
         format: &Format,
         schema: Schema,
-        tag: Option<&str>,
+        at: StageAt<'_>,
     ) -> Result<Writer, LoadError> {
         if schema.is_empty() {
             return Err(LoadError::EmptySchema {
@@ -164,13 +168,13 @@ impl Writer {
         }
         Ok(match format {
             Format::Csv(options) => {
-                Writer::Csv(CsvWriter::create(final_path, options, schema, tag)?)
+                Writer::Csv(CsvWriter::create(final_path, options, schema, at)?)
             }
             Format::Ndjson(options) => {
-                Writer::Ndjson(NdjsonWriter::create(final_path, options, schema, tag)?)
+                Writer::Ndjson(NdjsonWriter::create(final_path, options, schema, at)?)
             }
             Format::Parquet(options) => {
-                Writer::Parquet(ParquetWriter::create(final_path, options, schema, tag)?)
+                Writer::Parquet(ParquetWriter::create(final_path, options, schema, at)?)
             }
         })
     }
@@ -270,6 +274,9 @@ pub enum LoadError {
         path: PathBuf,
         source: arrow_schema::ArrowError,
     },
+
+    #[error("cannot {action}: {detail}")]
+    Store { action: String, detail: String },
 
     #[error("cannot write JSON to {}: {source}", path.display())]
     Json {

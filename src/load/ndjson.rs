@@ -12,7 +12,7 @@
 use std::io::Write as _;
 use std::path::Path;
 
-use super::publish::{self, Sink, Staged};
+use super::publish::{self, Sink, StageAt, Staged};
 use super::{Finished, LoadError, NdjsonOptions, check_row, iso_date, rfc3339};
 use crate::model::row::{Cell, Schema};
 
@@ -31,9 +31,9 @@ impl NdjsonWriter {
         final_path: &Path,
         _options: &NdjsonOptions,
         schema: Schema,
-        tag: Option<&str>,
+        at: StageAt<'_>,
     ) -> Result<NdjsonWriter, LoadError> {
-        let (out, staged) = publish::stage(final_path, tag)?;
+        let (out, staged) = publish::stage(final_path, at)?;
         Ok(NdjsonWriter {
             out,
             staged,

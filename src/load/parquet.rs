@@ -28,7 +28,7 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 
-use super::publish::{self, Sink, Staged};
+use super::publish::{self, Sink, StageAt, Staged};
 use super::{Finished, LoadError, ParquetOptions, check_row};
 use crate::model::row::{Cell, ColumnType, Schema};
 
@@ -263,7 +263,7 @@ impl ParquetWriter {
         final_path: &Path,
         options: &ParquetOptions,
         schema: Schema,
-        tag: Option<&str>,
+        at: StageAt<'_>,
     ) -> Result<ParquetWriter, LoadError> {
         let invalid = |reason: String| LoadError::InvalidOption {
             path: final_path.to_path_buf(),
@@ -300,7 +300,7 @@ impl ParquetWriter {
             .build();
 
         let arrow_schema = to_arrow_schema(&schema);
-        let (sink, staged) = publish::stage(final_path, tag)?;
+        let (sink, staged) = publish::stage(final_path, at)?;
         let sink = FooterFix {
             sink,
             footer: None,

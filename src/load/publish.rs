@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 use tempfile::TempPath;
 
+use super::store::upload::Upload;
 use super::{LoadError, OutputSummary};
 use crate::model::row::Column;
 
@@ -75,9 +76,60 @@ impl<W: Write> Write for HashingWriter<W> {
     }
 }
 
-/// What a format writer writes into: buffered, then hashed, then the temporary file. Hashing
+/// Where a format writer's bytes go: a temporary file beside the final path, or an upload to a
+/// store's staging key.
+#[derive(Debug)]
+pub(crate) enum Destination {
+    File(File),
+    Upload(Upload),
+}
+
+impl Write for Destination {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Destination::File(f) => f.write(buf),
+            Destination::Upload(u) => u.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Destination::File(f) => f.flush(),
+            Destination::Upload(u) => u.flush(),
+        }
+    }
+}
+
+/// What a format writer writes into: buffered, then hashed, then the destination. Hashing
 /// below the buffer sees large chunks.
-pub(crate) type Sink = BufWriter<HashingWriter<File>>;
+pub(crate) type Sink = BufWriter<HashingWriter<Destination>>;
+
+/// Where a file is staged until its run publishes it.
+#[derive(Debug)]
+pub(crate) enum StageAt<'a> {
+    /// A temporary file beside the final path, its name carrying the tag (a run's id) if given.
+    Beside(Option<&'a str>),
+    /// Streamed to a staging key of a store.
+    Upload(Upload),
+}
+
+/// Where a file waits to be published.
+#[derive(Debug)]
+enum Temp {
+    /// A temporary file, deleted when dropped.
+    File(TempPath),
+    /// An object at a staging key (as a path, for messages); the store's root removes it.
+    Staged(PathBuf),
+}
+
+impl Temp {
+    fn path(&self) -> &Path {
+        match self {
+            Temp::File(temp) => temp,
+            Temp::Staged(key) => key,
+        }
+    }
+}
 
 /// The temporary path of a file being written and where it will go.
 ///
@@ -85,13 +137,33 @@ pub(crate) type Sink = BufWriter<HashingWriter<File>>;
 /// closed before it is deleted (Windows cannot delete an open file).
 #[derive(Debug)]
 pub(crate) struct Staged {
-    temp: TempPath,
+    temp: Temp,
     final_path: PathBuf,
 }
 
-/// Creates the parent directories of `final_path` and a temporary file beside it, its name
-/// carrying `tag` (a run's id) when given.
-pub(crate) fn stage(final_path: &Path, tag: Option<&str>) -> Result<(Sink, Staged), LoadError> {
+/// Starts the file to be published at `final_path`: beside it (creating its parent directories)
+/// or as an upload.
+pub(crate) fn stage(final_path: &Path, at: StageAt<'_>) -> Result<(Sink, Staged), LoadError> {
+    let (destination, temp) = match at {
+        StageAt::Beside(tag) => {
+            let (file, temp) = temp_file_beside(final_path, tag)?;
+            (Destination::File(file), Temp::File(temp))
+        }
+        StageAt::Upload(upload) => {
+            let key = PathBuf::from(upload.key().as_ref());
+            (Destination::Upload(upload), Temp::Staged(key))
+        }
+    };
+    let sink = BufWriter::with_capacity(64 * 1024, HashingWriter::new(destination));
+    let staged = Staged {
+        temp,
+        final_path: final_path.to_path_buf(),
+    };
+    Ok((sink, staged))
+}
+
+/// A temporary file beside `final_path` (its folders made), its name carrying `tag`.
+fn temp_file_beside(final_path: &Path, tag: Option<&str>) -> Result<(File, TempPath), LoadError> {
     let file_name = final_path
         .file_name()
         .ok_or_else(|| LoadError::InvalidPath {
@@ -122,21 +194,13 @@ pub(crate) fn stage(final_path: &Path, tag: Option<&str>) -> Result<(Sink, Stage
         use std::os::unix::fs::PermissionsExt;
         builder.permissions(fs::Permissions::from_mode(0o666));
     }
-    let (file, temp) = builder
+    Ok(builder
         .tempfile_in(dir)
         .map_err(|source| LoadError::Create {
             path: final_path.to_path_buf(),
             source,
         })?
-        .into_parts();
-    let sink = BufWriter::with_capacity(64 * 1024, HashingWriter::new(file));
-    Ok((
-        sink,
-        Staged {
-            temp,
-            final_path: final_path.to_path_buf(),
-        },
-    ))
+        .into_parts())
 }
 
 impl Staged {
@@ -145,7 +209,7 @@ impl Staged {
     }
 
     pub(crate) fn temp_path(&self) -> &Path {
-        &self.temp
+        self.temp.path()
     }
 
     pub(crate) fn write_error(&self, source: io::Error) -> LoadError {
@@ -155,8 +219,8 @@ impl Staged {
         }
     }
 
-    /// Flushes and fsyncs the file behind `sink`, closes it and returns the complete but still
-    /// temporary file.
+    /// Flushes the data behind `sink` and makes it durable — fsyncs and closes the file, or
+    /// completes the upload — and returns the complete but still unpublished file.
     pub(crate) fn seal(
         self,
         sink: Sink,
@@ -167,9 +231,14 @@ impl Staged {
         let hashing = sink
             .into_inner()
             .map_err(|e| self.write_error(e.into_error()))?;
-        let (file, bytes, sha256) = hashing.finish();
-        file.sync_all().map_err(|e| self.write_error(e))?;
-        drop(file);
+        let (destination, bytes, sha256) = hashing.finish();
+        match destination {
+            Destination::File(file) => {
+                file.sync_all().map_err(|e| self.write_error(e))?;
+                drop(file);
+            }
+            Destination::Upload(upload) => upload.finish().map_err(|e| self.write_error(e))?,
+        }
         Ok(Finished {
             summary: OutputSummary {
                 path: self.final_path,
@@ -184,27 +253,30 @@ impl Staged {
     }
 }
 
-/// A complete file at its temporary path, not yet visible at its final path.
+/// A complete file at its temporary path (or staging key), not yet visible at its final path.
 ///
-/// Dropping it without [`Finished::publish`] deletes the temporary file and leaves the final
-/// path as it was.
+/// Dropping it without [`Finished::publish`] deletes a temporary file and leaves the final path
+/// as it was; a staging object is left to the store's root.
 #[derive(Debug)]
 pub struct Finished {
-    temp: TempPath,
+    temp: Temp,
     /// What the file holds; `summary.path` is the final path.
     pub summary: OutputSummary,
 }
 
 impl Finished {
-    /// Where the complete file waits to be published.
+    /// Where the complete file waits to be published: a temporary file, or a staging key.
     pub fn temp_path(&self) -> &Path {
-        &self.temp
+        self.temp.path()
     }
 
     /// Renames the file into place (the caller has moved any previous file aside) and returns
     /// its summary. On failure the temporary file is deleted.
     pub(crate) fn place(self) -> Result<OutputSummary, LoadError> {
         let Finished { temp, summary } = self;
+        let Temp::File(temp) = temp else {
+            return Err(staged_in_store(summary));
+        };
         temp.persist(&summary.path)
             .map_err(|e| LoadError::Publish {
                 path: summary.path.clone(),
@@ -216,15 +288,19 @@ impl Finished {
     /// Renames the file into place, replacing any file already there, and returns its summary.
     /// One file alone; a run publishes all its files together with [`super::Root::commit`].
     pub fn publish(self) -> Result<OutputSummary, LoadError> {
-        let Finished { temp, summary } = self;
-        // On failure the error owns the TempPath; dropping it deletes the temporary file.
-        temp.persist(&summary.path)
-            .map_err(|e| LoadError::Publish {
-                path: summary.path.clone(),
-                source: e.error,
-            })?;
+        let summary = self.place()?;
         sync_parent_dir(&summary.path);
         Ok(summary)
+    }
+}
+
+/// A staged object is published by its store's root, not renamed.
+fn staged_in_store(summary: OutputSummary) -> LoadError {
+    LoadError::Publish {
+        path: summary.path,
+        source: io::Error::other(
+            "the file is staged in object storage; its store's root publishes it",
+        ),
     }
 }
 

@@ -20,6 +20,7 @@ mod source;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar};
@@ -28,8 +29,8 @@ use tracing::{error, info, warn};
 use crate::console;
 use crate::extract::{ExtractError, SourceProgress};
 use crate::load::{
-    Finished, LoadError, Manifest, OutputSummary, PublishError, Root, RootOptions, RunStatus,
-    SourceStatus, SourceSummary, Writer,
+    Finished, LoadError, Location, Manifest, OutputSummary, PublishError, Root, RootOptions,
+    RunStatus, SourceStatus, SourceSummary, Writer,
 };
 use crate::model::secret::redact;
 use crate::pipeline::paths::{Planner, manifest_path};
@@ -48,9 +49,11 @@ pub struct RunArgs {
     /// Run every source against the embedded sandbox instead of the vendors' hosts.
     #[arg(long)]
     pub sandbox: bool,
-    /// Root for relative output paths (default: the current directory).
-    #[arg(long, value_name = "DIR")]
-    pub output_dir: Option<PathBuf>,
+    /// Root for relative output paths: a folder, or object storage — s3://bucket/prefix,
+    /// az://container/prefix, abfss://container@account.dfs.core.windows.net/prefix,
+    /// gs://bucket/prefix (credentials from the environment). Default: the current directory.
+    #[arg(long, value_name = "DIR|URL")]
+    pub output_dir: Option<String>,
     /// Validate and print what would be fetched and written, without any request.
     #[arg(long)]
     pub dry_run: bool,
@@ -75,8 +78,8 @@ pub struct RunArgs {
 /// How a run is carried out, beyond the plan.
 #[derive(Clone, Default)]
 pub struct RunOptions {
-    /// Root for relative output paths.
-    pub output_root: PathBuf,
+    /// Root for relative output paths: a folder or a store prefix.
+    pub output_root: Location,
     pub dry_run: bool,
     /// Progress bars, when stderr is a terminal.
     pub bars: Option<MultiProgress>,
@@ -91,6 +94,8 @@ pub struct RunOptions {
 pub struct RunReport {
     pub manifest: Manifest,
     pub manifest_path: Option<PathBuf>,
+    /// Where the manifest is, as a user finds it (a path, or `s3://bucket/key`).
+    pub manifest_location: Option<String>,
 }
 
 /// Why a run failed.
@@ -127,8 +132,14 @@ pub fn main(args: RunArgs) -> ExitCode {
         }
     }
     let output_root = match &args.output_dir {
-        Some(dir) => dir.clone(),
-        None => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+        Some(text) => match Location::parse(text) {
+            Ok(location) => location,
+            Err(e) => {
+                console::err(format!("error: --output-dir: {e}"));
+                return ExitCode::from(2);
+            }
+        },
+        None => Location::Local(std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))),
     };
     let options = RunOptions {
         output_root,
@@ -160,9 +171,11 @@ pub fn main(args: RunArgs) -> ExitCode {
         match outcome {
             Ok(done) if args.log_format == LogFormat::Json => report::log_events(&done.manifest),
             Ok(done) if !args.quiet && !args.dry_run => {
-                console::err(report::summary_table(&done.manifest).trim_end());
-                if let Some(path) = &done.manifest_path {
-                    console::err(format!("manifest: {}", path.display()));
+                console::err(
+                    report::summary_table(&done.manifest, &options.output_root).trim_end(),
+                );
+                if let Some(location) = &done.manifest_location {
+                    console::err(format!("manifest: {location}"));
                 }
             }
             Ok(_) => {}
@@ -208,8 +221,8 @@ impl Interrupt {
     }
 }
 
-/// Runs `work` unless SIGINT or SIGTERM comes first; then `work` is dropped at its next await —
-/// never inside the publication, which awaits nothing — and the signal returned.
+/// Runs `work` unless SIGINT or SIGTERM comes first; then `work` is dropped at its next await and
+/// the signal returned — unless it is publishing, which is let finish.
 ///
 /// The handlers are in place before `work` first runs: a signal that comes while its first poll
 /// is still creating temporary files is caught too, not left to end the process as it was.
@@ -242,12 +255,42 @@ async fn until_interrupted<T>(work: impl Future<Output = T>) -> Result<T, Interr
         async { tokio::signal::ctrl_c().await.ok() },
         std::future::pending::<Option<()>>(),
     );
-    tokio::select! {
+    tokio::pin!(work);
+    let signal = tokio::select! {
         // A run that finished as the signal came is reported as it finished.
         biased;
-        done = work => Ok(done),
-        _ = int => Err(Interrupt::Int),
-        _ = term => Err(Interrupt::Term),
+        done = &mut work => return Ok(done),
+        _ = int => Interrupt::Int,
+        _ = term => Interrupt::Term,
+    };
+    if PUBLISHING.load(Ordering::SeqCst) {
+        // A store's commit awaits its copies: cut there, it would leave a half-published root
+        // until a later run finishes it. It is short; it ends as it would have.
+        warn!(
+            signal = signal.name(),
+            "Signal received while publishing; finishing the publication first."
+        );
+        return Ok(work.await);
+    }
+    Err(signal)
+}
+
+/// Set while a run publishes: a signal then waits for the publication to end.
+static PUBLISHING: AtomicBool = AtomicBool::new(false);
+
+/// Marks a publication in progress for as long as it lives.
+struct Publishing;
+
+impl Publishing {
+    fn start() -> Publishing {
+        PUBLISHING.store(true, Ordering::SeqCst);
+        Publishing
+    }
+}
+
+impl Drop for Publishing {
+    fn drop(&mut self) {
+        PUBLISHING.store(false, Ordering::SeqCst);
     }
 }
 
@@ -270,18 +313,20 @@ pub async fn run_pipeline(mut plan: Plan, options: &RunOptions) -> Result<RunRep
     let run_date = started.strftime("%Y-%m-%d").to_string();
 
     if options.dry_run {
+        let root = options.output_root.planning_dir();
         let planner = Planner {
             plan: &plan,
-            root: &options.output_root,
+            root: &root,
             run_id: "RUN_ID",
             run_date: &run_date,
         };
-        report::print_dry_run(&planner, &plan.transformers());
+        report::print_dry_run(&planner, &plan.transformers(), &options.output_root);
         let status = RunStatus::DryRun;
         let manifest = report::manifest(&plan, &run_id, started, status, vec![], vec![], vec![]);
         return Ok(RunReport {
             manifest,
             manifest_path: None,
+            manifest_location: None,
         });
     }
 
@@ -293,7 +338,8 @@ pub async fn run_pipeline(mut plan: Plan, options: &RunOptions) -> Result<RunRep
             wait: options.wait_lock,
             follow_symlinks: options.follow_symlinks,
         },
-    )?;
+    )
+    .await?;
     let sandbox = if plan.sandbox {
         Some(
             sandboxed::start_for(&mut plan)
@@ -303,15 +349,20 @@ pub async fn run_pipeline(mut plan: Plan, options: &RunOptions) -> Result<RunRep
     } else {
         None
     };
+    let root_dir = root.dir();
     let planner = Planner {
         plan: &plan,
-        root: root.dir(),
+        root: &root_dir,
         run_id: &run_id,
         run_date: &run_date,
     };
     let result = run_sources(&planner, &root, options, started).await;
     if let Some(sandbox) = sandbox {
         sandbox.shutdown().await;
+    }
+    // A failed publication has undone itself, or keeps what it could not undo for the next run.
+    if matches!(&result, Err(e) if !matches!(e, RunError::Publish(_))) {
+        root.abandon().await;
     }
     result
 }
@@ -364,7 +415,7 @@ async fn run_sources(
         }
         summaries.push(summary);
     }
-    publish(planner, root, files.writers, started, summaries, failures)
+    publish(planner, root, files.writers, started, summaries, failures).await
 }
 
 /// The transformer of source `i`. With `undeclared: columns`, the undeclared scalar paths of the
@@ -416,8 +467,9 @@ fn source_succeeded(
     info!(source = %source.name, records, pages = summary.pages, "Source finished.");
 }
 
-/// Completes every file, then publishes them and the manifest as one transaction.
-fn publish(
+/// Completes every file (on a blocking thread: an upload waits for its last part), then
+/// publishes them and the manifest as one transaction.
+async fn publish(
     planner: &Planner<'_>,
     root: &Root,
     writers: Vec<Writer>,
@@ -425,10 +477,15 @@ fn publish(
     summaries: Vec<SourceSummary>,
     failures: Vec<String>,
 ) -> Result<RunReport, RunError> {
-    let mut files: Vec<Finished> = writers
-        .into_iter()
-        .map(Writer::finish)
-        .collect::<Result<_, _>>()?;
+    let finishing = tokio::task::spawn_blocking(move || {
+        writers
+            .into_iter()
+            .map(Writer::finish)
+            .collect::<Result<Vec<Finished>, _>>()
+    });
+    let files = finishing
+        .await
+        .map_err(|e| RunError::Setup(format!("the writer thread stopped: {e}")))??;
     let outputs: Vec<OutputSummary> = files.iter().map(|f| f.summary.clone()).collect();
     let status = if failures.is_empty() {
         RunStatus::Succeeded
@@ -448,13 +505,17 @@ fn publish(
     );
     let paths = manifest.outputs.iter().map(|o| o.path.as_path());
     let path = manifest_path(paths, planner.root);
-    files.push(root.stage_manifest(&path, &manifest)?);
-    root.commit(files)?;
+    {
+        let _publishing = Publishing::start();
+        root.commit(files, &path, &manifest).await?;
+    }
+    let manifest_location = Some(root.display(&path));
     let manifest_path = Some(path);
     if failures.is_empty() {
         Ok(RunReport {
             manifest,
             manifest_path,
+            manifest_location,
         })
     } else {
         Err(RunError::Sources(failures))

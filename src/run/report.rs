@@ -5,7 +5,7 @@ use tracing::info;
 
 use crate::console;
 use crate::extract::SourceCounts;
-use crate::load::{Manifest, OutputSummary, RunStatus, SourceStatus, SourceSummary};
+use crate::load::{Location, Manifest, OutputSummary, RunStatus, SourceStatus, SourceSummary};
 use crate::pipeline::paths::Planner;
 use crate::pipeline::{Plan, SourcePlan};
 use crate::transform::{Fields, Transformer, Undeclared};
@@ -69,7 +69,7 @@ pub fn log_events(m: &Manifest) {
 }
 
 /// The summary as a table, for people.
-pub fn summary_table(m: &Manifest) -> String {
+pub fn summary_table(m: &Manifest, root: &Location) -> String {
     let mut out = format!(
         "\n{:<14} {:>7} {:>9} {:>9} {:>6} {:>8} {:>5} {:>8}  {}\n",
         "source", "pages", "records", "total", "dups", "retries", "429s", "seconds", "status"
@@ -117,7 +117,7 @@ pub fn summary_table(m: &Manifest) -> String {
     for o in &m.outputs {
         out.push_str(&format!(
             "wrote {} ({} rows, {} bytes)\n",
-            o.path.display(),
+            root.display_path(&o.path),
             o.rows,
             o.bytes
         ));
@@ -126,7 +126,7 @@ pub fn summary_table(m: &Manifest) -> String {
 }
 
 /// What a run would fetch and write, on stdout.
-pub fn print_dry_run(planner: &Planner<'_>, transformers: &[Transformer]) {
+pub fn print_dry_run(planner: &Planner<'_>, transformers: &[Transformer], root: &Location) {
     let plan = planner.plan;
     console::out(format!(
         "pipeline {:?} ({}) — dry run, nothing is fetched or written",
@@ -135,6 +135,12 @@ pub fn print_dry_run(planner: &Planner<'_>, transformers: &[Transformer]) {
     ));
     if plan.sandbox {
         console::out("  sources would run against the embedded sandbox");
+    }
+    if let Location::Store(url) = root {
+        console::out(format!(
+            "  outputs go to object storage at {url} (credentials from the environment), staged under {}/ and published together",
+            url.join(crate::load::store::root::STATE_DIR)
+        ));
     }
     for (s, transformer) in plan.sources.iter().zip(transformers) {
         let base = match (&s.base_url, plan.sandbox) {
@@ -171,7 +177,7 @@ pub fn print_dry_run(planner: &Planner<'_>, transformers: &[Transformer]) {
             console::out(format!(
                 "    → {} {}",
                 file.output.format.name(),
-                file.path.display()
+                root.display_path(&file.path)
             ));
         }
     }

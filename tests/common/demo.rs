@@ -12,7 +12,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::Int64Type;
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::DataType;
-use customer_export::load::root::{JOURNAL_FILE, LOCK_FILE};
+use customer_export::load::local::{JOURNAL_FILE, LOCK_FILE};
 use customer_export::model::{Cell, VendorRecord};
 use customer_export::pipeline::Plan;
 use customer_export::run::{RunOptions, run_pipeline};
@@ -106,7 +106,7 @@ pub async fn run(
     root: &Path,
 ) -> Result<customer_export::run::RunReport, customer_export::run::RunError> {
     let options = RunOptions {
-        output_root: root.to_path_buf(),
+        output_root: customer_export::load::Location::Local(root.to_path_buf()),
         dry_run: false,
         ..Default::default()
     };

@@ -1,0 +1,429 @@
+//! Object storage as an output root: `s3://bucket/prefix`, `az://container/prefix` (and
+//! `abfss://container@account.dfs.core.windows.net/prefix`), `gs://bucket/prefix`, through the
+//! arrow-rs `object_store` crate.
+//!
+//! Promises:
+//! - **Credentials come from each cloud's standard chain** (the builders' `from_env`: environment
+//!   variables, web/workload identity, instance metadata): never from the pipeline file, never
+//!   printed. A [`StoreUrl`] names a bucket and a prefix, nothing secret.
+//! - **Plain HTTP only to a loopback endpoint** (an emulator on this machine): credentials and
+//!   data never cross a network in clear.
+//! - **Retries and timeouts as for the vendors**: a few retries with backoff on 5xx and dropped
+//!   connections, every request bounded in time, so a dead store fails the run instead of
+//!   hanging it.
+//!
+//! [`upload`] streams a file into the store as it is written; [`root`] publishes a run's files
+//! there as one commit.
+
+pub mod root;
+pub mod upload;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use object_store::ObjectStore;
+use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
+use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
+use object_store::client::ClientConfigKey;
+use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey};
+use object_store::path::Path as Key;
+
+pub use self::root::StoreRoot;
+
+/// The schemes an output root may name, for messages.
+pub const SCHEMES: &str = "s3://, az://, abfss://, gs://, file://";
+
+/// Which cloud a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cloud {
+    S3,
+    Azure,
+    Gcs,
+}
+
+/// A bucket (or container) and a key prefix in it: where a run's files go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreUrl {
+    pub cloud: Cloud,
+    /// `s3://bucket`, `az://container` or `abfss://container@account.dfs.core.windows.net`:
+    /// what the store's builder is given.
+    pub bucket_url: String,
+    /// The key prefix under the bucket, without leading or trailing `/` (may be empty).
+    pub prefix: String,
+}
+
+/// Where a run writes: a local folder or a store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    Local(std::path::PathBuf),
+    Store(StoreUrl),
+}
+
+impl Location {
+    /// Reads `--output-dir`: a URL with one of [`SCHEMES`], or a local path. `file://` is a local
+    /// path (written with the local root's rename and journal, the stronger commit).
+    pub fn parse(text: &str) -> Result<Location, String> {
+        let Some((scheme, _)) = text.split_once("://") else {
+            return Ok(Location::Local(text.into()));
+        };
+        let url = url::Url::parse(text).map_err(|e| format!("{text:?} is not a valid URL: {e}"))?;
+        let cloud = match scheme {
+            "file" => {
+                let path = url
+                    .to_file_path()
+                    .map_err(|()| format!("{text:?}: a file:// URL needs an absolute path"))?;
+                return Ok(Location::Local(path));
+            }
+            "s3" | "s3a" => Cloud::S3,
+            "az" | "azure" | "abfs" | "abfss" => Cloud::Azure,
+            "gs" => Cloud::Gcs,
+            other => {
+                return Err(format!(
+                    "{text:?}: the scheme {other}:// is not supported; allowed: {SCHEMES}, or a local path"
+                ));
+            }
+        };
+        let host = url.host_str().unwrap_or_default();
+        if host.is_empty() {
+            return Err(format!("{text:?} names no bucket or container"));
+        }
+        if url.password().is_some() {
+            // Not echoed: the text holds a secret.
+            return Err(format!(
+                "the {scheme}:// URL holds a password; write only the bucket and prefix: credentials come from the environment (see the README's \"Writing to object storage\")"
+            ));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(format!(
+                "{text:?}: write only the bucket and prefix; options and credentials come from the environment (see the README's \"Writing to object storage\")"
+            ));
+        }
+        let bucket_url = match url.username() {
+            "" => format!("{scheme}://{host}"),
+            user => format!("{scheme}://{user}@{host}"),
+        };
+        let prefix = url.path().trim_matches('/').to_string();
+        // Checked on the text: the URL parser resolves `..` away, silently.
+        if text.split('/').any(|s| s == "." || s == "..") {
+            return Err(format!("{text:?}: the prefix may not contain `.` or `..`"));
+        }
+        Ok(Location::Store(StoreUrl {
+            cloud,
+            bucket_url,
+            prefix,
+        }))
+    }
+}
+
+impl Default for Location {
+    /// The current directory, as a relative path.
+    fn default() -> Location {
+        Location::Local(std::path::PathBuf::new())
+    }
+}
+
+impl Location {
+    /// What output paths are planned under: the folder, or the store's prefix as a relative path.
+    pub fn planning_dir(&self) -> std::path::PathBuf {
+        match self {
+            Location::Local(dir) => dir.clone(),
+            Location::Store(url) => url.prefix.clone().into(),
+        }
+    }
+
+    /// A planned path as a user finds it: a local path, or `s3://bucket/key`.
+    pub fn display_path(&self, path: &std::path::Path) -> String {
+        match self {
+            Location::Local(_) => path.display().to_string(),
+            Location::Store(url) => url.display_key(&key_text(path)),
+        }
+    }
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::Local(dir) => write!(f, "{}", dir.display()),
+            Location::Store(url) => write!(f, "{url}"),
+        }
+    }
+}
+
+/// A planned path as an object key: its components joined by `/`.
+pub fn key_text(path: &std::path::Path) -> String {
+    let parts: Vec<_> = path
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect();
+    parts.join("/")
+}
+
+impl StoreUrl {
+    /// The object key of `relative` (a `/`-separated path under the prefix).
+    pub fn key(&self, relative: &str) -> Key {
+        Key::from(self.join(relative))
+    }
+
+    /// `prefix/relative`, or `relative` when the prefix is empty.
+    pub fn join(&self, relative: &str) -> String {
+        match (self.prefix.as_str(), relative.trim_matches('/')) {
+            ("", rel) => rel.to_string(),
+            (prefix, "") => prefix.to_string(),
+            (prefix, rel) => format!("{prefix}/{rel}"),
+        }
+    }
+
+    /// The URL of an object key, for messages and the summary.
+    pub fn display_key(&self, key: &str) -> String {
+        format!("{}/{key}", self.bucket_url)
+    }
+}
+
+impl std::fmt::Display for StoreUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.display_key(&self.prefix))
+    }
+}
+
+/// How long one request to the store may take, and how often a failed one is tried again.
+const REQUEST_TIMEOUT: &str = "120s";
+const CONNECT_TIMEOUT: &str = "15s";
+const MAX_RETRIES: usize = 4;
+
+/// The environment variables that hold store credentials: their values are redacted from every
+/// log line, error and manifest, like the vendors' secrets.
+const CREDENTIAL_VARIABLES: [&str; 12] = [
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AZURE_STORAGE_ACCOUNT_KEY",
+    "AZURE_STORAGE_ACCESS_KEY",
+    "AZURE_STORAGE_MASTER_KEY",
+    "AZURE_STORAGE_SAS_KEY",
+    "AZURE_STORAGE_SAS_TOKEN",
+    "AZURE_STORAGE_TOKEN",
+    "AZURE_CLIENT_SECRET",
+    "AZURE_STORAGE_CLIENT_SECRET",
+    "GOOGLE_SERVICE_ACCOUNT_KEY",
+];
+
+/// The store a URL names, its credentials from the environment. Fails without a request if the
+/// configuration is incomplete or asks for plain HTTP to a host other than this machine.
+pub fn open(url: &StoreUrl) -> Result<Arc<dyn ObjectStore>, String> {
+    for name in CREDENTIAL_VARIABLES {
+        if let Ok(value) = std::env::var(name) {
+            // Remembered for redaction; the builders read the variable themselves.
+            drop(crate::model::secret::Secret::new(value));
+        }
+    }
+    let retry = object_store::RetryConfig {
+        max_retries: MAX_RETRIES,
+        retry_timeout: Duration::from_secs(120),
+        backoff: object_store::BackoffConfig::default(),
+    };
+    let fail = |e: object_store::Error| describe(&e);
+    let store: Arc<dyn ObjectStore> = match url.cloud {
+        Cloud::S3 => {
+            let builder = AmazonS3Builder::from_env()
+                .with_url(&url.bucket_url)
+                .with_config(
+                    AmazonS3ConfigKey::Client(ClientConfigKey::Timeout),
+                    REQUEST_TIMEOUT,
+                )
+                .with_config(
+                    AmazonS3ConfigKey::Client(ClientConfigKey::ConnectTimeout),
+                    CONNECT_TIMEOUT,
+                )
+                .with_retry(retry);
+            let endpoint = builder.get_config_value(&AmazonS3ConfigKey::Endpoint);
+            let http =
+                builder.get_config_value(&AmazonS3ConfigKey::Client(ClientConfigKey::AllowHttp));
+            check_http(endpoint.as_deref(), http.as_deref())?;
+            Arc::new(builder.build().map_err(fail)?)
+        }
+        Cloud::Azure => {
+            let builder = MicrosoftAzureBuilder::from_env()
+                .with_url(&url.bucket_url)
+                .with_config(
+                    AzureConfigKey::Client(ClientConfigKey::Timeout),
+                    REQUEST_TIMEOUT,
+                )
+                .with_config(
+                    AzureConfigKey::Client(ClientConfigKey::ConnectTimeout),
+                    CONNECT_TIMEOUT,
+                )
+                .with_retry(retry);
+            let emulator = builder.get_config_value(&AzureConfigKey::UseEmulator);
+            let endpoint = if is_true(emulator.as_deref()) {
+                Some(
+                    std::env::var("AZURITE_BLOB_STORAGE_URL")
+                        .unwrap_or_else(|_| "http://127.0.0.1:10000".into()),
+                )
+            } else {
+                builder.get_config_value(&AzureConfigKey::Endpoint)
+            };
+            let http =
+                builder.get_config_value(&AzureConfigKey::Client(ClientConfigKey::AllowHttp));
+            let http = if is_true(emulator.as_deref()) {
+                Some("true".into())
+            } else {
+                http
+            };
+            check_http(endpoint.as_deref(), http.as_deref())?;
+            Arc::new(builder.build().map_err(fail)?)
+        }
+        Cloud::Gcs => {
+            let builder = GoogleCloudStorageBuilder::from_env()
+                .with_url(&url.bucket_url)
+                .with_config(
+                    GoogleConfigKey::Client(ClientConfigKey::Timeout),
+                    REQUEST_TIMEOUT,
+                )
+                .with_config(
+                    GoogleConfigKey::Client(ClientConfigKey::ConnectTimeout),
+                    CONNECT_TIMEOUT,
+                )
+                .with_retry(retry);
+            let http =
+                builder.get_config_value(&GoogleConfigKey::Client(ClientConfigKey::AllowHttp));
+            check_http(None, http.as_deref())?;
+            Arc::new(builder.build().map_err(fail)?)
+        }
+    };
+    Ok(store)
+}
+
+/// A store's error in one line: the service's code and message when it sent an XML error, with
+/// the HTTP status; otherwise the error as the crate words it. Redacted.
+pub fn describe(e: &object_store::Error) -> String {
+    let text = e.to_string();
+    let tag = |name: &str| {
+        let open = format!("<{name}>");
+        let start = text.find(&open)? + open.len();
+        let end = text[start..].find(&format!("</{name}>"))?;
+        Some(text[start..start + end].to_string())
+    };
+    let status = text.find("status code: ").map(|at| {
+        let rest = &text[at + "status code: ".len()..];
+        rest.split(':').next().unwrap_or(rest).trim().to_string()
+    });
+    let line = match (tag("Code"), tag("Message"), status) {
+        (Some(code), Some(message), Some(status)) => format!("{code}: {message} (HTTP {status})"),
+        (Some(code), Some(message), None) => format!("{code}: {message}"),
+        _ => text.lines().next().unwrap_or_default().to_string(),
+    };
+    crate::model::secret::redact(&line).into_owned()
+}
+
+fn is_true(value: Option<&str>) -> bool {
+    value.is_some_and(|v| {
+        matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "true" | "1" | "yes" | "on"
+        )
+    })
+}
+
+/// Plain HTTP is for an emulator on this machine only: a loopback endpoint.
+fn check_http(endpoint: Option<&str>, allow_http: Option<&str>) -> Result<(), String> {
+    if !is_true(allow_http) {
+        return Ok(());
+    }
+    let loopback = endpoint
+        .and_then(|e| url::Url::parse(e).ok())
+        .and_then(|e| e.host().map(|h| h.to_owned()))
+        .is_some_and(|host| match host {
+            url::Host::Domain(d) => d == "localhost",
+            url::Host::Ipv4(ip) => ip.is_loopback(),
+            url::Host::Ipv6(ip) => ip.is_loopback(),
+        });
+    if loopback {
+        Ok(())
+    } else {
+        Err("plain HTTP is allowed only to an endpoint on this machine (127.0.0.1, ::1 or localhost), for an emulator; unset the allow-http setting (AWS_ALLOW_HTTP, AZURE_ALLOW_HTTP, GOOGLE_ALLOW_HTTP) or point the endpoint at a loopback address"
+            .to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store(text: &str) -> StoreUrl {
+        match Location::parse(text).unwrap() {
+            Location::Store(url) => url,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn urls_name_a_bucket_and_a_prefix() {
+        let s3 = store("s3://demo-bucket/lake/nightly/");
+        assert_eq!(
+            (s3.cloud, s3.bucket_url.as_str(), s3.prefix.as_str()),
+            (Cloud::S3, "s3://demo-bucket", "lake/nightly")
+        );
+        assert_eq!(s3.key("c3.parquet").as_ref(), "lake/nightly/c3.parquet");
+        let az = store("abfss://lake@acct.dfs.core.windows.net/raw");
+        assert_eq!(
+            (az.cloud, az.bucket_url.as_str(), az.prefix.as_str()),
+            (
+                Cloud::Azure,
+                "abfss://lake@acct.dfs.core.windows.net",
+                "raw"
+            )
+        );
+        let gs = store("gs://b");
+        assert_eq!((gs.cloud, gs.prefix.as_str()), (Cloud::Gcs, ""));
+        assert_eq!(gs.key("x/y.csv").as_ref(), "x/y.csv");
+        assert_eq!(
+            Location::parse("file:///tmp/out").unwrap(),
+            Location::Local("/tmp/out".into())
+        );
+        assert_eq!(
+            Location::parse("out/dir").unwrap(),
+            Location::Local("out/dir".into())
+        );
+    }
+
+    #[test]
+    fn bad_urls_say_what_is_allowed() {
+        let err = Location::parse("ftp://x/y").unwrap_err();
+        assert!(err.contains("allowed: s3://"), "{err}");
+        assert!(
+            Location::parse("s3:///lake")
+                .unwrap_err()
+                .contains("no bucket")
+        );
+        assert!(Location::parse("s3://b/a/../c").is_err());
+        let err = Location::parse("s3://key:hunter2@b/lake").unwrap_err();
+        assert!(
+            !err.contains("hunter2") && err.contains("credentials come from the environment"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn plain_http_only_to_loopback() {
+        assert!(check_http(Some("http://127.0.0.1:5055"), Some("true")).is_ok());
+        assert!(check_http(Some("http://localhost:5055"), Some("true")).is_ok());
+        assert!(check_http(Some("http://[::1]:5055"), Some("true")).is_ok());
+        let err = check_http(Some("http://minio.internal:9000"), Some("true")).unwrap_err();
+        assert!(err.contains("only to an endpoint on this machine"), "{err}");
+        assert!(check_http(None, Some("true")).is_err());
+        assert!(check_http(Some("https://minio.internal"), None).is_ok());
+    }
+
+    #[test]
+    fn store_errors_read_in_one_line() {
+        let source: Box<dyn std::error::Error + Send + Sync> = "Error performing PUT http://127.0.0.1:5055/nb/k in 21ms - Server returned non-2xx status code: 404 Not Found: <?xml version=\"1.0\"?>\n<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message></Error>".into();
+        let e = object_store::Error::NotFound {
+            path: "k".into(),
+            source,
+        };
+        assert_eq!(
+            describe(&e),
+            "NoSuchBucket: The specified bucket does not exist (HTTP 404 Not Found)"
+        );
+    }
+}
