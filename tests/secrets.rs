@@ -1,11 +1,15 @@
 //! Secrets never leak: every secret key of every vendor in the registry gets a distinct secret,
 //! given through `${VAR}`, and a successful run (`-vv`, JSON logs), a dry run, `validate` and a
 //! failing run (every credential wrong) are grepped — stdout, stderr and every file written, manifest included. Credentials are
-//! also never sent over plain `http://` to a non-loopback host without an explicit opt-in.
+//! also never sent over plain `http://` to a non-loopback host without an explicit opt-in. Object
+//! storage credentials (S3's keys, Azure's account key) never appear either, in a run to a real
+//! storage server, its dry run, or a run the store refuses.
 
 mod common;
 #[path = "common/demo.rs"]
 mod demo;
+#[path = "common/stores.rs"]
+mod stores;
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -222,4 +226,100 @@ fn credentials_are_never_sent_over_plain_http_to_another_host() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Runs the demo to `server` with `credentials`, then its dry run and a run into a bucket or
+/// container that does not exist; nothing any of them prints or writes holds a credential.
+async fn store_credentials_stay_secret(server: stores::Server, credentials: &[(&str, &str)]) {
+    let secrets: Vec<&str> = credentials.iter().map(|(_, value)| *value).collect();
+    let clean = |what: &str, text: &[u8]| {
+        let text = String::from_utf8_lossy(text);
+        for secret in &secrets {
+            let b64 = base64::engine::general_purpose::STANDARD.encode(secret);
+            assert!(
+                !text.contains(secret) && !text.contains(&b64),
+                "a store credential leaked in {what}"
+            );
+        }
+    };
+    let prefix = stores::unique_prefix("secrets");
+    let url = server.url(&prefix);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for args in [
+        vec![
+            "run",
+            "pipelines/demo.yaml",
+            "--output-dir",
+            &url,
+            "-vv",
+            "--log-format",
+            "json",
+        ],
+        vec!["run", "pipelines/demo.yaml", "--output-dir", &url, "-vv"],
+        vec![
+            "run",
+            "pipelines/demo.yaml",
+            "--output-dir",
+            &url,
+            "--dry-run",
+        ],
+    ] {
+        let out = stores::run_with(&server, root, &args, credentials).await;
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        clean(&format!("{args:?}: stdout"), &out.stdout);
+        clean(&format!("{args:?}: stderr"), &out.stderr);
+    }
+    for (key, bytes) in stores::objects(&*server.client(), &prefix).await {
+        clean(&key, &bytes);
+    }
+    let missing = server
+        .url("")
+        .replace(stores::BUCKET, "no-such-bucket")
+        .replace(stores::CONTAINER, "no-such-container");
+    let out = stores::run_with(
+        &server,
+        root,
+        &[
+            "run",
+            "pipelines/demo.yaml",
+            "--output-dir",
+            &missing,
+            "-vv",
+        ],
+        credentials,
+    )
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    clean("a refused run: stderr", &out.stderr);
+    clean("a refused run: stdout", &out.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_credentials_never_appear_in_logs_manifests_objects_or_errors() {
+    // moto takes any credentials: distinct ones, recognisable if they leak.
+    if let Some(server) = stores::Server::s3() {
+        let credentials = [
+            ("AWS_ACCESS_KEY_ID", "AKIAZQSTORE7919KEYID"),
+            ("AWS_SECRET_ACCESS_KEY", "zq-store-secret/7919+Hx9Qw"),
+            ("AWS_SESSION_TOKEN", "zq-store-session-token-7919"),
+        ];
+        store_credentials_stay_secret(server, &credentials).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn azure_account_keys_never_appear_in_logs_manifests_objects_or_errors() {
+    if let Some(server) = stores::Server::azurite() {
+        let credentials = [("AZURE_STORAGE_ACCOUNT_KEY", stores::AZURITE_KEY)];
+        store_credentials_stay_secret(server, &credentials).await;
+    }
 }

@@ -210,6 +210,8 @@ const CREDENTIAL_VARIABLES: [&str; 12] = [
 /// The store a URL names, its credentials from the environment. Fails without a request if the
 /// configuration is incomplete or asks for plain HTTP to a host other than this machine.
 pub fn open(url: &StoreUrl) -> Result<Arc<dyn ObjectStore>, String> {
+    // The builders' HTTP client needs it, as the vendors' does; a second install is a no-op.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     for name in CREDENTIAL_VARIABLES {
         if let Ok(value) = std::env::var(name) {
             // Remembered for redaction; the builders read the variable themselves.

@@ -43,7 +43,7 @@ pub const STATE_DIR: &str = ".customer-export/runs";
 /// How often a run refreshes its lease.
 const HEARTBEAT: Duration = Duration::from_secs(60);
 /// A run whose lease is this much older than ours is taken for dead.
-const STALE_AFTER_SECS: i64 = 15 * 60;
+pub const STALE_AFTER: Duration = Duration::from_secs(15 * 60);
 
 /// A store prefix held by this run; see the module header.
 pub struct StoreRoot {
@@ -52,6 +52,7 @@ pub struct StoreRoot {
     run_id: String,
     runtime: Handle,
     heartbeat: JoinHandle<()>,
+    stale_after: Duration,
 }
 
 impl std::fmt::Debug for StoreRoot {
@@ -89,15 +90,17 @@ impl StoreRoot {
             action: format!("use the output root {url}"),
             detail,
         })?;
-        Self::hold_in(url.clone(), store, run_id, owner).await
+        Self::hold_in(url.clone(), store, run_id, owner, STALE_AFTER).await
     }
 
-    /// [`StoreRoot::hold`] on a store already opened (tests use an in-memory one).
+    /// [`StoreRoot::hold`] on a store already opened, taking runs whose lease is `stale_after`
+    /// older than ours for dead (tests use an in-memory store and no wait).
     pub async fn hold_in(
         url: StoreUrl,
         store: Arc<dyn ObjectStore>,
         run_id: &str,
         owner: &str,
+        stale_after: Duration,
     ) -> Result<StoreRoot, LoadError> {
         let lease_key = url.key(&format!("{STATE_DIR}/{run_id}/lease"));
         let lease = serde_json::json!({
@@ -122,6 +125,7 @@ impl StoreRoot {
             run_id: run_id.to_string(),
             runtime: Handle::current(),
             heartbeat,
+            stale_after,
         };
         root.recover().await;
         Ok(root)
@@ -319,7 +323,7 @@ impl StoreRoot {
                 continue;
             }
             match newest(&*self.store, &dir).await {
-                Some(seen) if now - seen < STALE_AFTER_SECS => continue,
+                Some(seen) if now - seen < self.stale_after.as_secs() as i64 => continue,
                 _ => {}
             }
             let journal = Key::from(format!("{dir}/journal.json"));
@@ -411,5 +415,282 @@ fn manifest_summary(path: &Path, json: &[u8]) -> OutputSummary {
         bytes: json.len() as u64,
         sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
         schema: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use object_store::memory::InMemory;
+
+    use super::*;
+    use crate::load::store::Cloud;
+    use crate::load::{CsvOptions, RunStatus};
+    use crate::model::{Cell, Column, ColumnType};
+
+    const KEEP: Duration = Duration::from_secs(3600);
+
+    fn url() -> StoreUrl {
+        StoreUrl {
+            cloud: Cloud::S3,
+            bucket_url: "s3://test".into(),
+            prefix: "lake".into(),
+        }
+    }
+
+    async fn snapshot(store: &dyn ObjectStore) -> BTreeMap<String, Vec<u8>> {
+        let mut all = BTreeMap::new();
+        let objects: Vec<_> = store.list(None).try_collect().await.unwrap();
+        for o in objects {
+            let bytes = store.get(&o.location).await.unwrap().bytes().await.unwrap();
+            all.insert(o.location.to_string(), bytes.to_vec());
+        }
+        all
+    }
+
+    fn manifest(run_id: &str) -> Manifest {
+        Manifest {
+            pipeline: "nightly".into(),
+            run_id: run_id.into(),
+            started_at: String::new(),
+            finished_at: String::new(),
+            status: RunStatus::Succeeded,
+            sources: vec![],
+            outputs: vec![],
+            errors: vec![],
+        }
+    }
+
+    /// A CSV of `ids` staged by `root` for `path` (under the prefix), written and finished on a
+    /// blocking thread as a run does.
+    async fn staged(root: &StoreRoot, path: &str, ids: &[&str]) -> Finished {
+        let schema: Schema = vec![Column::new("id", ColumnType::Utf8)].into();
+        let format = Format::Csv(CsvOptions::default());
+        let mut writer = root
+            .create(&Path::new("lake").join(path), &format, schema)
+            .unwrap();
+        let ids: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
+        tokio::task::spawn_blocking(move || {
+            for id in &ids {
+                writer.write_row(&[Cell::Str(id.into())]).unwrap();
+            }
+            writer.finish().unwrap()
+        })
+        .await
+        .unwrap()
+    }
+
+    async fn hold(store: &Arc<InMemory>, run_id: &str, stale_after: Duration) -> StoreRoot {
+        let store: Arc<dyn ObjectStore> = store.clone();
+        StoreRoot::hold_in(url(), store, run_id, "test", stale_after)
+            .await
+            .unwrap()
+    }
+
+    fn run_dirs(objects: &BTreeMap<String, Vec<u8>>) -> Vec<&String> {
+        objects
+            .keys()
+            .filter(|k| k.contains(".customer-export"))
+            .collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_commit_publishes_every_file_then_the_manifest_and_leaves_no_staging() {
+        let store = Arc::new(InMemory::new());
+        let root = hold(&store, "01-run", KEEP).await;
+        let a = staged(&root, "a.csv", &["1", "2"]).await;
+        let b = staged(&root, "sub/b.csv", &["3"]).await;
+        assert!(
+            !snapshot(&*store).await.contains_key("lake/a.csv"),
+            "nothing at a final key before the commit"
+        );
+        let summaries = root
+            .commit(
+                vec![a, b],
+                Path::new("lake/manifest.json"),
+                &manifest("01-run"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(summaries.len(), 3);
+        let objects = snapshot(&*store).await;
+        assert_eq!(objects["lake/a.csv"], b"id\r\n1\r\n2\r\n");
+        assert_eq!(objects["lake/sub/b.csv"], b"id\r\n3\r\n");
+        let written: serde_json::Value =
+            serde_json::from_slice(&objects["lake/manifest.json"]).unwrap();
+        assert_eq!(written["run_id"], "01-run");
+        assert!(run_dirs(&objects).is_empty(), "{:?}", run_dirs(&objects));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_commit_that_fails_half_way_puts_every_previous_object_back() {
+        let store = Arc::new(InMemory::new());
+        let root = hold(&store, "01-first", KEEP).await;
+        let files = vec![
+            staged(&root, "a.csv", &["old-a"]).await,
+            staged(&root, "b.csv", &["old-b"]).await,
+        ];
+        let first = manifest("01-first");
+        root.commit(files, Path::new("lake/manifest.json"), &first)
+            .await
+            .unwrap();
+        drop(root);
+        let before = snapshot(&*store).await;
+
+        let root = hold(&store, "02-second", KEEP).await;
+        let a = staged(&root, "a.csv", &["new-a"]).await;
+        let new = staged(&root, "new.csv", &["new"]).await;
+        let b = staged(&root, "b.csv", &["new-b"]).await;
+        // The third move fails: its staged object is gone.
+        store
+            .delete(&Key::from(key_text(b.temp_path())))
+            .await
+            .unwrap();
+        let err = root
+            .commit(
+                vec![a, new, b],
+                Path::new("lake/manifest.json"),
+                &manifest("02-second"),
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, PublishError::NothingPublished(_)), "{err}");
+        assert!(err.to_string().contains("lake/b.csv"), "{err}");
+        let after = snapshot(&*store).await;
+        let lease = |k: &&String| !k.ends_with("/lease");
+        assert_eq!(
+            after.iter().filter(|(k, _)| lease(k)).collect::<Vec<_>>(),
+            before.iter().filter(|(k, _)| lease(k)).collect::<Vec<_>>(),
+            "the previous objects and manifest, byte for byte, and nothing new"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_next_run_rolls_back_a_run_killed_while_publishing() {
+        let store = Arc::new(InMemory::new());
+        let root = hold(&store, "01-first", KEEP).await;
+        let files = vec![staged(&root, "a.csv", &["old-a"]).await];
+        root.commit(
+            files,
+            Path::new("lake/manifest.json"),
+            &manifest("01-first"),
+        )
+        .await
+        .unwrap();
+        drop(root);
+        let before = snapshot(&*store).await;
+
+        // A run killed after its first move: the new a.csv is in place, its backup and journal
+        // in its folder, the manifest still the first run's.
+        let killed = hold(&store, "02-killed", KEEP).await;
+        let a = staged(&killed, "a.csv", &["new-a"]).await;
+        let new = staged(&killed, "new.csv", &["new"]).await;
+        let moves = killed.plan_moves(&[a, new]).await.unwrap();
+        let journal = Journal {
+            run_id: "02-killed".into(),
+            manifest: "lake/manifest.json".into(),
+            moves: moves.clone(),
+        };
+        killed
+            .put(
+                &format!("{}/journal.json", killed.run_dir()),
+                serde_json::to_vec(&journal).unwrap(),
+            )
+            .await
+            .unwrap();
+        killed.apply(&moves[0]).await.unwrap();
+        killed.apply(&moves[1]).await.unwrap();
+        killed.heartbeat.abort();
+        std::mem::forget(killed);
+        assert_eq!(snapshot(&*store).await["lake/a.csv"], b"id\r\nnew-a\r\n");
+
+        // A run that is alive (its lease fresh) is left alone...
+        let _next = hold(&store, "03-next", KEEP).await;
+        assert!(
+            snapshot(&*store)
+                .await
+                .keys()
+                .any(|k| k.contains("02-killed"))
+        );
+        // ...one whose lease is stale is rolled back and removed.
+        let _later = hold(&store, "04-later", Duration::ZERO).await;
+        let after = snapshot(&*store).await;
+        assert_eq!(after["lake/a.csv"], before["lake/a.csv"]);
+        assert_eq!(after["lake/manifest.json"], before["lake/manifest.json"]);
+        assert!(!after.contains_key("lake/new.csv"));
+        assert!(
+            !after.keys().any(|k| k.contains("02-killed")),
+            "{:?}",
+            after.keys()
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_killed_run_whose_manifest_was_written_is_only_cleaned() {
+        let store = Arc::new(InMemory::new());
+        let killed = hold(&store, "01-killed", KEEP).await;
+        let a = staged(&killed, "a.csv", &["a"]).await;
+        let moves = killed.plan_moves(&[a]).await.unwrap();
+        let journal = Journal {
+            run_id: "01-killed".into(),
+            manifest: "lake/manifest.json".into(),
+            moves: moves.clone(),
+        };
+        let journal_key = format!("{}/journal.json", killed.run_dir());
+        killed
+            .put(&journal_key, serde_json::to_vec(&journal).unwrap())
+            .await
+            .unwrap();
+        killed.apply(&moves[0]).await.unwrap();
+        let json =
+            crate::load::manifest::to_json(Path::new("lake/manifest.json"), &manifest("01-killed"))
+                .unwrap();
+        killed.put("lake/manifest.json", json).await.unwrap();
+        killed.heartbeat.abort();
+        std::mem::forget(killed);
+
+        let _next = hold(&store, "02-next", Duration::ZERO).await;
+        let after = snapshot(&*store).await;
+        assert_eq!(
+            after["lake/a.csv"], b"id\r\na\r\n",
+            "committed: its files stand"
+        );
+        assert!(
+            !after.keys().any(|k| k.contains("01-killed")),
+            "{:?}",
+            after.keys()
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_large_file_streams_in_parts_and_arrives_whole() {
+        let store = Arc::new(InMemory::new());
+        let root = hold(&store, "01-big", KEEP).await;
+        // About 12 MB: three parts.
+        let ids: Vec<String> = (0..1_000_000).map(|i| format!("customer-{i:09}")).collect();
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let big = staged(&root, "big.csv", &ids).await;
+        let (bytes, sha) = (big.summary.bytes, big.summary.sha256.clone());
+        assert!(
+            bytes > 2 * super::super::upload::PART_BYTES as u64,
+            "{bytes}"
+        );
+        root.commit(
+            vec![big],
+            Path::new("lake/manifest.json"),
+            &manifest("01-big"),
+        )
+        .await
+        .unwrap();
+        let objects = snapshot(&*store).await;
+        let got = &objects["lake/big.csv"];
+        assert_eq!(got.len() as u64, bytes);
+        use sha2::{Digest, Sha256};
+        let hex: String = Sha256::digest(got)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(hex, sha);
     }
 }

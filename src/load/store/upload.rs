@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use object_store::path::Path as Key;
 use object_store::{ObjectStore, ObjectStoreExt, WriteMultipart};
-use tokio::runtime::Handle;
+use tokio::runtime::{Handle, RuntimeFlavor};
 
 /// One part of a multipart upload: S3's and GCS's smallest (but for the last part).
 pub const PART_BYTES: usize = 5 * 1024 * 1024;
@@ -56,7 +56,7 @@ impl Upload {
 
     fn started(&mut self) -> io::Result<&mut WriteMultipart> {
         if self.parts.is_none() {
-            let upload = self.runtime.block_on(self.store.put_multipart(&self.key));
+            let upload = wait(&self.runtime, self.store.put_multipart(&self.key))?;
             let upload = upload.map_err(|e| store_error(&self.key, e))?;
             self.parts = Some(WriteMultipart::new_with_chunk_size(upload, PART_BYTES));
         }
@@ -67,7 +67,7 @@ impl Upload {
     pub fn finish(mut self) -> io::Result<()> {
         self.started()?;
         let parts = self.parts.take().expect("started above");
-        let done = self.runtime.block_on(parts.finish());
+        let done = wait(&self.runtime, parts.finish())?;
         done.map(drop).map_err(|e| store_error(&self.key, e))
     }
 }
@@ -79,8 +79,7 @@ impl Write for Upload {
         let parts = self.started()?;
         parts.write(buf);
         // Back-pressure: no more than one part on its way while the next fills.
-        runtime
-            .block_on(parts.wait_for_capacity(PARTS_IN_FLIGHT))
+        wait(&runtime, parts.wait_for_capacity(PARTS_IN_FLIGHT))?
             .map_err(|e| store_error(&key, e))?;
         Ok(buf.len())
     }
@@ -99,6 +98,19 @@ impl Drop for Upload {
                 let _ = parts.abort().await;
             });
         }
+    }
+}
+
+/// Runs `future` to its end on `runtime`, blocking this thread. A writer's own thread (a blocking
+/// one) just blocks; a runtime worker — where a dropped writer flushes its last bytes — first hands
+/// its other tasks off. A single-threaded runtime cannot wait on itself: that is an error.
+fn wait<F: Future>(runtime: &Handle, future: F) -> io::Result<F::Output> {
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(RuntimeFlavor::CurrentThread) => Err(io::Error::other(
+            "an upload cannot wait on a single-threaded runtime's own thread",
+        )),
+        Ok(_) => Ok(tokio::task::block_in_place(|| runtime.block_on(future))),
+        Err(_) => Ok(runtime.block_on(future)),
     }
 }
 
