@@ -103,7 +103,8 @@ fn validate(paths: &[PathBuf], require_env: bool) -> ExitCode {
                     plan.name,
                     plan.sources.len(),
                     plan.outputs.len()
-                ))
+                ));
+                crate::run::report::print_destinations(&plan);
             }
             Err(e) => {
                 ok = false;

@@ -380,3 +380,71 @@ fn a_mapping_to_an_undeclared_path_warns_and_an_unknown_type_is_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn object_storage_outputs_are_checked_and_named() {
+    let head = "name: lake\nsandbox: true\nsources:\n  - vendor: valomnia\noutputs:\n";
+    // Every output in one bucket: validate names the store and each final key.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("lake.yaml");
+    let text = format!(
+        "{head}  - format: parquet\n    path: s3://acme-lake/raw/{{vendor}}/customers.parquet\nstorage:\n  region: eu-west-1\n  endpoint: http://127.0.0.1:9000\n  allow_http: true\n  path_style: true\n"
+    );
+    std::fs::write(&file, text).unwrap();
+    let out = customer_export(&["validate", file.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout.contains("object storage at s3://acme-lake"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("valomnia → parquet s3://acme-lake/raw/valomnia/customers.parquet"),
+        "{stdout}"
+    );
+
+    // One bucket for all; a bucket written out; plain HTTP to loopback only; known keys only.
+    for (outputs, storage, line_col, phrase) in [
+        (
+            "  - format: parquet\n    path: s3://a/x.parquet\n  - format: csv\n    path: out/x.csv\n",
+            "",
+            "9:11",
+            "publishes its files together into one place",
+        ),
+        (
+            "  - format: parquet\n    path: s3://{vendor}/x.parquet\n",
+            "",
+            "7:11",
+            "placeholders go in the path",
+        ),
+        (
+            "  - format: parquet\n    path: s3://a/x.parquet\n",
+            "storage:\n  endpoint: http://minio.example.com:9000\n  allow_http: true\n",
+            "10:15",
+            "plain HTTP is allowed only to an endpoint on this machine",
+        ),
+        (
+            "  - format: parquet\n    path: s3://a/x.parquet\n",
+            "storage:\n  colour: blue\n",
+            "9:3",
+            "expected one of region, endpoint, path_style, allow_http",
+        ),
+    ] {
+        let (code, err) = validate_text(&format!("{head}{outputs}{storage}"));
+        assert_eq!(code, Some(2), "{err}");
+        assert!(
+            err.contains(&format!("p.yaml:{line_col}:")),
+            "{line_col}: {err}"
+        );
+        assert!(err.contains(phrase), "{phrase}: {err}");
+    }
+
+    // --output-dir with a scheme the tool does not know is a usage error.
+    let out = customer_export(&["run", "pipelines/demo.yaml", "--output-dir", "ftp://host/x"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("allowed: s3://, az://, abfss://, gs://, file://"),
+        "{}",
+        stderr(&out)
+    );
+}

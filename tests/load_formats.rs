@@ -602,7 +602,7 @@ fn two_files(root: &LocalRoot, old: &[u8]) -> Vec<Finished> {
 #[test]
 fn a_publish_that_fails_half_way_is_rolled_back() {
     let dir = tempfile::tempdir().unwrap();
-    let root = LocalRoot::hold(dir.path(), "run-1", "test", RootOptions::default()).unwrap();
+    let root = LocalRoot::hold(dir.path(), "run-1", "test", &RootOptions::default()).unwrap();
     let files = two_files(&root, b"yesterday");
     // Moving yesterday's `b/y.csv` aside fails: a folder already holds its backup's name.
     let blocker = root.dir().join("b/.y.csv.run-1.cebak");
@@ -636,8 +636,8 @@ fn a_publish_that_fails_half_way_is_rolled_back() {
 #[test]
 fn two_runs_cannot_hold_one_root() {
     let dir = tempfile::tempdir().unwrap();
-    let first = LocalRoot::hold(dir.path(), "run-1", "nightly", RootOptions::default()).unwrap();
-    let err = LocalRoot::hold(dir.path(), "run-2", "other", RootOptions::default()).unwrap_err();
+    let first = LocalRoot::hold(dir.path(), "run-1", "nightly", &RootOptions::default()).unwrap();
+    let err = LocalRoot::hold(dir.path(), "run-2", "other", &RootOptions::default()).unwrap_err();
     let text = err.to_string();
     assert!(matches!(err, LoadError::Locked { .. }), "{text}");
     assert!(
@@ -649,7 +649,7 @@ fn two_runs_cannot_hold_one_root() {
         "{text}"
     );
     drop(first);
-    LocalRoot::hold(dir.path(), "run-2", "other", RootOptions::default()).unwrap();
+    LocalRoot::hold(dir.path(), "run-2", "other", &RootOptions::default()).unwrap();
 }
 
 /// Issue 11, items 2 and 9: what a killed run left — temporary files, a publication half done —
@@ -683,7 +683,7 @@ fn a_killed_runs_journal_is_undone_by_the_next_run() {
     .concat();
     fs::write(root.join(JOURNAL_FILE), journal).unwrap();
 
-    let _root = LocalRoot::hold(root, "run-2", "nightly", RootOptions::default()).unwrap();
+    let _root = LocalRoot::hold(root, "run-2", "nightly", &RootOptions::default()).unwrap();
     assert_eq!(fs::read(root.join("out/y.csv")).unwrap(), b"yesterday");
     assert!(
         !root.join("out/z.csv").exists(),
@@ -718,7 +718,7 @@ fn a_symlinked_folder_under_the_root_is_refused() {
         &dir.path().join("root-link"),
         "r",
         "t",
-        RootOptions::default(),
+        &RootOptions::default(),
     )
     .unwrap();
     assert_eq!(
@@ -741,7 +741,7 @@ fn a_symlinked_folder_under_the_root_is_refused() {
         follow_symlinks: true,
         ..RootOptions::default()
     };
-    let root = LocalRoot::hold(&real, "r", "t", options).unwrap();
+    let root = LocalRoot::hold(&real, "r", "t", &options).unwrap();
     root.create(&through, &csv, schema()).unwrap();
 }
 

@@ -76,7 +76,7 @@ impl LocalRoot {
         dir: &Path,
         run_id: &str,
         owner: &str,
-        options: RootOptions,
+        options: &RootOptions,
     ) -> Result<LocalRoot, LoadError> {
         fs::create_dir_all(dir).map_err(|source| LoadError::CreateDir {
             dir: dir.to_path_buf(),

@@ -9,17 +9,19 @@
 use std::path::{Path, PathBuf};
 
 use super::local::LocalRoot;
-use super::store::{Location, StoreRoot};
+use super::store::{Location, StoreOptions, StoreRoot};
 use super::{Finished, Format, LoadError, Manifest, OutputSummary, Writer};
 use crate::model::Schema;
 
-/// How a run takes a local root.
-#[derive(Debug, Clone, Copy, Default)]
+/// How a run takes its root.
+#[derive(Debug, Clone, Default)]
 pub struct RootOptions {
-    /// Wait for another run to release the root instead of failing.
+    /// Wait for another run to release a local root instead of failing.
     pub wait: bool,
-    /// Let folders under the root be symbolic links.
+    /// Let folders under a local root be symbolic links.
     pub follow_symlinks: bool,
+    /// A store's settings beyond its URL.
+    pub store: StoreOptions,
 }
 
 /// The output root of a run.
@@ -39,8 +41,10 @@ impl Root {
         options: RootOptions,
     ) -> Result<Root, LoadError> {
         Ok(match location {
-            Location::Local(dir) => Root::Local(LocalRoot::hold(dir, run_id, owner, options)?),
-            Location::Store(url) => Root::Store(StoreRoot::hold(url, run_id, owner).await?),
+            Location::Local(dir) => Root::Local(LocalRoot::hold(dir, run_id, owner, &options)?),
+            Location::Store(url) => {
+                Root::Store(StoreRoot::hold(url, &options.store, run_id, owner).await?)
+            }
         })
     }
 

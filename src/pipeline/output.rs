@@ -7,10 +7,12 @@ use std::path::{Path, PathBuf};
 use super::check::Checker;
 use super::paths::{Planner, manifest_path};
 use super::plan::{OutputPlan, Plan};
-use super::raw::{RawCsv, RawOutput, RawParquet};
+use super::raw::{RawCsv, RawOutput, RawParquet, RawStorage};
 use super::template::PathTemplate;
+use crate::load::store::{Location, StoreOptions, StoreUrl};
 use crate::load::{self, Format};
 use crate::transform::{self, ArrayMode, Fields};
+use serde_saphyr::Spanned;
 
 /// The formats an output may take.
 const FORMATS: &str = "parquet, csv, ndjson";
@@ -24,6 +26,13 @@ impl Checker<'_> {
     ) -> Option<OutputPlan> {
         let format_text = self.text(&raw.format, "format")?;
         let path_text = self.text(&raw.path, "path")?;
+        let (store, path_text) = match split_store(&path_text) {
+            Ok(split) => split,
+            Err(message) => {
+                self.error(&raw.path, format!("path: {message}"));
+                return None;
+            }
+        };
         let path = match PathTemplate::parse(&path_text) {
             Ok(p) => Some(p),
             Err(message) => {
@@ -60,7 +69,67 @@ impl Checker<'_> {
                 "path: `arrays: tables` writes one file per table; add {table} to the path",
             );
         }
-        Some(OutputPlan { format, path })
+        Some(OutputPlan {
+            format,
+            path,
+            store,
+        })
+    }
+
+    /// A run publishes its files together, into one root: every output names the same bucket,
+    /// or none does.
+    pub(super) fn one_root(&mut self, outputs: &[OutputPlan], raw: &[RawOutput]) {
+        if outputs.len() != raw.len() {
+            return; // an output was refused already
+        }
+        let Some(first) = outputs.first() else {
+            return;
+        };
+        let place = |o: &OutputPlan| match &o.store {
+            Some(url) => url.bucket_url.clone(),
+            None => "the output directory (--output-dir, or the current one)".into(),
+        };
+        for (output, raw) in outputs.iter().zip(raw).skip(1) {
+            if output.store != first.store {
+                let message = format!(
+                    "path: this output goes to {} but output 1 to {}; a run publishes its files together into one place, so write every path under one bucket, or all of them relative and choose the place with --output-dir",
+                    place(output),
+                    place(first)
+                );
+                self.error(&raw.path, message);
+            }
+        }
+    }
+
+    /// `storage:`: the object store's settings.
+    pub(super) fn storage(&mut self, raw: Option<&Spanned<RawStorage>>) -> StoreOptions {
+        let Some(raw) = raw else {
+            return StoreOptions::default();
+        };
+        let storage = &raw.value;
+        let text = |c: &mut Self, v: &Option<super::raw::Value>, key| {
+            v.as_ref().and_then(|v| c.text(v, key))
+        };
+        let flag = |c: &mut Self, v: &Option<super::raw::Value>, key| {
+            v.as_ref().and_then(|v| c.boolean(v, key))
+        };
+        let options = StoreOptions {
+            region: text(self, &storage.region, "storage.region"),
+            endpoint: text(self, &storage.endpoint, "storage.endpoint"),
+            path_style: flag(self, &storage.path_style, "storage.path_style"),
+            allow_http: flag(self, &storage.allow_http, "storage.allow_http"),
+        };
+        if let Err(message) = crate::load::store::check_options(&options) {
+            let at = match message.starts_with("allow_http") {
+                true => storage.allow_http.as_ref(),
+                false => storage.endpoint.as_ref(),
+            };
+            match at {
+                Some(value) => self.error(value, format!("storage.{message}")),
+                None => self.error(raw, format!("storage.{message}")),
+            }
+        }
+        options
     }
 
     fn csv(&mut self, raw: Option<&RawCsv>) -> load::CsvOptions {
@@ -182,5 +251,59 @@ impl Checker<'_> {
                 );
             }
         }
+    }
+}
+
+/// Splits `s3://bucket/rest` into the bucket and the path under it; a path without a scheme is
+/// relative to the run's output root.
+fn split_store(text: &str) -> Result<(Option<StoreUrl>, String), String> {
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return Ok((None, text.to_string()));
+    };
+    if scheme == "file" {
+        return Err(format!(
+            "{text:?}: write a local path relative, and choose its folder with --output-dir (which takes file:// URLs)"
+        ));
+    }
+    let (bucket, path) = rest.split_once('/').unwrap_or((rest, ""));
+    if bucket.contains(['{', '}']) {
+        return Err(format!(
+            "{text:?}: the bucket or container is written out; placeholders go in the path after it"
+        ));
+    }
+    match Location::parse(&format!("{scheme}://{bucket}"))? {
+        Location::Store(url) if !path.is_empty() => Ok((Some(url), path.to_string())),
+        Location::Store(_) => Err(format!("{text:?} names a bucket but no file in it")),
+        Location::Local(_) => Err(format!("{text:?} is not an object storage URL")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_paths_may_name_their_bucket() {
+        let (store, path) = split_store("s3://lake/raw/{vendor}.parquet").unwrap();
+        assert_eq!(store.unwrap().bucket_url, "s3://lake");
+        assert_eq!(path, "raw/{vendor}.parquet");
+        let (store, path) = split_store("out/{vendor}.csv").unwrap();
+        assert_eq!((store, path.as_str()), (None, "out/{vendor}.csv"));
+        assert!(
+            split_store("s3://{vendor}/x.csv")
+                .unwrap_err()
+                .contains("placeholders go in the path")
+        );
+        assert!(split_store("s3://lake").unwrap_err().contains("no file"));
+        assert!(
+            split_store("file:///tmp/x.csv")
+                .unwrap_err()
+                .contains("--output-dir")
+        );
+        assert!(
+            split_store("ftp://h/x.csv")
+                .unwrap_err()
+                .contains("allowed: s3://")
+        );
     }
 }

@@ -12,6 +12,7 @@ use super::raw::RawPipeline;
 use super::template::PathTemplate;
 use crate::extract::Limits;
 use crate::load;
+use crate::load::store::{Location, StoreOptions, StoreUrl};
 use crate::transform;
 use crate::vendors::{Settings, Vendor};
 
@@ -26,6 +27,8 @@ pub struct Plan {
     pub sources: Vec<SourcePlan>,
     pub transform: transform::Options,
     pub outputs: Vec<OutputPlan>,
+    /// The object store's settings (`storage:`), for outputs that go to one.
+    pub storage: StoreOptions,
 }
 
 /// What happens to the run when one source fails.
@@ -59,7 +62,19 @@ pub struct SourcePlan {
 #[derive(Debug, Clone)]
 pub struct OutputPlan {
     pub format: load::Format,
+    /// Relative to the output root: the store's bucket when `store` is given, else the run's.
     pub path: PathTemplate,
+    /// The bucket the path names (`s3://bucket/…`), when it names one.
+    pub store: Option<StoreUrl>,
+}
+
+impl Plan {
+    /// The root the outputs name themselves — a store's bucket — if they do; otherwise the run's
+    /// (`--output-dir`, or the current directory) applies.
+    pub fn output_location(&self) -> Option<Location> {
+        let store = self.outputs.first()?.store.clone()?;
+        Some(Location::Store(store))
+    }
 }
 
 /// Resolves a raw pipeline. `sandbox_override` is `run --sandbox`.
@@ -114,6 +129,8 @@ pub fn resolve(
         .iter()
         .filter_map(|o| c.output(o, &transform, raw.sources.value.len()))
         .collect();
+    c.one_root(&outputs, &raw.outputs.value);
+    let storage = c.storage(raw.storage.as_ref());
 
     if !c.diagnostics.is_empty() {
         return Err(c.diagnostics);
@@ -126,6 +143,7 @@ pub fn resolve(
         sources,
         transform,
         outputs,
+        storage,
     };
     c.output_paths(&plan, &raw.outputs.value);
     if c.diagnostics.is_empty() {

@@ -31,6 +31,17 @@ pub struct RawPipeline {
     #[serde(default)]
     pub transform: Option<RawTransform>,
     pub outputs: Spanned<Vec<RawOutput>>,
+    /// Settings of the object store the outputs go to.
+    pub storage: Option<Spanned<RawStorage>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStorage {
+    pub region: Option<Value>,
+    pub endpoint: Option<Value>,
+    pub path_style: Option<Value>,
+    pub allow_http: Option<Value>,
 }
 
 /// One source: its keys in file order, each with its value.

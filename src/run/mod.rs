@@ -13,7 +13,7 @@
 pub mod inspect;
 pub mod logging;
 mod outputs;
-mod report;
+pub mod report;
 pub mod sandboxed;
 mod source;
 
@@ -96,6 +96,8 @@ pub struct RunReport {
     pub manifest_path: Option<PathBuf>,
     /// Where the manifest is, as a user finds it (a path, or `s3://bucket/key`).
     pub manifest_location: Option<String>,
+    /// Where the run wrote: the pipeline's bucket, `--output-dir`, or the current directory.
+    pub root: Location,
 }
 
 /// Why a run failed.
@@ -121,25 +123,12 @@ pub fn main(args: RunArgs) -> ExitCode {
         verbose: args.verbose,
         format: args.log_format,
     });
-    let mut plans = Vec::new();
-    for path in &args.pipelines {
-        match pipeline::load(path, args.sandbox, EnvMode::Strict) {
-            Ok(loaded) => plans.push(loaded.plan),
-            Err(e) => {
-                console::err(e.to_string());
-                return ExitCode::from(2);
-            }
+    let (plans, output_root) = match plans_and_root(&args) {
+        Ok(checked) => checked,
+        Err(message) => {
+            console::err(message);
+            return ExitCode::from(2);
         }
-    }
-    let output_root = match &args.output_dir {
-        Some(text) => match Location::parse(text) {
-            Ok(location) => location,
-            Err(e) => {
-                console::err(format!("error: --output-dir: {e}"));
-                return ExitCode::from(2);
-            }
-        },
-        None => Location::Local(std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))),
     };
     let options = RunOptions {
         output_root,
@@ -171,9 +160,7 @@ pub fn main(args: RunArgs) -> ExitCode {
         match outcome {
             Ok(done) if args.log_format == LogFormat::Json => report::log_events(&done.manifest),
             Ok(done) if !args.quiet && !args.dry_run => {
-                console::err(
-                    report::summary_table(&done.manifest, &options.output_root).trim_end(),
-                );
+                console::err(report::summary_table(&done.manifest, &done.root).trim_end());
                 if let Some(location) = &done.manifest_location {
                     console::err(format!("manifest: {location}"));
                 }
@@ -195,6 +182,25 @@ pub fn main(args: RunArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// The pipelines, checked, and the output root `--output-dir` names; or what is wrong with them.
+fn plans_and_root(args: &RunArgs) -> Result<(Vec<Plan>, Location), String> {
+    let mut plans = Vec::new();
+    for path in &args.pipelines {
+        let loaded = pipeline::load(path, args.sandbox, EnvMode::Strict);
+        plans.push(loaded.map_err(|e| e.to_string())?.plan);
+    }
+    let root = match &args.output_dir {
+        Some(text) => Location::parse(text).map_err(|e| format!("error: --output-dir: {e}"))?,
+        None => Location::Local(std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))),
+    };
+    for plan in &plans {
+        if let (Some(dir), Some(store)) = (&args.output_dir, plan.output_location()) {
+            warn!(pipeline = %plan.name, "--output-dir {dir} does not apply: the pipeline's outputs name their bucket, {store}");
+        }
+    }
+    Ok((plans, root))
 }
 
 /// A signal that stops a run.
@@ -312,31 +318,36 @@ pub async fn run_pipeline(mut plan: Plan, options: &RunOptions) -> Result<RunRep
     let run_id = uuid::Uuid::now_v7().to_string();
     let run_date = started.strftime("%Y-%m-%d").to_string();
 
+    let location = plan
+        .output_location()
+        .unwrap_or_else(|| options.output_root.clone());
     if options.dry_run {
-        let root = options.output_root.planning_dir();
+        let root = location.planning_dir();
         let planner = Planner {
             plan: &plan,
             root: &root,
             run_id: "RUN_ID",
             run_date: &run_date,
         };
-        report::print_dry_run(&planner, &plan.transformers(), &options.output_root);
+        report::print_dry_run(&planner, &plan.transformers(), &location);
         let status = RunStatus::DryRun;
         let manifest = report::manifest(&plan, &run_id, started, status, vec![], vec![], vec![]);
         return Ok(RunReport {
             manifest,
             manifest_path: None,
             manifest_location: None,
+            root: location,
         });
     }
 
     let root = Root::hold(
-        &options.output_root,
+        &location,
         &run_id,
         &plan.name,
         RootOptions {
             wait: options.wait_lock,
             follow_symlinks: options.follow_symlinks,
+            store: plan.storage.clone(),
         },
     )
     .await?;
@@ -356,7 +367,12 @@ pub async fn run_pipeline(mut plan: Plan, options: &RunOptions) -> Result<RunRep
         run_id: &run_id,
         run_date: &run_date,
     };
-    let result = run_sources(&planner, &root, options, started).await;
+    let result = run_sources(&planner, &root, options, started)
+        .await
+        .map(|report| RunReport {
+            root: location.clone(),
+            ..report
+        });
     if let Some(sandbox) = sandbox {
         sandbox.shutdown().await;
     }
@@ -516,6 +532,7 @@ async fn publish(
             manifest,
             manifest_path,
             manifest_location,
+            root: Location::default(),
         })
     } else {
         Err(RunError::Sources(failures))

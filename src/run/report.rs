@@ -182,3 +182,34 @@ pub fn print_dry_run(planner: &Planner<'_>, transformers: &[Transformer], root: 
         }
     }
 }
+
+/// Where `validate` says a pipeline's files go: the store (or the output directory) and every
+/// final path a run today would write, `{run_id}` shown as `RUN_ID`.
+pub fn print_destinations(plan: &Plan) {
+    let location = plan.output_location();
+    match &location {
+        Some(store) => console::out(format!(
+            "  outputs go to object storage at {store} (credentials from the environment), published together with manifest.json last"
+        )),
+        None => console::out("  outputs go under --output-dir (default: the current directory)"),
+    }
+    let location = location.unwrap_or_default();
+    let root = location.planning_dir();
+    let run_date = jiff::Timestamp::now().strftime("%Y-%m-%d").to_string();
+    let planner = Planner {
+        plan,
+        root: &root,
+        run_id: "RUN_ID",
+        run_date: &run_date,
+    };
+    for (source, transformer) in plan.sources.iter().zip(plan.transformers()) {
+        for file in planner.files(source, transformer.tables()) {
+            console::out(format!(
+                "    {} → {} {}",
+                source.name,
+                file.output.format.name(),
+                location.display_path(&file.path)
+            ));
+        }
+    }
+}

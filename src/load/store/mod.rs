@@ -15,17 +15,13 @@
 //! [`upload`] streams a file into the store as it is written; [`root`] publishes a run's files
 //! there as one commit.
 
+mod clouds;
 pub mod root;
 pub mod upload;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use object_store::ObjectStore;
-use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
-use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
-use object_store::client::ClientConfigKey;
-use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey};
 use object_store::path::Path as Key;
 
 pub use self::root::StoreRoot;
@@ -50,6 +46,20 @@ pub struct StoreUrl {
     pub bucket_url: String,
     /// The key prefix under the bucket, without leading or trailing `/` (may be empty).
     pub prefix: String,
+}
+
+/// A store's settings beyond its URL, from a pipeline's `storage:`; each one given overrides the
+/// environment's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// The S3 region.
+    pub region: Option<String>,
+    /// An S3-compatible store's or an Azure emulator's URL.
+    pub endpoint: Option<String>,
+    /// S3 path-style addressing (`endpoint/bucket/key`), which most S3-compatible stores need.
+    pub path_style: Option<bool>,
+    /// Plain HTTP, to a loopback endpoint only.
+    pub allow_http: Option<bool>,
 }
 
 /// Where a run writes: a local folder or a store.
@@ -181,118 +191,24 @@ impl StoreUrl {
 
 impl std::fmt::Display for StoreUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.display_key(&self.prefix))
+        match self.prefix.as_str() {
+            "" => f.write_str(&self.bucket_url),
+            prefix => f.write_str(&self.display_key(prefix)),
+        }
     }
 }
 
-/// How long one request to the store may take, and how often a failed one is tried again.
-const REQUEST_TIMEOUT: &str = "120s";
-const CONNECT_TIMEOUT: &str = "15s";
-const MAX_RETRIES: usize = 4;
-
-/// The environment variables that hold store credentials: their values are redacted from every
-/// log line, error and manifest, like the vendors' secrets.
-const CREDENTIAL_VARIABLES: [&str; 12] = [
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AZURE_STORAGE_ACCOUNT_KEY",
-    "AZURE_STORAGE_ACCESS_KEY",
-    "AZURE_STORAGE_MASTER_KEY",
-    "AZURE_STORAGE_SAS_KEY",
-    "AZURE_STORAGE_SAS_TOKEN",
-    "AZURE_STORAGE_TOKEN",
-    "AZURE_CLIENT_SECRET",
-    "AZURE_STORAGE_CLIENT_SECRET",
-    "GOOGLE_SERVICE_ACCOUNT_KEY",
-];
-
 /// The store a URL names, its credentials from the environment. Fails without a request if the
 /// configuration is incomplete or asks for plain HTTP to a host other than this machine.
-pub fn open(url: &StoreUrl) -> Result<Arc<dyn ObjectStore>, String> {
+pub fn open(url: &StoreUrl, options: &StoreOptions) -> Result<Arc<dyn ObjectStore>, String> {
     // The builders' HTTP client needs it, as the vendors' does; a second install is a no-op.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    for name in CREDENTIAL_VARIABLES {
-        if let Ok(value) = std::env::var(name) {
-            // Remembered for redaction; the builders read the variable themselves.
-            drop(crate::model::secret::Secret::new(value));
-        }
+    clouds::remember_credentials();
+    match url.cloud {
+        Cloud::S3 => clouds::s3(url, options),
+        Cloud::Azure => clouds::azure(url, options),
+        Cloud::Gcs => clouds::gcs(url, options),
     }
-    let retry = object_store::RetryConfig {
-        max_retries: MAX_RETRIES,
-        retry_timeout: Duration::from_secs(120),
-        backoff: object_store::BackoffConfig::default(),
-    };
-    let fail = |e: object_store::Error| describe(&e);
-    let store: Arc<dyn ObjectStore> = match url.cloud {
-        Cloud::S3 => {
-            let builder = AmazonS3Builder::from_env()
-                .with_url(&url.bucket_url)
-                .with_config(
-                    AmazonS3ConfigKey::Client(ClientConfigKey::Timeout),
-                    REQUEST_TIMEOUT,
-                )
-                .with_config(
-                    AmazonS3ConfigKey::Client(ClientConfigKey::ConnectTimeout),
-                    CONNECT_TIMEOUT,
-                )
-                .with_retry(retry);
-            let endpoint = builder.get_config_value(&AmazonS3ConfigKey::Endpoint);
-            let http =
-                builder.get_config_value(&AmazonS3ConfigKey::Client(ClientConfigKey::AllowHttp));
-            check_http(endpoint.as_deref(), http.as_deref())?;
-            Arc::new(builder.build().map_err(fail)?)
-        }
-        Cloud::Azure => {
-            let builder = MicrosoftAzureBuilder::from_env()
-                .with_url(&url.bucket_url)
-                .with_config(
-                    AzureConfigKey::Client(ClientConfigKey::Timeout),
-                    REQUEST_TIMEOUT,
-                )
-                .with_config(
-                    AzureConfigKey::Client(ClientConfigKey::ConnectTimeout),
-                    CONNECT_TIMEOUT,
-                )
-                .with_retry(retry);
-            let emulator = builder.get_config_value(&AzureConfigKey::UseEmulator);
-            let endpoint = if is_true(emulator.as_deref()) {
-                Some(
-                    std::env::var("AZURITE_BLOB_STORAGE_URL")
-                        .unwrap_or_else(|_| "http://127.0.0.1:10000".into()),
-                )
-            } else {
-                builder.get_config_value(&AzureConfigKey::Endpoint)
-            };
-            let http =
-                builder.get_config_value(&AzureConfigKey::Client(ClientConfigKey::AllowHttp));
-            let http = if is_true(emulator.as_deref()) {
-                Some("true".into())
-            } else {
-                http
-            };
-            check_http(endpoint.as_deref(), http.as_deref())?;
-            Arc::new(builder.build().map_err(fail)?)
-        }
-        Cloud::Gcs => {
-            let builder = GoogleCloudStorageBuilder::from_env()
-                .with_url(&url.bucket_url)
-                .with_config(
-                    GoogleConfigKey::Client(ClientConfigKey::Timeout),
-                    REQUEST_TIMEOUT,
-                )
-                .with_config(
-                    GoogleConfigKey::Client(ClientConfigKey::ConnectTimeout),
-                    CONNECT_TIMEOUT,
-                )
-                .with_retry(retry);
-            let http =
-                builder.get_config_value(&GoogleConfigKey::Client(ClientConfigKey::AllowHttp));
-            check_http(None, http.as_deref())?;
-            Arc::new(builder.build().map_err(fail)?)
-        }
-    };
-    Ok(store)
 }
 
 /// A store's error in one line: the service's code and message when it sent an XML error, with
@@ -317,38 +233,28 @@ pub fn describe(e: &object_store::Error) -> String {
     crate::model::secret::redact(&line).into_owned()
 }
 
-fn is_true(value: Option<&str>) -> bool {
-    value.is_some_and(|v| {
-        matches!(
-            v.trim().to_ascii_lowercase().as_str(),
-            "true" | "1" | "yes" | "on"
-        )
-    })
-}
-
-/// Plain HTTP is for an emulator on this machine only: a loopback endpoint.
-fn check_http(endpoint: Option<&str>, allow_http: Option<&str>) -> Result<(), String> {
-    if !is_true(allow_http) {
-        return Ok(());
+/// What a pipeline's `storage:` can be checked for without the store: an endpoint is an HTTP(S)
+/// URL, and plain HTTP goes to a loopback one. (What the environment adds is checked by [`open`].)
+pub fn check_options(options: &StoreOptions) -> Result<(), String> {
+    if let Some(endpoint) = &options.endpoint {
+        let parsed = url::Url::parse(endpoint)
+            .map_err(|e| format!("endpoint: {endpoint:?} is not a URL: {e}"))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(format!(
+                "endpoint: {endpoint:?} must start with https:// (or http:// to this machine)"
+            ));
+        }
     }
-    let loopback = endpoint
-        .and_then(|e| url::Url::parse(e).ok())
-        .and_then(|e| e.host().map(|h| h.to_owned()))
-        .is_some_and(|host| match host {
-            url::Host::Domain(d) => d == "localhost",
-            url::Host::Ipv4(ip) => ip.is_loopback(),
-            url::Host::Ipv6(ip) => ip.is_loopback(),
-        });
-    if loopback {
-        Ok(())
-    } else {
-        Err("plain HTTP is allowed only to an endpoint on this machine (127.0.0.1, ::1 or localhost), for an emulator; unset the allow-http setting (AWS_ALLOW_HTTP, AZURE_ALLOW_HTTP, GOOGLE_ALLOW_HTTP) or point the endpoint at a loopback address"
-            .to_string())
+    if options.allow_http == Some(true) {
+        clouds::check_http(options.endpoint.as_deref(), Some("true"))
+            .map_err(|e| format!("allow_http: {e}"))?;
     }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
+    use super::clouds::check_http;
     use super::*;
 
     fn store(text: &str) -> StoreUrl {
@@ -414,6 +320,23 @@ mod tests {
         assert!(err.contains("only to an endpoint on this machine"), "{err}");
         assert!(check_http(None, Some("true")).is_err());
         assert!(check_http(Some("https://minio.internal"), None).is_ok());
+    }
+
+    /// GCS has no emulator here (none from the package registries speaks the XML API the crate
+    /// uses): its builder and settings are checked without a server.
+    #[test]
+    fn a_gcs_root_builds_and_refuses_settings_it_does_not_take() {
+        let gs = store("gs://lake/customers");
+        assert!(open(&gs, &StoreOptions::default()).is_ok());
+        let region = StoreOptions {
+            region: Some("eu-west-1".into()),
+            ..StoreOptions::default()
+        };
+        let err = open(&gs, &region).err().unwrap();
+        assert!(err.contains("storage.region does not apply"), "{err}");
+        let az = store("az://raw/customers");
+        let err = open(&az, &region).err().unwrap();
+        assert!(err.contains("storage.region does not apply"), "{err}");
     }
 
     #[test]

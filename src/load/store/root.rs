@@ -33,7 +33,7 @@ use tokio::runtime::Handle;
 use tokio::task::JoinHandle;
 
 use super::upload::Upload;
-use super::{StoreUrl, describe, key_text, open};
+use super::{StoreOptions, StoreUrl, describe, key_text, open};
 use crate::load::publish::{Finished, StageAt};
 use crate::load::{Format, LoadError, Manifest, OutputSummary, PublishError, Writer};
 use crate::model::Schema;
@@ -85,8 +85,13 @@ impl StoreRoot {
     /// Opens the store `url` names and takes its prefix as this run's root. The preflight writes
     /// the run's lease, so a missing bucket, refused credentials or a read-only role fail here,
     /// before any vendor is called. Then what killed runs left behind is finished.
-    pub async fn hold(url: &StoreUrl, run_id: &str, owner: &str) -> Result<StoreRoot, LoadError> {
-        let store = open(url).map_err(|detail| LoadError::Store {
+    pub async fn hold(
+        url: &StoreUrl,
+        options: &StoreOptions,
+        run_id: &str,
+        owner: &str,
+    ) -> Result<StoreRoot, LoadError> {
+        let store = open(url, options).map_err(|detail| LoadError::Store {
             action: format!("use the output root {url}"),
             detail,
         })?;
