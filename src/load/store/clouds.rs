@@ -127,9 +127,9 @@ pub(super) fn gcs(url: &StoreUrl, options: &StoreOptions) -> Result<Arc<dyn Obje
         .with_url(&url.bucket_url)
         .with_config(client(ClientConfigKey::Timeout), REQUEST_TIMEOUT)
         .with_config(client(ClientConfigKey::ConnectTimeout), CONNECT_TIMEOUT)
+        // The crate allows HTTP to GCS by default (for a `gcs_base_url` in a key file): never here.
+        .with_config(client(ClientConfigKey::AllowHttp), "false")
         .with_retry(retry());
-    let http = builder.get_config_value(&client(ClientConfigKey::AllowHttp));
-    check_http(None, http.as_deref())?;
     Ok(Arc::new(builder.build().map_err(|e| describe(&e))?))
 }
 

@@ -327,7 +327,8 @@ mod tests {
     #[test]
     fn a_gcs_root_builds_and_refuses_settings_it_does_not_take() {
         let gs = store("gs://lake/customers");
-        assert!(open(&gs, &StoreOptions::default()).is_ok());
+        let built = open(&gs, &StoreOptions::default());
+        assert!(built.is_ok(), "{:?}", built.err());
         let region = StoreOptions {
             region: Some("eu-west-1".into()),
             ..StoreOptions::default()
