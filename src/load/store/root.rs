@@ -493,6 +493,26 @@ mod tests {
             .unwrap()
     }
 
+    /// A run killed while publishing: its journal written, its first `moved` moves made, its
+    /// lease no longer refreshed.
+    async fn killed_while_publishing(killed: StoreRoot, files: Vec<Finished>, moved: usize) {
+        let moves = killed.plan_moves(&files).await.unwrap();
+        let journal = Journal {
+            run_id: killed.run_id.clone(),
+            manifest: "lake/manifest.json".into(),
+            moves: moves.clone(),
+        };
+        let journal_key = format!("{}/journal.json", killed.run_dir());
+        let text = serde_json::to_vec(&journal).unwrap();
+        killed.put(&journal_key, text).await.unwrap();
+        for step in &moves[..moved] {
+            killed.apply(step).await.unwrap();
+        }
+        killed.heartbeat.abort();
+        // Dropped without its cleanup, as a killed process would leave it.
+        std::mem::forget(killed);
+    }
+
     fn run_dirs(objects: &BTreeMap<String, Vec<u8>>) -> Vec<&String> {
         objects
             .keys()
@@ -586,28 +606,12 @@ mod tests {
         drop(root);
         let before = snapshot(&*store).await;
 
-        // A run killed after its first move: the new a.csv is in place, its backup and journal
-        // in its folder, the manifest still the first run's.
+        // A run killed after its moves, before its manifest: the new a.csv and new.csv in place,
+        // the backup and journal in its folder, the manifest still the first run's.
         let killed = hold(&store, "02-killed", KEEP).await;
         let a = staged(&killed, "a.csv", &["new-a"]).await;
         let new = staged(&killed, "new.csv", &["new"]).await;
-        let moves = killed.plan_moves(&[a, new]).await.unwrap();
-        let journal = Journal {
-            run_id: "02-killed".into(),
-            manifest: "lake/manifest.json".into(),
-            moves: moves.clone(),
-        };
-        killed
-            .put(
-                &format!("{}/journal.json", killed.run_dir()),
-                serde_json::to_vec(&journal).unwrap(),
-            )
-            .await
-            .unwrap();
-        killed.apply(&moves[0]).await.unwrap();
-        killed.apply(&moves[1]).await.unwrap();
-        killed.heartbeat.abort();
-        std::mem::forget(killed);
+        killed_while_publishing(killed, vec![a, new], 2).await;
         assert_eq!(snapshot(&*store).await["lake/a.csv"], b"id\r\nnew-a\r\n");
 
         // A run that is alive (its lease fresh) is left alone...
@@ -636,24 +640,14 @@ mod tests {
         let store = Arc::new(InMemory::new());
         let killed = hold(&store, "01-killed", KEEP).await;
         let a = staged(&killed, "a.csv", &["a"]).await;
-        let moves = killed.plan_moves(&[a]).await.unwrap();
-        let journal = Journal {
-            run_id: "01-killed".into(),
-            manifest: "lake/manifest.json".into(),
-            moves: moves.clone(),
-        };
-        let journal_key = format!("{}/journal.json", killed.run_dir());
-        killed
-            .put(&journal_key, serde_json::to_vec(&journal).unwrap())
-            .await
-            .unwrap();
-        killed.apply(&moves[0]).await.unwrap();
-        let json =
-            crate::load::manifest::to_json(Path::new("lake/manifest.json"), &manifest("01-killed"))
-                .unwrap();
-        killed.put("lake/manifest.json", json).await.unwrap();
-        killed.heartbeat.abort();
-        std::mem::forget(killed);
+        killed_while_publishing(killed, vec![a], 1).await;
+        // Its manifest went out before it could clean its folder.
+        let manifest_path = Path::new("lake/manifest.json");
+        let json = crate::load::manifest::to_json(manifest_path, &manifest("01-killed")).unwrap();
+        let put = store
+            .put(&Key::from("lake/manifest.json"), json.into())
+            .await;
+        put.unwrap();
 
         let _next = hold(&store, "02-next", Duration::ZERO).await;
         let after = snapshot(&*store).await;
