@@ -18,7 +18,8 @@ use tokio::runtime::{Handle, RuntimeFlavor};
 
 /// One part of a multipart upload: S3's and GCS's smallest (but for the last part).
 pub const PART_BYTES: usize = 5 * 1024 * 1024;
-/// Parts on their way while the next one fills.
+/// Parts on their way while the next one fills: one, so the writer rarely waits on the network
+/// and memory holds two parts at most.
 const PARTS_IN_FLIGHT: usize = 1;
 
 /// A file being uploaded to `key`; see the module header.
@@ -78,8 +79,9 @@ impl Write for Upload {
         let key = self.key.clone();
         let parts = self.started()?;
         parts.write(buf);
-        // Back-pressure: no more than one part on its way while the next fills.
-        wait(&runtime, parts.wait_for_capacity(PARTS_IN_FLIGHT))?
+        // Back-pressure: `wait_for_capacity(n)` waits until fewer than `n` parts are in flight,
+        // so `PARTS_IN_FLIGHT + 1` lets that many travel while the next one fills.
+        wait(&runtime, parts.wait_for_capacity(PARTS_IN_FLIGHT + 1))?
             .map_err(|e| store_error(&key, e))?;
         Ok(buf.len())
     }
