@@ -6,6 +6,11 @@ and peak RSS come from GNU time wrapped around that child, row counts from each 
 
 Sections: `main` (the comparison table), `memory` (peak RSS at 10k, 100k, 1M customers), `rate`
 (adherence to a server-side rate limit). Nothing here is a test: no timing is asserted.
+
+The S3 rows (`customer-export → S3 (moto)`, in `main` and `memory`; `--no-s3` leaves them out) write
+the same export to `s3://bench-bucket/<prefix>` on a moto server this script starts on a free port
+of its own (`.ci/emulators.sh install` puts moto in `.ci/.emulators/venv`) and stops at the end; the
+row count is read back from the store: the manifest's, checked against the Parquet footer.
 """
 
 import argparse
@@ -20,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -30,6 +36,10 @@ EXE = ROOT / "target" / "release" / "customer-export"
 FLOOR = ROOT / "target" / "bench-floor" / "release" / "floor"
 VENV_BIN = Path(sys.executable).parent
 TOKEN = "sandbox-valomnia-token"
+# Where `.ci/emulators.sh install` puts moto (EMU_DIR moves it, as for that script).
+MOTO_SERVER = Path(os.environ.get("EMU_DIR") or ROOT / ".ci" / ".emulators") / "venv" / "bin" / "moto_server"
+BUCKET = "bench-bucket"
+S3_NAME = "customer-export → S3 (moto)"
 
 csv.field_size_limit(sys.maxsize)
 
@@ -48,6 +58,12 @@ class Measured:
         self.rss_mb = rss_kb / 1024.0
         self.code = code
         self.stdout = stdout
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def measure(cmd, stdout_path=None, env=None, cwd=None):
@@ -79,9 +95,7 @@ class Sandbox:
     """`customer-export sandbox` in its own process (its CPU is not the tool's RSS)."""
 
     def __init__(self, customers, rate_limit=None):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        self.port = free_port()
         cmd = [EXE, "sandbox", "--port", str(self.port), "--customers", "10",
                "--vendor-customers", f"valomnia={customers}", "--seed", "42"]
         if rate_limit:
@@ -105,6 +119,118 @@ class Sandbox:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class Moto:
+    """moto's S3 server (`moto_server`) in its own process on a free port, with the bucket
+    `bench-bucket`: the S3 rows' store. Started and stopped here, so the bench never depends on a
+    server left running (nor touches one `.ci/emulators.sh start` left: the port is its own). Its RSS
+    and CPU are not the tool's; it shares the two cores, like the sandbox. moto checks no
+    signatures; it refuses an unsigned read of a private object, so this script reads back with
+    pyarrow's S3 client."""
+
+    def __init__(self):
+        if not MOTO_SERVER.exists():
+            raise SystemExit(f"{MOTO_SERVER} is missing: run bench/run.sh, which runs "
+                             "`.ci/emulators.sh install` (or pass --no-s3)")
+        self.port = free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.log_path = WORK / "moto.log"
+        with open(self.log_path, "wb") as log_file:
+            self.proc = subprocess.Popen([str(MOTO_SERVER), "-H", "127.0.0.1", "-p", str(self.port)],
+                                         stdout=log_file, stderr=subprocess.STDOUT)
+        try:
+            self._wait()
+            # Creating the bucket also loads moto's S3 backend, which it does on the first request.
+            self.request("PUT", f"/{BUCKET}")
+        except BaseException:
+            self.close()
+            raise
+        self.seq = 0
+        self._fs = None
+
+    def _wait(self):
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"moto_server exited ({self.proc.returncode}):\n"
+                                 + self.log_path.read_text(errors="replace")[-4000:])
+            try:
+                urllib.request.urlopen(self.endpoint + "/", timeout=2).close()
+                return
+            except urllib.error.HTTPError:
+                return  # it answers
+            except OSError:
+                time.sleep(0.1)
+        raise SystemExit(f"moto_server did not answer at {self.endpoint} within 60 s")
+
+    def request(self, method, path):
+        req = urllib.request.Request(self.endpoint + path, method=method)
+        with urllib.request.urlopen(req, timeout=120) as r:
+            return r.read()
+
+    def fs(self):
+        """pyarrow's S3 client on moto, for reading back: moto refuses an unsigned GET of an object
+        that is not public (an unsigned PUT of the bucket it accepts)."""
+        if self._fs is None:
+            import pyarrow.fs as pafs
+
+            self._fs = pafs.S3FileSystem(access_key="testing", secret_key="testing", region="us-east-1",
+                                         endpoint_override=self.endpoint, allow_bucket_creation=False)
+        return self._fs
+
+    def get(self, key):
+        with self.fs().open_input_stream(f"{BUCKET}/{key}") as f:
+            return f.read()
+
+    def size(self, key):
+        return self.fs().get_file_info(f"{BUCKET}/{key}").size
+
+    def keys(self, prefix):
+        """Every object under the folder `prefix`."""
+        import pyarrow.fs as pafs
+
+        found = self.fs().get_file_info(pafs.FileSelector(f"{BUCKET}/{prefix}", recursive=True,
+                                                         allow_not_found=True))
+        return [i.path for i in found if i.type == pafs.FileType.File]
+
+    def parquet_rows(self, key):
+        """Rows in a Parquet object's footer (pyarrow reads the footer by ranged GETs)."""
+        import pyarrow.parquet as pq
+
+        with self.fs().open_input_file(f"{BUCKET}/{key}") as f:
+            return pq.ParquetFile(f).metadata.num_rows
+
+    def delete_prefix(self, prefix):
+        """Frees moto's memory of a run's objects (it holds every object in its own process)."""
+        self.fs().delete_dir_contents(f"{BUCKET}/{prefix}", missing_dir_ok=True)
+
+    def unique_prefix(self, tag):
+        self.seq += 1
+        return f"bench/{tag}-{os.getpid()}-{self.seq}"
+
+    def env(self):
+        """The tool's environment: moto's endpoint and its fixed test credentials; no other AWS_
+        variable of the caller's (a profile or session token) leaks in."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+                   AWS_ENDPOINT_URL=self.endpoint, AWS_ALLOW_HTTP="true", AWS_REGION="us-east-1")
+        return env
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
 
     def __enter__(self):
         return self
@@ -158,6 +284,44 @@ def run_customer_export(sandbox, fmt, page_size, concurrency, tag, rate=None):
             raise SystemExit(f"{path}: manifest says {listed[0]} rows, the file holds {rows[f]}")
     m.rows = rows[fmt[0]]
     m.output = "+".join(fmt)
+    return m
+
+
+def run_customer_export_s3(sandbox, moto, fmt, page_size, concurrency, tag):
+    """The same export as `run_customer_export`, with `--output-dir s3://bench-bucket/<prefix>` on
+    moto (a prefix of its own per run). Rows: the manifest's, read back from the store, checked
+    against each Parquet file's footer; the run's staging folder must be gone."""
+    work = WORK / f"ce-{tag}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    pipe = work / "pipeline.yaml"
+    pipe.write_text(pipeline_yaml(sandbox, fmt, page_size, concurrency))
+    prefix = moto.unique_prefix(tag)
+    m = measure([EXE, "run", pipe, "--output-dir", f"s3://{BUCKET}/{prefix}", "--quiet"], env=moto.env())
+    manifest = json.loads(moto.get(f"{prefix}/out/manifest.json"))
+    (work / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    m.manifest = manifest
+    rows = {}
+    for f in fmt:
+        key = f"{prefix}/out/valomnia.{f}"
+        listed = [o for o in manifest["outputs"] if o["path"].endswith(f"valomnia.{f}")]
+        if not listed:
+            raise SystemExit(f"s3://{BUCKET}/{key}: not in the manifest")
+        rows[f] = listed[0]["rows"]
+        size = moto.size(key)
+        if size != listed[0]["bytes"]:
+            raise SystemExit(f"s3://{BUCKET}/{key}: manifest says {listed[0]['bytes']} bytes, the object has {size}")
+        if f == "parquet":
+            in_file = moto.parquet_rows(key)
+            if in_file != rows[f]:
+                raise SystemExit(f"s3://{BUCKET}/{key}: manifest says {rows[f]} rows, the footer {in_file}")
+    left = moto.keys(f"{prefix}/.customer-export")
+    if left:
+        raise SystemExit(f"the run left {len(left)} object(s) under its state folder, e.g. {left[0]}")
+    moto.delete_prefix(prefix)
+    m.rows = rows[fmt[0]]
+    m.bytes = listed[0]["bytes"]
+    m.output = "+".join(fmt) + " → s3 (moto)"
     return m
 
 
@@ -252,6 +416,14 @@ def section_main(args):
             args.runs, lambda: run_floor(sbx, args.page_size, args.concurrency))))
         results.append(("customer-export parquet", median_run(
             args.runs, lambda: run_customer_export(sbx, ["parquet"], args.page_size, args.concurrency, "parquet"))))
+        if not args.no_s3:
+            log("   S3 (moto) ...")
+            with Moto() as moto:
+                # A warm-up run, as for the floor: moto's first multipart upload and copy are slow.
+                run_customer_export_s3(sbx, moto, ["parquet"], args.page_size, args.concurrency, "s3")
+                results.append((S3_NAME, median_run(
+                    args.runs, lambda: run_customer_export_s3(sbx, moto, ["parquet"], args.page_size,
+                                                              args.concurrency, "s3"))))
         results.append(("customer-export csv", median_run(
             args.runs, lambda: run_customer_export(sbx, ["csv"], args.page_size, args.concurrency, "csv"))))
         if not args.no_peers:
@@ -285,17 +457,32 @@ def section_main(args):
         if len(m.runs) > 1:
             print(f"  runs of {name}: {', '.join(f'{w:.2f}' for w in m.runs)} s")
     print("ce÷tool = customer-export parquet wall ÷ the tool's wall (target ≤ 1.5 vs the floor, ≤ 0.05 vs the peers)")
+    if S3_NAME in dict(results):
+        s3 = dict(results)[S3_NAME]
+        print(f"S3 (moto) vs local disk: wall {s3.wall:.2f} vs {ce.wall:.2f} s ({s3.wall / ce.wall:.2f}×), "
+              f"peak RSS {s3.rss_mb:.0f} vs {ce.rss_mb:.0f} MB ({s3.rss_mb / ce.rss_mb:.2f}×, "
+              f"{s3.rss_mb - ce.rss_mb:+.0f} MB); moto_server is a separate process, not counted")
     return agree
 
 
 def section_memory(args):
     sizes = args.memory_sizes
-    log(f"== memory: customer-export parquet at {', '.join(map(str, sizes))} customers")
+    log(f"== memory: customer-export parquet at {', '.join(map(str, sizes))} customers"
+        + ("" if args.no_s3 else ", to local disk and to S3 (moto)"))
     rows = []
-    for n in sizes:
-        with Sandbox(n) as sbx:
-            m = run_customer_export(sbx, ["parquet"], args.page_size, args.concurrency, f"mem-{n}")
-            rows.append((n, m))
+    s3_rows = []
+    moto = None if args.no_s3 else Moto()
+    try:
+        for n in sizes:
+            with Sandbox(n) as sbx:
+                m = run_customer_export(sbx, ["parquet"], args.page_size, args.concurrency, f"mem-{n}")
+                rows.append((n, m))
+                if moto:
+                    s3_rows.append((n, run_customer_export_s3(sbx, moto, ["parquet"], args.page_size,
+                                                              args.concurrency, f"mem-s3-{n}")))
+    finally:
+        if moto:
+            moto.close()
     print()
     print("Memory flatness: customer-export → parquet (fields all, arrays json)")
     widths = [10, 8, 9, 12, 10]
@@ -304,6 +491,23 @@ def section_memory(args):
         print(fmt_row([n, f"{m.wall:.2f}", f"{m.rss_mb:.1f}", f"{m.rows / m.wall:,.0f}", m.rows], widths))
     growth = rows[-1][1].rss_mb / rows[0][1].rss_mb
     print(f"peak RSS {sizes[-1]} ÷ {sizes[0]}: {growth:.2f}× (target < 1.5×, and ≤ 64 MB)")
+    if not s3_rows:
+        return
+    print()
+    print("Memory: customer-export → S3 (moto), the same export (--output-dir s3://bench-bucket/…), beside local disk")
+    widths = [10, 8, 9, 12, 10, 9, 12, 11]
+    print(fmt_row(["customers", "wall s", "peak MB", "rows/s", "rows", "local MB", "S3÷local MB", "S3 MB−local"], widths))
+    for (n, m), (_, local) in zip(s3_rows, rows):
+        print(fmt_row([n, f"{m.wall:.2f}", f"{m.rss_mb:.1f}", f"{m.rows / m.wall:,.0f}", m.rows,
+                       f"{local.rss_mb:.1f}", f"{m.rss_mb / local.rss_mb:.2f}×", f"{m.rss_mb - local.rss_mb:+.1f}"], widths))
+    growth = s3_rows[-1][1].rss_mb / s3_rows[0][1].rss_mb
+    top = s3_rows[-1][1].rss_mb
+    verdict = "met" if top <= 64 else f"MISSED by {top - 64:.1f} MB"
+    print(f"S3 peak RSS {sizes[-1]} ÷ {sizes[0]}: {growth:.2f}×; at {sizes[-1]}: {top:.1f} MB "
+          f"(target ≤ 64 MB: {verdict}); wall vs local {s3_rows[-1][1].wall / rows[-1][1].wall:.2f}×")
+    bad = [(n, m.rows) for n, m in s3_rows if m.rows != n]
+    if bad:
+        print(f"S3 row counts DISAGREE with the sandbox: {bad}")
 
 
 def section_rate(args):
@@ -334,6 +538,8 @@ def main():
     p.add_argument("--concurrency", type=int, default=4)
     p.add_argument("--sections", default="main,memory,rate", help="any of main,memory,rate")
     p.add_argument("--no-peers", action="store_true", help="skip dlt and Airbyte")
+    p.add_argument("--no-s3", action="store_true",
+                   help="skip the customer-export → S3 (moto) rows (main and memory)")
     p.add_argument("--memory-sizes", type=lambda s: [int(x) for x in s.split(",")],
                    default=[10_000, 100_000, 1_000_000])
     p.add_argument("--rate", type=float, default=50)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark of issue 7 in one command: builds customer-export and the raw-fetch floor, installs
-# the peers (dlt, Airbyte's declarative source) into bench/.venv, then runs bench/bench.py, which
-# starts the sandbox, runs every tool, and prints the tables. Options: see `bench/run.sh --help`.
+# the peers (dlt, Airbyte's declarative source) into bench/.venv and moto (.ci/emulators.sh install),
+# then runs bench/bench.py, which starts the sandbox and a moto server, runs every tool, and prints
+# the tables. Options: see `bench/run.sh --help`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +21,13 @@ if [[ ! -f "$STAMP" ]]; then
   bench/.venv/bin/pip install --quiet --upgrade pip
   bench/.venv/bin/pip install --quiet "${PEERS[@]}"
   touch "$STAMP"
+fi
+
+# moto (S3) for the "customer-export → S3 (moto)" rows, into .ci/.emulators (once; the same
+# pinned install the object-storage tests use). bench.py starts its own server on a free port.
+if [[ " $* " != *" --no-s3 "* ]]; then
+  echo "== making sure moto is installed (.ci/emulators.sh install)" >&2
+  .ci/emulators.sh install >&2
 fi
 
 mkdir -p bench/work
