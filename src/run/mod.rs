@@ -158,7 +158,7 @@ pub fn main(args: RunArgs) -> ExitCode {
             }
         };
         match outcome {
-            Ok(done) if args.log_format == LogFormat::Json => report::log_events(&done.manifest),
+            Ok(_) if args.log_format == LogFormat::Json => {}
             Ok(done) if !args.quiet && !args.dry_run => {
                 console::err(report::summary_table(&done.manifest, &done.root).trim_end());
                 if let Some(location) = &done.manifest_location {
@@ -166,9 +166,10 @@ pub fn main(args: RunArgs) -> ExitCode {
                 }
             }
             Ok(_) => {}
+            // The run's last event said why; a scheduler reads nothing else.
+            Err(_) if args.log_format == LogFormat::Json => failed = true,
             Err(e) => {
                 failed = true;
-                error!(pipeline = %name, "Run failed: {e}");
                 console::err(format!("error: pipeline {name:?} failed: {e}"));
                 // A failed publication says itself what state the outputs are in.
                 if !matches!(e, RunError::Publish(_)) {
@@ -312,10 +313,23 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
 }
 
 /// Runs one pipeline to the end: every source, every output, the manifest.
-pub async fn run_pipeline(mut plan: Plan, options: &RunOptions) -> Result<RunReport, RunError> {
+pub async fn run_pipeline(plan: Plan, options: &RunOptions) -> Result<RunReport, RunError> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let started = jiff::Timestamp::now();
     let run_id = uuid::Uuid::now_v7().to_string();
+    let name = plan.name.clone();
+    let result = run_pipeline_as(plan, options, &run_id, started).await;
+    report::log_finished(&name, &run_id, started, &result);
+    result
+}
+
+/// [`run_pipeline`] under its run id.
+async fn run_pipeline_as(
+    mut plan: Plan,
+    options: &RunOptions,
+    run_id: &str,
+    started: jiff::Timestamp,
+) -> Result<RunReport, RunError> {
     let run_date = started.strftime("%Y-%m-%d").to_string();
 
     let location = plan
@@ -331,7 +345,7 @@ pub async fn run_pipeline(mut plan: Plan, options: &RunOptions) -> Result<RunRep
         };
         report::print_dry_run(&planner, &plan.transformers(), &location);
         let status = RunStatus::DryRun;
-        let manifest = report::manifest(&plan, &run_id, started, status, vec![], vec![], vec![]);
+        let manifest = report::manifest(&plan, run_id, started, status, vec![], vec![], vec![]);
         return Ok(RunReport {
             manifest,
             manifest_path: None,
@@ -342,7 +356,7 @@ pub async fn run_pipeline(mut plan: Plan, options: &RunOptions) -> Result<RunRep
 
     let root = Root::hold(
         &location,
-        &run_id,
+        run_id,
         &plan.name,
         RootOptions {
             wait: options.wait_lock,
@@ -364,7 +378,7 @@ pub async fn run_pipeline(mut plan: Plan, options: &RunOptions) -> Result<RunRep
     let planner = Planner {
         plan: &plan,
         root: &root_dir,
-        run_id: &run_id,
+        run_id,
         run_date: &run_date,
     };
     let result = run_sources(&planner, &root, options, started)

@@ -61,10 +61,68 @@ pub fn manifest(
 /// The summary as structured events, for schedulers.
 pub fn log_events(m: &Manifest) {
     for s in &m.sources {
-        info!(source = %s.name, vendor = %s.vendor, pages = s.pages, records = s.records, api_total = ?s.api_total, duplicates = s.duplicates_dropped, retries = s.retries, rate_limited = s.rate_limited, seconds = s.seconds, status = %s.status, "Source summary.");
+        info!(event = "source_summary", source = %s.name, vendor = %s.vendor, pages = s.pages, records = s.records, api_total = s.api_total, duplicates = s.duplicates_dropped, retries = s.retries, rate_limited = s.rate_limited, seconds = s.seconds, status = %s.status, "Source summary.");
     }
     for o in &m.outputs {
-        info!(path = %o.path.display(), rows = o.rows, bytes = o.bytes, sha256 = %o.sha256, "Output published.");
+        info!(event = "output_published", path = %o.path.display(), rows = o.rows, bytes = o.bytes, sha256 = %o.sha256, "Output published.");
+    }
+}
+
+/// The last event of a run, what a scheduler parses: its status, id, counts, manifest and time;
+/// in JSON, after an event per source and per output.
+pub fn log_finished(
+    pipeline: &str,
+    run_id: &str,
+    started: jiff::Timestamp,
+    result: &Result<super::RunReport, super::RunError>,
+) {
+    let elapsed_s = (jiff::Timestamp::now() - started)
+        .total(jiff::Unit::Second)
+        .unwrap_or_default();
+    let elapsed_s = (elapsed_s * 1000.0).round() / 1000.0;
+    match result {
+        Ok(report) => {
+            let m = &report.manifest;
+            if super::logging::is_json() {
+                log_events(m);
+            }
+            let status = match m.status {
+                RunStatus::Succeeded => "succeeded",
+                RunStatus::Partial => "partial",
+                RunStatus::DryRun => "dry-run",
+            };
+            let records: u64 = m.sources.iter().map(|s| s.records).sum();
+            let failed = m
+                .sources
+                .iter()
+                .filter(|s| s.status == SourceStatus::Failed)
+                .count();
+            info!(
+                event = "run_finished",
+                pipeline,
+                run_id,
+                status,
+                sources = m.sources.len(),
+                failed_sources = failed,
+                records,
+                outputs = m.outputs.len(),
+                manifest = report.manifest_location.as_deref(),
+                elapsed_s,
+                "Run finished."
+            );
+        }
+        Err(e) => {
+            let error = crate::model::secret::redact(&e.to_string()).into_owned();
+            tracing::error!(
+                event = "run_finished",
+                pipeline,
+                run_id,
+                status = "failed",
+                error,
+                elapsed_s,
+                "Run finished."
+            );
+        }
     }
 }
 
