@@ -1,4 +1,5 @@
-//! The command line: `run`, `validate`, `vendors`, `sandbox`.
+//! The command line: `run`, `validate`, `vendors`, `inspect`, `sandbox`, and the helpers for a
+//! first pipeline: `schema`, `completions`, `init`.
 //!
 //! Exit status: 0 success; 1 the run failed (an extraction, a write); 2 bad usage or a bad
 //! pipeline file. Errors are printed as one message walking their causes, never as a panic.
@@ -7,7 +8,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::console;
 use crate::model::record::{CANONICAL_COLUMNS, From};
@@ -57,6 +58,23 @@ pub enum Command {
     Inspect(crate::run::inspect::InspectArgs),
     /// Serve the emulation of every vendor API on 127.0.0.1 until Ctrl-C.
     Sandbox(Box<crate::sandbox::SandboxConfig>),
+    /// Print the JSON Schema of pipeline files, for editor completion and checks
+    /// (`customer-export schema > pipeline.schema.json`).
+    Schema,
+    /// Print a shell completion script (e.g. `customer-export completions bash > …`).
+    Completions {
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Write a commented starter pipeline for these vendors, with `${VAR}` placeholders.
+    Init {
+        #[arg(required = true, value_name = "VENDOR")]
+        vendors: Vec<String>,
+        /// Write the pipeline to this new file (an existing one is never replaced) instead of
+        /// stdout.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
 }
 
 /// Parses the arguments, runs the command, and maps the outcome to an exit status.
@@ -81,6 +99,52 @@ pub fn main() -> ExitCode {
         Command::Run(args) => crate::run::main(args),
         Command::Inspect(args) => crate::run::inspect::main(args),
         Command::Sandbox(config) => serve_sandbox(*config),
+        Command::Schema => {
+            let schema = pipeline::schema::pipeline_schema();
+            console::out(serde_json::to_string_pretty(&schema).unwrap_or_default());
+            ExitCode::SUCCESS
+        }
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "customer-export", &mut script);
+            console::out(String::from_utf8_lossy(&script).trim_end());
+            ExitCode::SUCCESS
+        }
+        Command::Init { vendors, output } => init(&vendors, output.as_deref()),
+    }
+}
+
+/// `init`: the starter to stdout, or to a new file.
+fn init(ids: &[String], output: Option<&std::path::Path>) -> ExitCode {
+    use pipeline::starter::{self, InitError};
+    let written = starter::find_vendors(ids).and_then(|found| {
+        let text = starter::starter(&found, output);
+        match output {
+            None => {
+                console::out(text.trim_end());
+                Ok(())
+            }
+            Some(path) => starter::write_new(path, &text),
+        }
+    });
+    match written {
+        Ok(()) => {
+            if let Some(path) = output {
+                console::err(format!(
+                    "wrote {}; next: customer-export validate {0}",
+                    path.display()
+                ));
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e @ (InitError::UnknownVendor(_) | InitError::Exists(_))) => {
+            console::err(format!("error: {e}"));
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            console::err(format!("error: {e}"));
+            ExitCode::from(1)
+        }
     }
 }
 

@@ -11,7 +11,9 @@ mod output;
 pub mod paths;
 pub mod plan;
 pub mod raw;
+pub mod schema;
 mod source;
+pub mod starter;
 pub mod template;
 pub mod vars;
 

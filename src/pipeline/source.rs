@@ -17,7 +17,7 @@ use crate::vendors::spec::{Key, KeyKind};
 use crate::vendors::{self, Settings, SourceConfig, Vendor, VendorSpec};
 
 /// The keys every source may have, whatever its vendor.
-const COMMON_KEYS: [&str; 17] = [
+pub(super) const COMMON_KEYS: [&str; 17] = [
     "vendor",
     "definition",
     "name",
