@@ -49,6 +49,10 @@ pub struct RunArgs {
     /// Run every source against the embedded sandbox instead of the vendors' hosts.
     #[arg(long)]
     pub sandbox: bool,
+    /// Read `${VAR}`s from a dotenv file (`NAME=value` lines) first; a variable already set in
+    /// the environment wins. May be given more than once.
+    #[arg(long, value_name = "PATH")]
+    pub env_file: Vec<PathBuf>,
     /// Root for relative output paths: a folder, or object storage — s3://bucket/prefix,
     /// az://container/prefix, abfss://container@account.dfs.core.windows.net/prefix,
     /// gs://bucket/prefix (credentials from the environment). Default: the current directory.
@@ -187,6 +191,15 @@ pub fn main(args: RunArgs) -> ExitCode {
 
 /// The pipelines, checked, and the output root `--output-dir` names; or what is wrong with them.
 fn plans_and_root(args: &RunArgs) -> Result<(Vec<Plan>, Location), String> {
+    for file in &args.env_file {
+        // Before any thread is started: the variables are set for the whole process.
+        dotenvy::from_path(file).map_err(|e| {
+            format!(
+                "error: --env-file {}: {e}; write one NAME=value a line",
+                file.display()
+            )
+        })?;
+    }
     let mut plans = Vec::new();
     for path in &args.pipelines {
         let loaded = pipeline::load(path, args.sandbox, EnvMode::Strict);
