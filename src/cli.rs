@@ -42,6 +42,10 @@ pub enum Command {
         /// files where the secrets are absent; `run` always requires them).
         #[arg(long)]
         require_env: bool,
+        /// Treat every warning as an error (a mapped path a source does not declare, an unset
+        /// `${VAR}`).
+        #[arg(long)]
+        strict: bool,
     },
     /// List the vendors — built in, and declared in YAML — their filters and columns.
     Vendors {
@@ -91,7 +95,8 @@ pub fn main() -> ExitCode {
         Command::Validate {
             pipelines,
             require_env,
-        } => validate(&pipelines, require_env),
+            strict,
+        } => validate(&pipelines, require_env, strict),
         Command::Vendors {
             vendor,
             definitions,
@@ -148,7 +153,7 @@ fn init(ids: &[String], output: Option<&std::path::Path>) -> ExitCode {
     }
 }
 
-fn validate(paths: &[PathBuf], require_env: bool) -> ExitCode {
+fn validate(paths: &[PathBuf], require_env: bool, strict: bool) -> ExitCode {
     let env = if require_env {
         pipeline::EnvMode::Strict
     } else {
@@ -157,6 +162,12 @@ fn validate(paths: &[PathBuf], require_env: bool) -> ExitCode {
     let mut ok = true;
     for path in paths {
         match pipeline::load(path, false, env) {
+            Ok(pipeline::Loaded { warnings, .. }) if strict && !warnings.is_empty() => {
+                ok = false;
+                for w in &warnings {
+                    console::err(format!("{} (--strict: an error)", w.render(path)));
+                }
+            }
             Ok(pipeline::Loaded { plan, warnings }) => {
                 for w in &warnings {
                     console::err(format!("{} (warning)", w.render(path)));
@@ -242,11 +253,13 @@ fn list_vendors(vendor: Option<&str>, definitions: Vec<PathBuf>) -> ExitCode {
             match found {
                 Some(vendor) => write_vendor(&mut out, vendor.spec()),
                 None => {
-                    let ids =
-                        (vendors::ids().into_iter()).chain(declared.iter().map(|(v, _)| v.id()));
+                    let ids: Vec<&str> = (vendors::ids().into_iter())
+                        .chain(declared.iter().map(|(v, _)| v.id()))
+                        .collect();
                     console::err(format!(
-                        "error: unknown vendor {id:?}; allowed: {} (or a definition file)",
-                        ids.collect::<Vec<_>>().join(", ")
+                        "error: unknown vendor {id:?}{}; allowed: {} (or a definition file)",
+                        crate::model::suggest::hint(id, &ids),
+                        ids.join(", ")
                     ));
                     return ExitCode::from(2);
                 }

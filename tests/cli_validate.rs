@@ -36,7 +36,7 @@ const BAD: &[(&str, &str, u32)] = &[
     ),
     (
         "unknown-key",
-        "unknown key `page_sise` for valomnia; allowed:",
+        "unknown key `page_sise` for valomnia (did you mean `page_size`?); allowed:",
         5,
     ),
     ("unknown-filter", "unknown filter `customerStatus`", 9),
@@ -136,7 +136,9 @@ fn a_vendors_own_keys_are_checked_against_that_vendor() {
     );
     assert_eq!(code, Some(2), "{err}");
     assert!(
-        err.contains("unknown key `resellerid` for adobe_vipmp; allowed:"),
+        err.contains(
+            "unknown key `resellerid` for adobe_vipmp (did you mean `reseller_id`?); allowed:"
+        ),
         "{err}"
     );
     assert!(err.contains(", reseller_id"), "{err}");
@@ -447,4 +449,60 @@ fn object_storage_outputs_are_checked_and_named() {
         "{}",
         stderr(&out)
     );
+}
+
+/// The exact messages a newcomer's typos get: every error at once, in line order, each naming
+/// what was probably meant.
+#[test]
+fn typos_get_did_you_mean_in_line_order() {
+    let text = "name: x\nsandbox: true\nsources:\n  - vendor: adobe\n  - vendor: crayon\n    page_sise: 10\n    filters:\n      organizationId: 4703\n      domainPrefx: acme\noutputs:\n  - format: parquett\n    path: out/{vendr}.parquet\n";
+    let (code, err) = validate_text(text);
+    assert_eq!(code, Some(2), "{err}");
+    let lines: Vec<&str> = err
+        .lines()
+        .map(|l| l.split_once("p.yaml:").unwrap().1)
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "4:13: vendor: unknown vendor \"adobe\" (did you mean `adobe_vipmp`?); allowed: c3, crayon, valomnia, appxite, adobe_vipmp",
+            "6:5: unknown key `page_sise` for crayon (did you mean `page_size`?); allowed: vendor, definition, name, base_url, auth, filters, page_size, rate_limit, concurrency, max_attempts, max_retry_secs, timeout_secs, max_body_mb, allow_count_mismatch, allow_insecure_http, max_records, max_pages",
+            "9:7: filters: unknown filter `domainPrefx` for crayon (did you mean `domainPrefix`?); allowed: organizationId, search, domainPrefix, publisherId, customerTenantType",
+            "11:13: format: \"parquett\" is not allowed (did you mean `parquet`?); allowed: parquet, csv, ndjson",
+            "12:11: path: unknown placeholder `{vendr}` (did you mean `{vendor}`?); allowed: {pipeline}, {vendor}, {table}, {run_date}, {run_id}, {format}",
+        ]
+    );
+    let (code, err) = validate_text("name: x\nsource:\n  - vendor: crayon\noutputs: []\n");
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("2:1: unknown field `source` (did you mean `sources`?), expected one of"),
+        "{err}"
+    );
+}
+
+/// A mapping across vendors names the sources whose vendor lacks a mapped path: their rows would
+/// be empty in that column. A warning, or with `--strict` an error, in `validate` and `run`.
+#[test]
+fn a_mapped_path_one_vendor_lacks_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sheet.yaml");
+    std::fs::write(
+        &file,
+        "name: sheet\nsandbox: true\nsources:\n  - vendor: crayon\n    filters:\n      organizationId: 4703\n  - vendor: adobe_vipmp\n    reseller_id: \"1000396138\"\ntransform:\n  fields:\n    id: Id\n    status: status\noutputs:\n  - format: csv\n    path: out/sheet.csv\n",
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    let out = customer_export(&["validate", file]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("sheet.yaml:11:9: transform.fields.id: crayon declares `Id` but adobe_vipmp does not: adobe_vipmp rows get an empty `id`"),
+        "{err}"
+    );
+    assert!(err.contains("(warning)"), "{err}");
+    let out = customer_export(&["validate", "--strict", file]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let out = customer_export(&["run", "--strict", file, "--dry-run"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--strict: warnings are errors"));
 }

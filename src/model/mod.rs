@@ -7,6 +7,7 @@ pub mod key;
 pub mod record;
 pub mod row;
 pub mod secret;
+pub mod suggest;
 
 pub use key::{KeyRef, key_hash};
 pub use record::{RecordSpec, VendorRecord};

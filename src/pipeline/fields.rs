@@ -2,7 +2,7 @@
 //! columns are named and what happens to undeclared paths — checked against the sources' vendors
 //! into [`transform::Options`].
 
-use serde_saphyr::Spanned;
+use serde_saphyr::{Location, Spanned};
 
 use super::check::Checker;
 use super::plan::SourcePlan;
@@ -100,7 +100,8 @@ impl Checker<'_> {
         }
         let words: Vec<&str> = allowed.iter().map(|(word, _)| *word).collect();
         let message = format!(
-            "{key}: {text:?} is not allowed; allowed: {}",
+            "{key}: {text:?} is not allowed{}; allowed: {}",
+            crate::model::suggest::hint(&text, &words),
             words.join(", ")
         );
         self.error(value, message);
@@ -156,18 +157,7 @@ impl Checker<'_> {
                 );
                 continue;
             }
-            let known =
-                transform::is_known_path(&path_text, sources.iter().map(|s| s.vendor.record()));
-            if !known && !sources.is_empty() {
-                let vendors: Vec<&str> = sources.iter().map(|s| s.vendor.id()).collect();
-                self.warning_at(
-                    &at,
-                    format!(
-                        "{key}: no source ({}) declares `{path_text}`; it is read where a record has it, and the column stays empty where none does (`customer-export inspect` shows what a source sends)",
-                        vendors.join(", "),
-                    ),
-                );
-            }
+            self.undeclared_by(&key, &path_text, &at, sources);
             out.push(Mapping {
                 column: column.value.clone(),
                 path: path_text,
@@ -175,6 +165,36 @@ impl Checker<'_> {
             });
         }
         out
+    }
+
+    /// A mapped path some sources' vendors do not declare is a warning naming them: across
+    /// vendors, one vendor's field name is usually not another's, and their rows would be empty
+    /// in that column without a word.
+    fn undeclared_by(&mut self, key: &str, path: &str, at: &Location, sources: &[SourcePlan]) {
+        let mut lacking: Vec<&str> = Vec::new();
+        let mut declaring: Vec<&str> = Vec::new();
+        for source in sources {
+            let id = source.vendor.id();
+            let known = transform::is_known_path(path, std::iter::once(source.vendor.record()));
+            let list = if known { &mut declaring } else { &mut lacking };
+            if !list.contains(&id) {
+                list.push(id);
+            }
+        }
+        let message = match (lacking.is_empty(), declaring.is_empty()) {
+            (true, _) => return,
+            (false, true) => format!(
+                "{key}: no source ({}) declares `{path}`; it is read where a record has it, and the column stays empty where none does (`customer-export inspect` shows what a source sends)",
+                lacking.join(", "),
+            ),
+            (false, false) => format!(
+                "{key}: {} declares `{path}` but {lacking} does not: {lacking} rows get an empty `{column}` unless their records carry the path (`customer-export inspect` shows what a source sends; a canonical column or another path may be what you want)",
+                declaring.join(", "),
+                lacking = lacking.join(", "),
+                column = key.trim_start_matches("transform.fields."),
+            ),
+        };
+        self.warning_at(at, message);
     }
 
     /// The path (with where it is written) and type of one mapped column.

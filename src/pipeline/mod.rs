@@ -141,7 +141,32 @@ pub fn parse(
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<(Plan, Vec<Diagnostic>), Vec<Diagnostic>> {
     let raw: raw::RawPipeline = serde_saphyr::from_str(text).map_err(|e| vec![yaml_error(&e)])?;
+    let in_order = |mut found: Vec<Diagnostic>| {
+        // In the order they stand in the files, as an editor lists them.
+        found.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+        found
+    };
     plan::resolve(raw, path.to_path_buf(), sandbox, env, lookup)
+        .map(|(plan, warnings)| (plan, in_order(warnings)))
+        .map_err(in_order)
+}
+
+/// serde's "unknown field `x`, expected one of `a`, `b`" with the nearest name suggested.
+fn with_suggestion(message: String) -> String {
+    let Some((head, expected)) = message.split_once(", expected one of ") else {
+        return message;
+    };
+    let Some(field) = head.split('`').nth(1) else {
+        return message;
+    };
+    let names: Vec<&str> = expected
+        .split(", ")
+        .map(|n| n.trim_matches(|c| c == '`' || c == ' '))
+        .collect();
+    match crate::model::suggest::did_you_mean(field, &names) {
+        Some(meant) => format!("{head} (did you mean `{meant}`?), expected one of {expected}"),
+        None => message,
+    }
 }
 
 /// A YAML or shape error as a diagnostic, without a source snippet (it could show a literal secret).
@@ -158,6 +183,7 @@ fn yaml_error(error: &serde_saphyr::Error) -> Diagnostic {
         .map_or(rendered.as_str(), |(m, _)| m)
         .trim()
         .to_string();
+    let message = with_suggestion(message);
     Diagnostic {
         line,
         column,

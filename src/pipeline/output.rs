@@ -50,7 +50,11 @@ impl Checker<'_> {
             }),
             "parquet" => Format::Parquet(self.parquet(raw.parquet.as_ref())),
             other => {
-                let message = format!("format: {other:?} is not allowed; allowed: {FORMATS}");
+                let formats: Vec<&str> = FORMATS.split(", ").collect();
+                let message = format!(
+                    "format: {other:?} is not allowed{}; allowed: {FORMATS}",
+                    crate::model::suggest::hint(other, &formats)
+                );
                 self.error(&raw.format, message);
                 return None;
             }

@@ -162,7 +162,10 @@ impl Checker<'_> {
             None | Some("fail") => OnError::Fail,
             Some("skip") => OnError::Skip,
             Some(other) => {
-                let message = format!("on_error: {other:?} is not allowed; allowed: fail, skip");
+                let message = format!(
+                    "on_error: {other:?} is not allowed{}; allowed: fail, skip",
+                    crate::model::suggest::hint(other, &["fail", "skip"])
+                );
                 self.error(value, message);
                 OnError::Fail
             }

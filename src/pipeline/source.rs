@@ -12,6 +12,7 @@ use super::check::Checker;
 use super::plan::SourcePlan;
 use super::raw::{Node, RawSource, Value};
 use crate::extract::{Connector, Limits, RateLimit, rate::RATE_LIMIT_HELP};
+use crate::model::suggest::hint;
 use crate::vendors::settings::Value as Setting;
 use crate::vendors::spec::{Key, KeyKind};
 use crate::vendors::{self, Settings, SourceConfig, Vendor, VendorSpec};
@@ -157,7 +158,8 @@ impl Checker<'_> {
             self.error(
                 &value,
                 format!(
-                    "vendor: unknown vendor {text:?}; allowed: {}",
+                    "vendor: unknown vendor {text:?}{}; allowed: {}",
+                    hint(text.trim(), &vendors::ids()),
                     vendors::ids().join(", ")
                 ),
             );
@@ -234,8 +236,9 @@ impl Checker<'_> {
                 self.error(
                     key,
                     format!(
-                        "unknown key `{name}` for {}; allowed: {}",
+                        "unknown key `{name}` for {}{}; allowed: {}",
                         spec.id,
+                        hint(name, &allowed),
                         allowed.join(", ")
                     ),
                 );
@@ -329,10 +332,12 @@ impl Checker<'_> {
         for (key, value) in self.pairs(node, "auth") {
             let name = key.value.as_str();
             let Some(declared) = spec.auth_key(name) else {
-                let allowed = spec.auth_key_names().join(", ");
+                let names = spec.auth_key_names();
+                let allowed = names.join(", ");
                 let message = format!(
-                    "auth: unknown key `{name}` for {}; allowed: {allowed}",
-                    spec.id
+                    "auth: unknown key `{name}` for {}{}; allowed: {allowed}",
+                    spec.id,
+                    hint(name, &names)
                 );
                 self.error(key, message);
                 continue;
@@ -402,15 +407,17 @@ impl Checker<'_> {
         spec: &VendorSpec,
     ) -> Option<(String, String)> {
         let Some(filter) = spec.filter(&key.value) else {
-            let allowed: Vec<&str> = spec.filters.iter().map(|f| f.name).collect();
-            let allowed = if allowed.is_empty() {
+            let names: Vec<&str> = spec.filters.iter().map(|f| f.name).collect();
+            let allowed = if names.is_empty() {
                 format!("{} takes no filters", spec.id)
             } else {
-                format!("allowed: {}", allowed.join(", "))
+                format!("allowed: {}", names.join(", "))
             };
             let message = format!(
-                "filters: unknown filter `{}` for {}; {allowed}",
-                key.value, spec.id
+                "filters: unknown filter `{}` for {}{}; {allowed}",
+                key.value,
+                spec.id,
+                hint(&key.value, &names)
             );
             self.error(key, message);
             return None;

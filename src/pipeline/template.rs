@@ -54,8 +54,10 @@ impl PathTemplate {
                 .ok_or_else(|| format!("unclosed `{{` in {source:?}"))?;
             let name = &rest[open + 1..open + close];
             let placeholder = PLACEHOLDERS.iter().find(|p| **p == name).ok_or_else(|| {
+                let meant = crate::model::suggest::did_you_mean(name, &PLACEHOLDERS);
                 format!(
-                    "unknown placeholder `{{{name}}}`; allowed: {}",
+                    "unknown placeholder `{{{name}}}`{}; allowed: {}",
+                    meant.map_or(String::new(), |p| format!(" (did you mean `{{{p}}}`?)")),
                     PLACEHOLDERS.map(|p| format!("{{{p}}}")).join(", ")
                 )
             })?;

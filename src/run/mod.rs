@@ -49,6 +49,9 @@ pub struct RunArgs {
     /// Run every source against the embedded sandbox instead of the vendors' hosts.
     #[arg(long)]
     pub sandbox: bool,
+    /// Treat the pipeline files' warnings (a mapped path a source does not declare) as errors.
+    #[arg(long)]
+    pub strict: bool,
     /// Read `${VAR}`s from a dotenv file (`NAME=value` lines) first; a variable already set in
     /// the environment wins. May be given more than once.
     #[arg(long, value_name = "PATH")]
@@ -203,7 +206,19 @@ fn plans_and_root(args: &RunArgs) -> Result<(Vec<Plan>, Location), String> {
     let mut plans = Vec::new();
     for path in &args.pipelines {
         let loaded = pipeline::load(path, args.sandbox, EnvMode::Strict);
-        plans.push(loaded.map_err(|e| e.to_string())?.plan);
+        let loaded = loaded.map_err(|e| e.to_string())?;
+        let warnings: Vec<String> = (loaded.warnings.iter()).map(|w| w.render(path)).collect();
+        if args.strict && !warnings.is_empty() {
+            return Err(format!(
+                "{}
+(--strict: warnings are errors)",
+                warnings.join("\n")
+            ));
+        }
+        for warning in warnings.iter().filter(|_| !args.quiet) {
+            console::err(format!("{warning} (warning)"));
+        }
+        plans.push(loaded.plan);
     }
     let root = match &args.output_dir {
         Some(text) => Location::parse(text).map_err(|e| format!("error: --output-dir: {e}"))?,
