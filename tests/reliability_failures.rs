@@ -599,3 +599,31 @@ async fn a_symlinked_folder_cannot_lead_outside_the_root() {
     );
     assert!(elsewhere.path().join("customers.parquet").exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_first_run_leaves_no_empty_folders_behind() {
+    let root = tempfile::tempdir().unwrap();
+    let broken = SandboxConfig {
+        outage: vec!["valomnia".into()],
+        ..config(60)
+    };
+    let sandbox = Sandbox::start(broken).await.unwrap();
+    let plan = common::plan(
+        &demo::demo_text(&sandbox, NAME, "fail", "    max_attempts: 2"),
+        &[],
+    );
+    demo::run(plan, root.path())
+        .await
+        .expect_err("the run must fail");
+    sandbox.shutdown().await;
+    // The folders the run made for its files (out/nightly/…) went with them: only the root's
+    // own lock and journal remain.
+    let left: Vec<String> = std::fs::read_dir(root.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        left.iter().all(|name| name.starts_with(".customer-export")),
+        "{left:?}"
+    );
+}

@@ -40,6 +40,8 @@ pub struct LocalRoot {
     /// Held for as long as the `Root` lives.
     _lock: File,
     journal: Mutex<Journal>,
+    /// Folders this run made, outermost first: removed again if they are empty when it ends.
+    made: Mutex<Vec<PathBuf>>,
 }
 
 /// One line of the journal.
@@ -48,6 +50,8 @@ pub struct LocalRoot {
 enum Entry {
     /// A temporary file was started.
     Temp { path: PathBuf },
+    /// A folder for a file is about to be made.
+    Folder { path: PathBuf },
     /// Publishing began.
     Begin,
     /// The previous file at `path` is about to move to `backup` (none: there was none).
@@ -97,6 +101,7 @@ impl LocalRoot {
             follow_symlinks: options.follow_symlinks,
             _lock: lock,
             journal: Mutex::new(journal),
+            made: Mutex::new(Vec::new()),
         })
     }
 
@@ -114,6 +119,14 @@ impl LocalRoot {
         schema: Schema,
     ) -> Result<Writer, LoadError> {
         self.check_within(final_path)?;
+        for dir in self.missing_folders(final_path) {
+            // Journaled before it exists: a killed run's empty folders go with its temp files.
+            self.note(Entry::Folder { path: dir.clone() })?;
+            self.made
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(dir);
+        }
         let writer = Writer::create_at(
             final_path,
             format,
@@ -138,6 +151,21 @@ impl LocalRoot {
             path: staged.temp_path().to_path_buf(),
         })?;
         Ok(staged)
+    }
+
+    /// The folders between the root and `path`'s that do not exist yet, outermost first.
+    fn missing_folders(&self, path: &Path) -> Vec<PathBuf> {
+        let mut missing = Vec::new();
+        let mut at = path.parent();
+        while let Some(dir) = at {
+            if dir == self.dir || !dir.starts_with(&self.dir) || dir.exists() {
+                break;
+            }
+            missing.push(dir.to_path_buf());
+            at = dir.parent();
+        }
+        missing.reverse();
+        missing
     }
 
     /// Fails unless `path` lies under the root with no symbolic link among its folders (unless
@@ -315,7 +343,8 @@ impl LocalRoot {
 
 impl Drop for LocalRoot {
     /// This run's temporary files go with it (an interrupted run, a failed one): any still there
-    /// are removed, then the journal is emptied. A publish in progress is left to the journal.
+    /// are removed, then the journal is emptied, then the folders the run made and left empty.
+    /// A publish in progress is left to the journal.
     fn drop(&mut self) {
         let mut journal = self.journal.lock().unwrap_or_else(|p| p.into_inner());
         if journal.entries.contains(&Entry::Begin) {
@@ -327,6 +356,11 @@ impl Drop for LocalRoot {
             }
         }
         journal.clear();
+        let made = std::mem::take(&mut *self.made.lock().unwrap_or_else(|p| p.into_inner()));
+        // Innermost first; only an empty folder can be removed: one holding a file stays.
+        for dir in made.iter().rev() {
+            let _ = fs::remove_dir(dir);
+        }
     }
 }
 
@@ -430,6 +464,10 @@ fn recover(path: &Path) -> Result<(), LoadError> {
         match entry {
             Entry::Temp { path } => {
                 let _ = fs::remove_file(path);
+            }
+            // Newest first, so inner folders go before outer ones; only empty ones can go.
+            Entry::Folder { path } => {
+                let _ = fs::remove_dir(path);
             }
             // The previous file, wherever the move stopped: put back over the new one.
             Entry::Aside {
