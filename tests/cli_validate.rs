@@ -506,3 +506,24 @@ fn a_mapped_path_one_vendor_lacks_is_named() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("--strict: warnings are errors"));
 }
+
+/// One message per cause: an unset `${VAR}` is reported once, at its value — not again as a
+/// missing auth key or a missing required filter.
+#[test]
+fn an_unset_variable_is_reported_once() {
+    let text = "name: t\nsources:\n  - vendor: crayon\n    auth:\n      client_id: ${CE_TEST_UNSET_A}\n      client_secret: ${CE_TEST_UNSET_B}\n      username: u\n      password: ${CE_TEST_UNSET_C}\n    filters:\n      organizationId: ${CE_TEST_UNSET_D}\noutputs:\n  - format: csv\n    path: x.csv\n";
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("p.yaml");
+    std::fs::write(&file, text).unwrap();
+    let out = customer_export(&["validate", "--require-env", file.to_str().unwrap()]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 4, "{err}");
+    for (line, var) in lines.iter().zip(["A", "B", "C", "D"]) {
+        assert!(
+            line.contains(&format!("CE_TEST_UNSET_{var} is not set")),
+            "{err}"
+        );
+    }
+}

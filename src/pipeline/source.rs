@@ -329,8 +329,12 @@ impl Checker<'_> {
         settings: &mut Settings,
     ) {
         let node = keys.get("auth");
+        // Keys written in the file: one whose value failed has its own error already, and is not
+        // reported again as missing.
+        let mut written: Vec<String> = Vec::new();
         for (key, value) in self.pairs(node, "auth") {
             let name = key.value.as_str();
+            written.push(format!("auth.{name}"));
             let Some(declared) = spec.auth_key(name) else {
                 let names = spec.auth_key_names();
                 let allowed = names.join(", ");
@@ -353,9 +357,10 @@ impl Checker<'_> {
             }
         }
         let complete = |mode: &&crate::vendors::spec::AuthMode| {
-            mode.required
-                .iter()
-                .all(|k| settings.contains(&format!("auth.{k}")))
+            mode.required.iter().all(|k| {
+                let key = format!("auth.{k}");
+                settings.contains(&key) || written.contains(&key)
+            })
         };
         if !sandbox && !spec.auth_modes.iter().any(|m| complete(&m)) {
             let modes: Vec<String> = (spec.auth_modes.iter())
@@ -379,13 +384,16 @@ impl Checker<'_> {
     ) -> Vec<(String, String)> {
         let node = keys.get("filters");
         let mut out = Vec::new();
+        // Filters written in the file: one whose value failed has its own error already.
+        let mut written = Vec::new();
         for (key, value) in self.pairs(node, "filters") {
+            written.push(key.value.clone());
             if let Some(checked) = self.filter(key, value, spec) {
                 out.push(checked);
             }
         }
         for filter in spec.filters.iter().filter(|f| f.required) {
-            if !out.iter().any(|(k, _)| k == filter.name) {
+            if !written.iter().any(|k| k == filter.name) {
                 let message = format!(
                     "filters.{}: required by {} ({}, {})",
                     filter.name,
