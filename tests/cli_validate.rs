@@ -527,3 +527,28 @@ fn an_unset_variable_is_reported_once() {
         );
     }
 }
+
+/// A secret written in the file is a warning (the file could not be shared or committed), and
+/// the warning does not repeat the secret.
+#[test]
+fn a_literal_secret_is_a_warning_that_does_not_repeat_it() {
+    let (code, err) = validate_text(
+        "name: t\nsources:\n  - vendor: crayon\n    auth:\n      client_id: abc\n      client_secret: hunter2-literal\n      username: u\n      password: pw-literal-42\n    filters:\n      organizationId: 1\noutputs:\n  - format: csv\n    path: x.csv\n",
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains(
+            "p.yaml:6:22: auth.client_secret: a secret written in the file; write it as ${VAR}"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("p.yaml:8:17: auth.password: a secret written in the file"),
+        "{err}"
+    );
+    assert!(!err.contains("client_id: a secret"), "{err}");
+    assert!(
+        !err.contains("hunter2-literal") && !err.contains("pw-literal-42"),
+        "{err}"
+    );
+}

@@ -347,6 +347,14 @@ impl Checker<'_> {
                 continue;
             };
             let shown = format!("auth.{name}");
+            let literal = !value.value.text.contains("${") && !value.value.text.is_empty();
+            if declared.kind == KeyKind::Secret && literal && !sandbox {
+                // The file then cannot be shared or committed, and every copy of it holds the key.
+                let message = format!(
+                    "{shown}: a secret written in the file; write it as ${{VAR}} and set the variable (or put it in a file read with --env-file)"
+                );
+                self.warning_at(&value.referenced, message);
+            }
             let node = Spanned::new(
                 Node::Scalar(value.value.clone()),
                 value.referenced,
