@@ -6,8 +6,10 @@
 //! honours `Retry-After` (seconds or an HTTP date) and pauses the whole source, so concurrent
 //! requests slow down together instead of storming, and afterwards keep a gap that each 429
 //! widens and each success narrows ([`Pace`]); other waits back off exponentially with jitter.
-//! A 401 gets a new token; a token that should have passed (inside its lifetime, or fetched for
-//! that very request) refused after a renewal fails the source.
+//! A 401 gets a new token; a token that should have passed refused after a renewal fails the
+//! source. One should pass when it is inside its announced lifetime or — a token without one —
+//! when it was fetched for that request and is younger than a token of the source already
+//! accepted: a fetched token that then waited out a pause may have lapsed before it went out.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
@@ -58,6 +60,9 @@ pub struct Session {
     paused_until: std::sync::Mutex<Option<Instant>>,
     /// The gap 429s open between requests, beyond the rate limit.
     pace: Pace,
+    /// The greatest age at which a token of the source has been accepted (`None`: none yet):
+    /// its tokens live at least that long.
+    proven_lifetime: std::sync::Mutex<Option<Duration>>,
 }
 
 impl Session {
@@ -84,6 +89,7 @@ impl Session {
             progress,
             paused_until: std::sync::Mutex::new(None),
             pace: Pace::new(period.unwrap_or(DEFAULT_GAP)),
+            proven_lifetime: std::sync::Mutex::new(None),
         }
     }
 
@@ -119,13 +125,8 @@ impl Session {
         loop {
             budget.attempt += 1;
             let (token, fetched) = self.turn_with_token().await?;
-            // A token inside its announced lifetime should be accepted; one without a lifetime,
-            // only if this request fetched it (an older one may have lapsed at the vendor's).
-            let should_pass = match token.refresh_at {
-                Some(_) => token.is_fresh(),
-                None => fetched,
-            };
             let builder = self.list_request(&request, &token);
+            let sent = Instant::now();
             let outcome = match self.send(builder).await {
                 Err(SendFailure::Transport(reason)) => retry(reason),
                 Err(SendFailure::TooLarge(detail)) => Attempt::Fail(self.too_large(&url, detail)),
@@ -134,6 +135,7 @@ impl Session {
             match outcome {
                 Attempt::Done(page) => {
                     self.pace.succeeded();
+                    self.token_accepted(&token, sent);
                     return Ok(page);
                 }
                 Attempt::Fail(e) => return Err(e),
@@ -143,6 +145,7 @@ impl Session {
                     // waited or backed off: it is renewed, the first time for free, later times
                     // for an attempt each.
                     let out_of_attempts = budget.attempt >= self.limits.max_attempts;
+                    let should_pass = self.should_pass(&token, fetched);
                     if !self.connector.auth().renewable()
                         || (reauthenticated && (should_pass || out_of_attempts))
                     {
@@ -163,6 +166,35 @@ impl Session {
                     rate_limited,
                 } => budget.wait(&reason, after, rate_limited).await?,
             }
+        }
+    }
+
+    /// Whether a refused token should have been accepted, so that renewing it cannot help. One
+    /// inside its announced lifetime should. One without a lifetime should only if this request
+    /// fetched it (an older one may have lapsed at the vendor's) and, once a token of the source
+    /// has been accepted, only if it is provably younger than that one was: a token fetched and
+    /// then held back by a pause (another request's 429) can lapse before it goes out.
+    fn should_pass(&self, token: &Token, fetched: bool) -> bool {
+        if token.refresh_at.is_some() {
+            return token.is_fresh();
+        }
+        let proven = *self
+            .proven_lifetime
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        fetched && proven.is_none_or(|proven| token.age_at_most() < proven)
+    }
+
+    /// Notes that `token`, sent at `sent`, was accepted: the source's tokens live at least as
+    /// long as it had lived then.
+    fn token_accepted(&self, token: &Token, sent: Instant) {
+        let age = token.age_at_least(sent);
+        let mut proven = self
+            .proven_lifetime
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if proven.is_none_or(|p| p < age) {
+            *proven = Some(age);
         }
     }
 
@@ -380,8 +412,10 @@ impl Session {
         let http = Http { session: self };
         loop {
             budget.attempt += 1;
+            // The vendor issues the token during this try: the token's age is counted from here.
+            let asked_at = Instant::now();
             match auth.obtain(&http).await {
-                Ok(token) => return Ok(token),
+                Ok(token) => return Ok(Token { asked_at, ..token }),
                 Err(AuthFailure::Refused(detail)) => return Err(self.auth_error(&url, detail)),
                 Err(AuthFailure::TooLarge(detail)) => return Err(self.too_large(&url, detail)),
                 Err(AuthFailure::Redirected(location)) => {

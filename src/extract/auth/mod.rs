@@ -156,6 +156,11 @@ pub struct Token {
     pub value: Secret,
     /// `None`: no lifetime was given; used until it is refused.
     pub refresh_at: Option<tokio::time::Instant>,
+    /// When the flow began asking for it: the vendor cannot have issued it earlier. The engine
+    /// sets it; a flow's token starts out with its arrival.
+    pub asked_at: tokio::time::Instant,
+    /// When it arrived: the vendor cannot have issued it later.
+    pub received_at: tokio::time::Instant,
 }
 
 impl Token {
@@ -165,12 +170,27 @@ impl Token {
             let early = (life / 5).min(Duration::from_secs(60));
             now + life.saturating_sub(early)
         });
-        Token { value, refresh_at }
+        Token {
+            value,
+            refresh_at,
+            asked_at: now,
+            received_at: now,
+        }
     }
 
     pub fn is_fresh(&self) -> bool {
         self.refresh_at
             .is_none_or(|at| tokio::time::Instant::now() < at)
+    }
+
+    /// The most its age at the vendor can be now (counted from when it was asked for).
+    pub fn age_at_most(&self) -> Duration {
+        self.asked_at.elapsed()
+    }
+
+    /// The least its age at the vendor was at `at` (counted from when it arrived).
+    pub fn age_at_least(&self, at: tokio::time::Instant) -> Duration {
+        at.saturating_duration_since(self.received_at)
     }
 }
 
