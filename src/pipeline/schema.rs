@@ -521,11 +521,12 @@ fn choice(words: &[&str]) -> Value {
 
 /// A URL, or text holding a `${VAR}` (`https://${ORG}.valomnia.com`).
 fn url() -> Value {
-    json!({"type": "string", "pattern": r"^(https?://|\$\{)"})
+    // `\u{7b}` is an opening brace: the pattern takes an https URL or a `${VAR}`.
+    json!({"type": "string", "pattern": "^(https?://|\\$\\\u{7b})"})
 }
 
 fn rate_limit() -> Value {
-    json!({"type": "string", "pattern": r"^\s*[0-9]+\s*/\s*(s|sec|second|min|minute|h|hour)\s*$|^\$\{"})
+    json!({"type": "string", "pattern": "^\\s*[0-9]+\\s*/\\s*(s|sec|second|min|minute|h|hour)\\s*$|^\\$\\\u{7b}"})
 }
 
 #[cfg(test)]

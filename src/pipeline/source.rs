@@ -347,7 +347,8 @@ impl Checker<'_> {
                 continue;
             };
             let shown = format!("auth.{name}");
-            let literal = !value.value.text.contains("${") && !value.value.text.is_empty();
+            let text = &value.value.text;
+            let literal = !text.is_empty() && !super::vars::uses_variables(text);
             if declared.kind == KeyKind::Secret && literal && !sandbox {
                 // The file then cannot be shared or committed, and every copy of it holds the key.
                 let message = format!(

@@ -4,6 +4,16 @@
 //! cannot change the YAML's structure and an error can point at the value that used it.
 //! `$$` writes a literal `$`.
 
+/// Whether `text` refers to any variable (`$$` is a literal `$`, not a reference).
+pub fn uses_variables(text: &str) -> bool {
+    let used = std::cell::Cell::new(false);
+    let _ = substitute(text, &|_| {
+        used.set(true);
+        Some(String::new())
+    });
+    used.get()
+}
+
 /// Replaces every `${NAME}` in `text` using `lookup`. On failure, the message names the variable
 /// (never a value).
 pub fn substitute(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
