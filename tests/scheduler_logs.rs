@@ -94,3 +94,44 @@ fn a_failed_run_ends_with_a_run_finished_event_saying_why() {
     );
     assert_eq!(events.last().unwrap()["level"], "ERROR");
 }
+
+#[test]
+fn pipeline_warnings_are_json_events_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sheet.yaml");
+    std::fs::write(
+        &file,
+        "name: sheet\nsandbox: true\nsources:\n  - vendor: crayon\n    filters:\n      organizationId: 4703\n  - vendor: adobe_vipmp\n    reseller_id: \"1000396138\"\ntransform:\n  fields:\n    id: Id\noutputs:\n  - format: csv\n    path: out/sheet.csv\n",
+    )
+    .unwrap();
+    let output = Command::new(BIN)
+        .args([
+            "run",
+            "sheet.yaml",
+            "--log-format",
+            "json",
+            "--output-dir",
+            "out",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let events: Vec<Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let warning = events
+        .iter()
+        .find(|e| e["fields"]["event"] == "pipeline_warning")
+        .expect("a warning event");
+    assert_eq!(warning["level"], "WARN");
+    assert!(
+        warning["fields"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("adobe_vipmp does not"),
+        "{warning}"
+    );
+}

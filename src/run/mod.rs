@@ -216,7 +216,11 @@ fn plans_and_root(args: &RunArgs) -> Result<(Vec<Plan>, Location), String> {
             ));
         }
         for warning in warnings.iter().filter(|_| !args.quiet) {
-            console::err(format!("{warning} (warning)"));
+            match args.log_format {
+                // A scheduler reads JSON lines only.
+                LogFormat::Json => warn!(event = "pipeline_warning", "{warning}"),
+                LogFormat::Text => console::err(format!("{warning} (warning)")),
+            }
         }
         plans.push(loaded.plan);
     }
