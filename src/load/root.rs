@@ -48,21 +48,18 @@ impl Root {
         })
     }
 
-    /// What output paths are planned under: the resolved folder, or the store's prefix as a
-    /// relative path.
-    pub fn dir(&self) -> PathBuf {
+    /// Where the root is: the resolved folder, or the store's bucket and prefix.
+    pub fn location(&self) -> Location {
         match self {
-            Root::Local(root) => root.dir().to_path_buf(),
-            Root::Store(root) => root.dir(),
+            Root::Local(root) => Location::Local(root.dir().to_path_buf()),
+            Root::Store(root) => Location::Store(root.url().clone()),
         }
     }
 
-    /// A planned path as a user finds it: a local path, or `s3://bucket/key`.
-    pub fn display(&self, path: &Path) -> String {
-        match self {
-            Root::Local(_) => path.display().to_string(),
-            Root::Store(root) => root.display(path),
-        }
+    /// What output paths are planned under: the resolved folder, or the store's prefix as a
+    /// relative path.
+    pub fn dir(&self) -> PathBuf {
+        self.location().planning_dir()
     }
 
     /// Starts a file to be published at `final_path`.

@@ -413,12 +413,7 @@ async fn run_pipeline_as(
         run_id,
         run_date: &run_date,
     };
-    let result = run_sources(&planner, &root, options, started)
-        .await
-        .map(|report| RunReport {
-            root: location.clone(),
-            ..report
-        });
+    let result = run_sources(&planner, &root, options, started).await;
     if let Some(sandbox) = sandbox {
         sandbox.shutdown().await;
     }
@@ -571,14 +566,15 @@ async fn publish(
         let _publishing = Publishing::start();
         root.commit(files, &path, &manifest).await?;
     }
-    let manifest_location = Some(root.display(&path));
+    let location = root.location();
+    let manifest_location = Some(location.display_path(&path));
     let manifest_path = Some(path);
     if failures.is_empty() {
         Ok(RunReport {
             manifest,
             manifest_path,
             manifest_location,
-            root: Location::default(),
+            root: location,
         })
     } else {
         Err(RunError::Sources(failures))

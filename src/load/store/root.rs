@@ -22,7 +22,7 @@
 //! are never touched, so jobs may share a bucket: distinct run ids never collide, and two
 //! commits of one final key leave the later one, whole.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,7 +34,9 @@ use tokio::task::JoinHandle;
 
 use super::upload::Upload;
 use super::{StoreOptions, StoreUrl, describe, key_text, open};
-use crate::load::publish::{Finished, StageAt};
+use std::io::Write as _;
+
+use crate::load::publish::{Finished, HashingWriter, StageAt};
 use crate::load::{Format, LoadError, Manifest, OutputSummary, PublishError, Writer};
 use crate::model::Schema;
 
@@ -136,18 +138,8 @@ impl StoreRoot {
         Ok(root)
     }
 
-    /// The prefix as a relative path: what output paths are planned under.
-    pub fn dir(&self) -> PathBuf {
-        PathBuf::from(&self.url.prefix)
-    }
-
     pub fn url(&self) -> &StoreUrl {
         &self.url
-    }
-
-    /// `s3://bucket/key` for a planned path.
-    pub fn display(&self, path: &Path) -> String {
-        self.url.display_key(&key_text(path))
     }
 
     /// The run's folder, `{prefix}/.customer-export/runs/{run_id}`.
@@ -410,15 +402,18 @@ async fn delete_quietly(store: &dyn ObjectStore, key: &Key) -> object_store::Res
     }
 }
 
+/// The manifest's own record, counted and hashed as every output is.
 fn manifest_summary(path: &Path, json: &[u8]) -> OutputSummary {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(json);
+    let mut hashing = HashingWriter::new(std::io::sink());
+    // Writing to a sink cannot fail.
+    let _ = hashing.write_all(json);
+    let (_, bytes, sha256) = hashing.finish();
     OutputSummary {
         path: path.to_path_buf(),
         format: "json",
         rows: 0,
-        bytes: json.len() as u64,
-        sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
+        bytes,
+        sha256,
         schema: Vec::new(),
     }
 }
