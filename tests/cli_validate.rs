@@ -368,7 +368,7 @@ fn a_mapping_to_an_undeclared_path_warns_and_an_unknown_type_is_refused() {
     ));
     assert_eq!(code, Some(2), "{err}");
     assert!(
-        err.contains("p.yaml:7:46: transform.fields.score.type: \"integer\" is not a type; allowed: string, int, float, bool, timestamp, date, json"),
+        err.contains("p.yaml:7:46: transform.fields.score.type: \"integer\" is not a type (did you mean `int`?); allowed: string, int, float, bool, timestamp, date, json"),
         "{err}"
     );
 
@@ -377,8 +377,8 @@ fn a_mapping_to_an_undeclared_path_warns_and_an_unknown_type_is_refused() {
     ));
     assert_eq!(code, Some(2), "{err}");
     assert!(
-        err.contains("transform.fields.score: unknown key `kind`; allowed: path, type")
-            && err.contains("transform.fields.bare: `path` is required"),
+        err.contains("transform.fields.score: unknown key `kind`; allowed: path, type, or the vendor of a source (adobe_vipmp)")
+            && err.contains("transform.fields.bare: give a `path`, or a path per vendor (adobe_vipmp)"),
         "{err}"
     );
 }
@@ -550,5 +550,46 @@ fn a_literal_secret_is_a_warning_that_does_not_repeat_it() {
     assert!(
         !err.contains("hunter2-literal") && !err.contains("pw-literal-42"),
         "{err}"
+    );
+}
+
+/// A column mapped per vendor (`{crayon: Id, adobe_vipmp: customerId}`), an output with its own
+/// transform: the exact messages, errors first run, then the warnings of the corrected file.
+#[test]
+fn per_vendor_paths_and_per_output_transforms_are_checked() {
+    let sources = "name: sheet\nsandbox: true\nsources:\n  - vendor: crayon\n    filters:\n      organizationId: 4703\n  - vendor: adobe_vipmp\n    reseller_id: \"1000396138\"\n  - vendor: valomnia\n";
+    let bad = format!(
+        "{sources}transform:\n  fields:\n    id: {{crayon: Id, adobe_vipmp: customerId}}\n    name: {{crayon: Name, adobe: companyProfile.companyName}}\n    domain: {{path: DomainPrefix, type: strin}}\n  arrays: jsn\noutputs:\n  - format: csv\n    path: out/sheet.csv\n    transform:\n      fields: alll\n  - format: parquet\n    path: out/{{vendor}}.parquet\n    transform:\n      fields: all\n      arrays: tables\n"
+    );
+    let (code, err) = validate_text(&bad);
+    assert_eq!(code, Some(2), "{err}");
+    let lines: Vec<&str> = (err.lines())
+        .map(|l| l.split_once("p.yaml:").unwrap().1)
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "13:26: transform.fields.name: unknown key `adobe` (did you mean `adobe_vipmp`?); allowed: path, type, or the vendor of a source (crayon, adobe_vipmp, valomnia)",
+            "14:40: transform.fields.domain.type: \"strin\" is not a type (did you mean `string`?); allowed: string, int, float, bool, timestamp, date, json",
+            "15:11: transform.arrays: \"jsn\" is not allowed (did you mean `json`?); allowed: explode, json, tables",
+            "20:15: transform.fields: \"alll\" is not allowed (did you mean `all`?); allowed: canonical, all, or a mapping {column: path}",
+            "22:11: path: `arrays: tables` writes one file per table; add {table} to the path",
+        ]
+    );
+
+    let good = format!(
+        "{sources}transform:\n  fields:\n    id: {{crayon: Id, adobe_vipmp: customerId}}\n    country: {{crayon: Nope, path: country}}\noutputs:\n  - format: csv\n    path: out/sheet.csv\n  - format: parquet\n    path: out/{{vendor}}-{{table}}.parquet\n    transform:\n      fields: all\n      arrays: tables\n"
+    );
+    let (code, err) = validate_text(&good);
+    assert_eq!(code, Some(0), "{err}");
+    let lines: Vec<&str> = (err.lines())
+        .map(|l| l.split_once("p.yaml:").unwrap().1)
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "12:9: transform.fields.id: no path for valomnia: their rows leave `id` empty; add `valomnia: <path>`, or `path: <path>` for every vendor not named (warning)",
+            "13:23: transform.fields.country: no source (crayon) declares `Nope`; it is read where a record has it, and the column stays empty where none does (`customer-export inspect` shows what a source sends) (warning)",
+        ]
     );
 }

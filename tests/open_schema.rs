@@ -289,6 +289,7 @@ async fn canonical_columns_mean_the_same_for_every_vendor() {
     .map(|s| s.word())
     .collect();
     for (source, t) in plan.sources.iter().zip(&transformers) {
+        let t = t.get(0);
         let vendor = source.vendor.id();
         let schema = &t.tables()[0].schema;
         let at = |name: &str| schema.iter().position(|c| c.name == name).unwrap();
@@ -331,7 +332,8 @@ async fn the_adobe_rows_carry_country_and_contact_email_from_the_customer_resour
         .iter()
         .position(|s| s.vendor.id() == vendor)
         .unwrap();
-    let t = &plan.transformers()[i];
+    let transforms = plan.transformers();
+    let t = transforms[i].get(0);
     let schema = &t.tables()[0].schema;
     let at = |name: &str| schema.iter().position(|c| c.name == name).unwrap();
     let mut rows = Vec::new();
@@ -368,7 +370,7 @@ async fn snake_case_names_every_vendors_columns_so_their_files_union() {
     .replace("{vendor}.", "{vendor}-{table}.");
     let plan = common::plan(&text, &[]);
     for t in plan.transformers() {
-        for table in t.tables() {
+        for table in t.get(0).tables() {
             let mut seen = HashSet::new();
             for c in table.schema.iter() {
                 let snake = c

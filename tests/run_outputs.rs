@@ -477,3 +477,90 @@ outputs:
     .unwrap();
     assert_eq!(lines, truth);
 }
+
+/// One extraction, three transforms: a sheet with a per-vendor mapping, a `fields: all` Parquet
+/// file per vendor, and one file per table — the tables of the three numbered one after another.
+const PER_OUTPUT: &str = r#"
+name: reconcile
+sandbox: true
+sources:
+  - vendor: crayon
+    filters:
+      organizationId: 4703
+  - vendor: adobe_vipmp
+    reseller_id: "1000396138"
+transform:
+  fields:
+    id: {crayon: Id, adobe_vipmp: customerId}
+    name: {crayon: Name, adobe_vipmp: companyProfile.companyName}
+    vendor: vendor
+outputs:
+  - format: csv
+    path: sheet/all-vendors.csv
+  - format: parquet
+    path: lake/{vendor}/customers.parquet
+    transform:
+      fields: all
+      arrays: json
+  - format: parquet
+    path: tables/{vendor}-{table}.parquet
+    transform:
+      fields: all
+      arrays: tables
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_output_may_carry_its_own_transform_and_a_mapping_a_path_per_vendor() {
+    let root = tempfile::tempdir().unwrap();
+    let plan = plan_from(PER_OUTPUT);
+    assert_eq!(plan.transforms.len(), 3);
+    run_into(plan, root.path()).await;
+
+    // As the spreadsheet-safe CSV writes text: a cell that would start a formula gets a `'`.
+    let text = |v: &Value| match v {
+        Value::String(s) if s.starts_with(['=', '+', '-', '@']) => format!("'{s}"),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let crayon = demo_records("crayon");
+    let adobe = demo_records("adobe_vipmp");
+    let mut want = vec![vec!["id".to_string(), "name".into(), "vendor".into()]];
+    want.extend((crayon.iter()).map(|r| vec![text(&r["Id"]), text(&r["Name"]), "crayon".into()]));
+    want.extend(adobe.iter().map(|r| {
+        let name = text(&r["companyProfile"]["companyName"]);
+        vec![text(&r["customerId"]), name, "adobe_vipmp".into()]
+    }));
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_path(root.path().join("sheet/all-vendors.csv"))
+        .unwrap();
+    let sheet: Vec<Vec<String>> = (reader.records())
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    assert_eq!(sheet.len(), want.len());
+    for (got, want) in sheet.iter().zip(&want) {
+        assert_eq!(got, want);
+    }
+
+    let rows = |path: &str| -> usize {
+        read_parquet(&root.path().join(path))
+            .iter()
+            .map(|b| b.num_rows())
+            .sum()
+    };
+    let all = read_parquet(&root.path().join("lake/crayon/customers.parquet"));
+    assert!(all[0].schema().field_with_name("Name").is_ok());
+    assert!(all[0].schema().field_with_name("_extra").is_ok());
+    assert_eq!(rows("lake/crayon/customers.parquet"), crayon.len());
+    assert_eq!(rows("lake/adobe_vipmp/customers.parquet"), adobe.len());
+    assert_eq!(rows("tables/adobe_vipmp-customers.parquet"), adobe.len());
+    let contacts: usize = (adobe.iter())
+        .map(|r| {
+            r["companyProfile"]["contacts"]
+                .as_array()
+                .map_or(0, Vec::len)
+        })
+        .sum();
+    assert!(contacts > 0, "the sandbox's Adobe customers have contacts");
+    assert_eq!(rows("tables/adobe_vipmp-contacts.parquet"), contacts);
+}

@@ -275,16 +275,7 @@ fn plan(fields: Fields, arrays: ArrayMode) -> TransformPlan {
 }
 
 fn mapping(pairs: &[(&str, &str)]) -> Fields {
-    Fields::Mapping(
-        pairs
-            .iter()
-            .map(|(c, p)| Mapping {
-                column: c.to_string(),
-                path: p.to_string(),
-                ty: None,
-            })
-            .collect(),
-    )
+    Fields::Mapping(pairs.iter().map(|(c, p)| Mapping::new(c, p)).collect())
 }
 
 fn transformer(vendor: VendorRecord, plan: &TransformPlan) -> Transformer {
@@ -1289,9 +1280,8 @@ fn typed(pairs: &[(&str, &str, Option<FieldType>)]) -> Fields {
         pairs
             .iter()
             .map(|(c, p, ty)| Mapping {
-                column: c.to_string(),
-                path: p.to_string(),
                 ty: *ty,
+                ..Mapping::new(c, p)
             })
             .collect(),
     )

@@ -1,34 +1,40 @@
-//! The `transform:` block: which columns come out (`fields`), what becomes of arrays, how
+//! The `transform:` blocks: which columns come out (`fields`), what becomes of arrays, how
 //! columns are named and what happens to undeclared paths — checked against the sources' vendors
-//! into [`transform::Options`].
+//! into [`transform::Options`]. The pipeline's block is every output's default; an output's own
+//! block replaces the keys it gives.
 
 use serde_saphyr::{Location, Spanned};
 
 use super::check::Checker;
 use super::plan::SourcePlan;
-use super::raw::{Node, RawFields, RawPipeline, Value};
+use super::raw::{Node, RawFields, RawTransform, Value};
 use crate::transform::{
     self, ArrayMode, FIELD_TYPES, FieldType, Fields, Mapping, Naming, Undeclared,
 };
 
 impl Checker<'_> {
+    /// The transform of an output: each key from its own `transform:` (`output`) when it gives
+    /// it, else from the pipeline's.
     pub(super) fn transform(
         &mut self,
-        raw: &RawPipeline,
+        pipeline: Option<&RawTransform>,
+        output: Option<&RawTransform>,
         sources: &[SourcePlan],
     ) -> transform::Options {
-        let Some(t) = &raw.transform else {
+        if pipeline.is_none() && output.is_none() {
             return transform::Options::default();
-        };
-        let fields = match &t.fields {
+        }
+        let t = Layered { pipeline, output };
+        let fields = match t.get(|t| t.fields.as_ref()) {
             None => Fields::Canonical,
             Some(spanned) => match &spanned.value {
                 RawFields::Named(n) if n == "canonical" => Fields::Canonical,
                 RawFields::Named(n) if n == "all" => Fields::All,
                 RawFields::Named(n) => {
+                    let hint = crate::model::suggest::hint(n, &["canonical", "all"]);
                     self.error(
                         spanned,
-                        format!("transform.fields: {n:?} is not allowed; allowed: canonical, all, or a mapping {{column: path}}"),
+                        format!("transform.fields: {n:?} is not allowed{hint}; allowed: canonical, all, or a mapping {{column: path}}"),
                     );
                     Fields::Canonical
                 }
@@ -38,7 +44,7 @@ impl Checker<'_> {
         let defaults = transform::Options::default();
         let arrays = self
             .choice(
-                t.arrays.as_ref(),
+                t.get(|t| t.arrays.as_ref()),
                 "transform.arrays",
                 &[
                     ("explode", ArrayMode::Explode),
@@ -49,7 +55,7 @@ impl Checker<'_> {
             .unwrap_or(defaults.arrays);
         let naming = self
             .choice(
-                t.naming.as_ref(),
+                t.get(|t| t.naming.as_ref()),
                 "transform.naming",
                 &[
                     ("source", Naming::Source),
@@ -59,7 +65,7 @@ impl Checker<'_> {
             .unwrap_or(defaults.naming);
         let undeclared = self
             .choice(
-                t.undeclared.as_ref(),
+                t.get(|t| t.undeclared.as_ref()),
                 "transform.undeclared",
                 &[
                     ("extra", Undeclared::Extra),
@@ -67,7 +73,7 @@ impl Checker<'_> {
                 ],
             )
             .unwrap_or(defaults.undeclared);
-        if let Some(v) = &t.undeclared
+        if let Some(v) = t.get(|t| t.undeclared.as_ref())
             && undeclared == Undeclared::Columns
             && fields != Fields::All
         {
@@ -76,7 +82,7 @@ impl Checker<'_> {
                 "transform.undeclared: `columns` adds the undeclared paths to `fields: all`; with a mapping, name the paths you want instead",
             );
         }
-        let explode = t.explode.as_ref().and_then(|v| self.explode(v, sources));
+        let explode = (t.get(|t| t.explode.as_ref())).and_then(|v| self.explode(v, sources));
         transform::Options {
             fields,
             arrays,
@@ -128,8 +134,9 @@ impl Checker<'_> {
         None
     }
 
-    /// `fields: {column: path | {path, type}}`: any path is accepted; one no source declares is
-    /// a warning (the field may exist in production, and `inspect` shows what a source sends).
+    /// `fields: {column: path | {path, type} | {vendor: path, …}}`: any path is accepted; one a
+    /// source's vendor does not declare is a warning (the field may exist in production, and
+    /// `inspect` shows what a source sends), as is a source left without a path.
     fn mapping(
         &mut self,
         columns: &[(Spanned<String>, Spanned<Node>)],
@@ -138,7 +145,7 @@ impl Checker<'_> {
         let mut out: Vec<Mapping> = Vec::new();
         for (column, node) in columns {
             let key = format!("transform.fields.{}", column.value);
-            let Some((path, ty)) = self.mapped(node, &key) else {
+            let Some(mapped) = self.mapped(node, &key, sources) else {
                 continue;
             };
             if out.iter().any(|m| m.column == column.value) {
@@ -149,28 +156,69 @@ impl Checker<'_> {
                 self.error(column, message);
                 continue;
             }
-            let (path_text, at) = path;
-            if path_text.is_empty() || path_text.split('.').any(str::is_empty) {
-                self.error_at(
-                    &at,
-                    format!("{key}: {path_text:?} is not a path; write the keys joined by dots, e.g. companyProfile.address.country"),
-                );
-                continue;
-            }
-            self.undeclared_by(&key, &path_text, &at, sources);
+            self.check_mapped_paths(&key, &mapped, node, sources);
             out.push(Mapping {
                 column: column.value.clone(),
-                path: path_text,
-                ty,
+                path: mapped.path.map(|(path, _)| path),
+                by_vendor: (mapped.by_vendor.into_iter())
+                    .map(|(vendor, path, _)| (vendor, path))
+                    .collect(),
+                ty: mapped.ty,
             });
         }
         out
     }
 
+    /// Warns, per source, about a mapped column it has no path for, or a path its vendor does
+    /// not declare.
+    fn check_mapped_paths(
+        &mut self,
+        key: &str,
+        mapped: &Mapped,
+        node: &Spanned<Node>,
+        sources: &[SourcePlan],
+    ) {
+        let for_vendor = |vendor: &str| {
+            (mapped.by_vendor.iter())
+                .find(|(v, _, _)| v == vendor)
+                .map(|(_, path, at)| (path, at))
+                .or(mapped.path.as_ref().map(|(path, at)| (path, at)))
+        };
+        let unmapped: Vec<&str> = sources
+            .iter()
+            .map(|s| s.vendor.id())
+            .filter(|v| for_vendor(v).is_none())
+            .collect();
+        if !unmapped.is_empty() {
+            let message = format!(
+                "{key}: no path for {vendors}: their rows leave `{column}` empty; add `{first}: <path>`, or `path: <path>` for every vendor not named",
+                vendors = unmapped.join(", "),
+                column = key.trim_start_matches("transform.fields."),
+                first = unmapped[0],
+            );
+            self.warning_at(&node.referenced, message);
+        }
+        // Each path against the sources that read it.
+        let mut paths: Vec<(&String, &Location)> = Vec::new();
+        for source in sources {
+            if let Some(found) = for_vendor(source.vendor.id())
+                && !paths.contains(&found)
+            {
+                paths.push(found);
+            }
+        }
+        for (path, at) in paths {
+            let readers: Vec<&SourcePlan> = (sources.iter())
+                .filter(|s| for_vendor(s.vendor.id()).is_some_and(|(p, _)| p == path))
+                .collect();
+            self.undeclared_by(key, path, at, &readers);
+        }
+    }
+
     /// A mapped path some sources' vendors do not declare is a warning naming them: across
     /// vendors, one vendor's field name is usually not another's, and their rows would be empty
     /// in that column without a word.
-    fn undeclared_by(&mut self, key: &str, path: &str, at: &Location, sources: &[SourcePlan]) {
+    fn undeclared_by(&mut self, key: &str, path: &str, at: &Location, sources: &[&SourcePlan]) {
         let mut lacking: Vec<&str> = Vec::new();
         let mut declaring: Vec<&str> = Vec::new();
         for source in sources {
@@ -197,68 +245,135 @@ impl Checker<'_> {
         self.warning_at(at, message);
     }
 
-    /// The path (with where it is written) and type of one mapped column.
-    #[allow(clippy::type_complexity)]
+    /// The paths (with where each is written) and type of one mapped column.
     fn mapped(
         &mut self,
         node: &Spanned<Node>,
         key: &str,
-    ) -> Option<((String, serde_saphyr::Location), Option<FieldType>)> {
+        sources: &[SourcePlan],
+    ) -> Option<Mapped> {
         let pairs = match &node.value {
             Node::Scalar(_) => {
                 let value = self.scalar(node, key)?;
-                let path = self.text(&value, key)?;
-                return Some(((path, value.referenced), None));
+                let path = self.path(&value, key)?;
+                return Some(Mapped {
+                    path: Some((path, value.referenced)),
+                    by_vendor: Vec::new(),
+                    ty: None,
+                });
             }
             Node::Map(pairs) => pairs,
             other => {
                 self.error(
                     node,
                     format!(
-                        "{key}: expected a path or {{path: …, type: …}}, found {}",
+                        "{key}: expected a path, {{path: …, type: …}} or {{vendor: path, …}}, found {}",
                         other.describe()
                     ),
                 );
                 return None;
             }
         };
-        let mut path = None;
-        let mut ty = None;
+        let vendors: Vec<&str> = sources.iter().map(|s| s.vendor.id()).collect();
+        let mut mapped = Mapped {
+            path: None,
+            by_vendor: Vec::new(),
+            ty: None,
+        };
         let mut ok = true;
         for (name, value) in &pairs.0 {
-            match name.value.as_str() {
+            let name_text = name.value.as_str();
+            match name_text {
                 "path" => {
-                    path = self
-                        .text(value, &format!("{key}.path"))
-                        .map(|p| (p, value.referenced))
+                    let path = self.path(value, &format!("{key}.path"));
+                    ok &= path.is_some();
+                    mapped.path = path.map(|p| (p, value.referenced));
                 }
                 "type" => {
-                    let text = self.text(value, &format!("{key}.type"))?;
-                    ty = FieldType::named(&text);
-                    if ty.is_none() {
-                        let names: Vec<&str> = FIELD_TYPES.iter().map(|(n, _)| *n).collect();
-                        self.error(
-                            value,
-                            format!(
-                                "{key}.type: {text:?} is not a type; allowed: {}",
-                                names.join(", ")
-                            ),
-                        );
-                        ok = false;
+                    mapped.ty = self.field_type(value, key);
+                    ok &= mapped.ty.is_some();
+                }
+                vendor if vendors.contains(&vendor) => {
+                    let path = self.path(value, &format!("{key}.{vendor}"));
+                    ok &= path.is_some();
+                    if let Some(path) = path {
+                        mapped
+                            .by_vendor
+                            .push((vendor.to_string(), path, value.referenced));
                     }
                 }
                 other => {
-                    self.error(
-                        name,
-                        format!("{key}: unknown key `{other}`; allowed: path, type"),
+                    let mut allowed = vec!["path", "type"];
+                    allowed.extend(vendors.iter().copied());
+                    let message = format!(
+                        "{key}: unknown key `{other}`{}; allowed: path, type, or the vendor of a source ({})",
+                        crate::model::suggest::hint(other, &allowed),
+                        vendors.join(", ")
                     );
+                    self.error(name, message);
                     ok = false;
                 }
             }
         }
-        if path.is_none() {
-            self.error(node, format!("{key}: `path` is required"));
+        if mapped.path.is_none() && mapped.by_vendor.is_empty() && ok {
+            self.error(
+                node,
+                format!(
+                    "{key}: give a `path`, or a path per vendor ({})",
+                    vendors.join(", ")
+                ),
+            );
+            return None;
         }
-        Some((path.filter(|_| ok)?, ty))
+        ok.then_some(mapped)
     }
+
+    /// A mapped path: dotted keys, none empty.
+    fn path(&mut self, value: &Value, key: &str) -> Option<String> {
+        let path = self.text(value, key)?;
+        if path.is_empty() || path.split('.').any(str::is_empty) {
+            self.error(
+                value,
+                format!("{key}: {path:?} is not a path; write the keys joined by dots, e.g. companyProfile.address.country"),
+            );
+            return None;
+        }
+        Some(path)
+    }
+
+    /// `type:` of a mapped column.
+    fn field_type(&mut self, value: &Value, key: &str) -> Option<FieldType> {
+        let text = self.text(value, &format!("{key}.type"))?;
+        let ty = FieldType::named(&text);
+        if ty.is_none() {
+            let names: Vec<&str> = FIELD_TYPES.iter().map(|(n, _)| *n).collect();
+            let message = format!(
+                "{key}.type: {text:?} is not a type{}; allowed: {}",
+                crate::model::suggest::hint(&text, &names),
+                names.join(", ")
+            );
+            self.error(value, message);
+        }
+        ty
+    }
+}
+
+/// An output's `transform:` over the pipeline's.
+struct Layered<'a> {
+    pipeline: Option<&'a RawTransform>,
+    output: Option<&'a RawTransform>,
+}
+
+impl<'a> Layered<'a> {
+    /// The output's value for a key, else the pipeline's.
+    fn get<T>(&self, key: impl Fn(&'a RawTransform) -> Option<&'a T>) -> Option<&'a T> {
+        (self.output.and_then(&key)).or_else(|| self.pipeline.and_then(&key))
+    }
+}
+
+/// One mapped column as written: a path for every vendor, paths per vendor, a type.
+struct Mapped {
+    path: Option<(String, Location)>,
+    by_vendor: Vec<(String, String, Location)>,
+    ty: Option<FieldType>,
 }

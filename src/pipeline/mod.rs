@@ -142,8 +142,10 @@ pub fn parse(
 ) -> Result<(Plan, Vec<Diagnostic>), Vec<Diagnostic>> {
     let raw: raw::RawPipeline = serde_saphyr::from_str(text).map_err(|e| vec![yaml_error(&e)])?;
     let in_order = |mut found: Vec<Diagnostic>| {
-        // In the order they stand in the files, as an editor lists them.
+        // In the order they stand in the files, as an editor lists them; once each (a key of the
+        // pipeline's `transform:` is checked again for every output that keeps it).
         found.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+        found.dedup();
         found
     };
     plan::resolve(raw, path.to_path_buf(), sandbox, env, lookup)

@@ -75,6 +75,7 @@ impl Checker<'_> {
         }
         Some(OutputPlan {
             format,
+            transform: 0, // the caller's numbering
             path,
             store,
         })
@@ -207,8 +208,8 @@ impl Checker<'_> {
         let mut owner: HashMap<PathBuf, usize> = HashMap::new();
         let mut clashes: BTreeSet<(usize, usize)> = BTreeSet::new();
         let mut files = Vec::new();
-        for (source, transformer) in plan.sources.iter().zip(plan.transformers()) {
-            for file in planner.files(source, transformer.tables()) {
+        for (source, transforms) in plan.sources.iter().zip(plan.transformers()) {
+            for file in planner.files(source, &transforms) {
                 let first = *owner.entry(file.path.clone()).or_insert(file.index);
                 if first != file.index && clashes.insert((first, file.index)) {
                     self.error(

@@ -8,7 +8,7 @@ use super::template::PathValues;
 use super::{OutputPlan, Plan, SourcePlan};
 use crate::load::Format;
 use crate::model::VendorRecord;
-use crate::transform::{Promoted, Table, Transformer};
+use crate::transform::{Fields, Promoted, Transformer, Transforms, Undeclared};
 
 /// Plans the paths of one run.
 pub struct Planner<'a> {
@@ -24,7 +24,7 @@ pub struct PlannedFile<'p> {
     pub output: &'p OutputPlan,
     /// The output's position in the pipeline's `outputs:`.
     pub index: usize,
-    /// The index of the table in the source's tables.
+    /// The index of the table in the source's tables, numbered across its transforms.
     pub table: usize,
     pub path: PathBuf,
     /// NDJSON in nested form: the vendor record as it came (so table 0 only).
@@ -32,14 +32,15 @@ pub struct PlannedFile<'p> {
 }
 
 impl<'a> Planner<'a> {
-    /// Every file `source` writes, given its tables: each output once per table, except nested
-    /// NDJSON, whose records hold their arrays already.
-    pub fn files(&self, source: &SourcePlan, tables: &[Table]) -> Vec<PlannedFile<'a>> {
+    /// Every file `source` writes, given its transforms: each output once per table of its
+    /// transform, except nested NDJSON, whose records hold their arrays already.
+    pub fn files(&self, source: &SourcePlan, transforms: &Transforms) -> Vec<PlannedFile<'a>> {
         let mut files = Vec::new();
         for (index, output) in self.plan.outputs.iter().enumerate() {
             let nested = matches!(&output.format, Format::Ndjson(o) if o.nested);
-            for (t, table) in tables.iter().enumerate() {
-                if nested && t > 0 {
+            let first = transforms.first_table(output.transform);
+            for (t, table) in transforms.tables(output.transform) {
+                if nested && t > first {
                     continue;
                 }
                 let path = self.path(output, source, &table.name);
@@ -92,19 +93,33 @@ pub fn manifest_path<'p>(files: impl IntoIterator<Item = &'p Path>, root: &Path)
 }
 
 impl Plan {
-    /// One transformer per source, each knowing every source's vendor (a mapping's column types
-    /// are the same for all).
-    pub fn transformers(&self) -> Vec<Transformer> {
+    /// Each source's transforms, each transformer knowing every source's vendor (a mapping's
+    /// column types are the same for all).
+    pub fn transformers(&self) -> Vec<Transforms> {
         (0..self.sources.len())
-            .map(|i| self.transformer(i, &[]))
+            .map(|i| self.transforms_of(i, &[]))
             .collect()
     }
 
-    /// The transformer of source `i`, with undeclared paths promoted to columns
-    /// (`undeclared: columns`).
-    pub fn transformer(&self, i: usize, promoted: &[Promoted]) -> Transformer {
+    /// The transforms of source `i`, with undeclared paths promoted to columns where a transform
+    /// asks for that (`undeclared: columns`).
+    pub fn transforms_of(&self, i: usize, promoted: &[Promoted]) -> Transforms {
         let vendors: Vec<VendorRecord> = self.sources.iter().map(|s| s.vendor.record()).collect();
         let vendor = self.sources[i].vendor.record();
-        Transformer::with_promoted(vendor, &self.transform, &vendors, promoted)
+        let transformers = self.transforms.iter().map(|t| {
+            let promoted = if promotes(t) { promoted } else { &[] };
+            Transformer::with_promoted(vendor, t, &vendors, promoted)
+        });
+        Transforms::new(transformers.collect())
     }
+
+    /// Whether a transform needs a source's first page before its columns are known.
+    pub fn promotes_undeclared(&self) -> bool {
+        self.transforms.iter().any(promotes)
+    }
+}
+
+/// `fields: all` with `undeclared: columns`: the first page's undeclared paths become columns.
+fn promotes(t: &crate::transform::Options) -> bool {
+    t.fields == Fields::All && t.undeclared == Undeclared::Columns
 }

@@ -25,7 +25,8 @@ pub struct Plan {
     pub sandbox: bool,
     pub on_error: OnError,
     pub sources: Vec<SourcePlan>,
-    pub transform: transform::Options,
+    /// The distinct transforms the outputs ask for; each output names one by index.
+    pub transforms: Vec<transform::Options>,
     pub outputs: Vec<OutputPlan>,
     /// The object store's settings (`storage:`), for outputs that go to one.
     pub storage: StoreOptions,
@@ -62,6 +63,8 @@ pub struct SourcePlan {
 #[derive(Debug, Clone)]
 pub struct OutputPlan {
     pub format: load::Format,
+    /// Its transform, in [`Plan::transforms`].
+    pub transform: usize,
     /// Relative to the output root: the store's bucket when `store` is given, else the run's.
     pub path: PathTemplate,
     /// The bucket the path names (`s3://bucket/…`), when it names one.
@@ -118,17 +121,29 @@ pub fn resolve(
         }
     }
 
-    let transform = c.transform(&raw, &sources);
+    // Checked once on its own, so that its problems are found even where every output replaces it.
+    let pipeline_transform = c.transform(raw.transform.as_ref(), None, &sources);
 
     if raw.outputs.value.is_empty() {
         c.error(&raw.outputs, "outputs: list at least one output");
     }
-    let outputs: Vec<OutputPlan> = raw
-        .outputs
-        .value
-        .iter()
-        .filter_map(|o| c.output(o, &transform, raw.sources.value.len()))
-        .collect();
+    let mut transforms: Vec<transform::Options> = Vec::new();
+    let mut outputs: Vec<OutputPlan> = Vec::new();
+    for output in &raw.outputs.value {
+        let transform = match &output.transform {
+            None => pipeline_transform.clone(),
+            own => c.transform(raw.transform.as_ref(), own.as_ref(), &sources),
+        };
+        let Some(mut planned) = c.output(output, &transform, raw.sources.value.len()) else {
+            continue;
+        };
+        planned.transform =
+            (transforms.iter().position(|t| *t == transform)).unwrap_or_else(|| {
+                transforms.push(transform);
+                transforms.len() - 1
+            });
+        outputs.push(planned);
+    }
     c.one_root(&outputs, &raw.outputs.value);
     let storage = c.storage(raw.storage.as_ref());
 
@@ -141,7 +156,7 @@ pub fn resolve(
         sandbox,
         on_error,
         sources,
-        transform,
+        transforms,
         outputs,
         storage,
     };

@@ -93,6 +93,8 @@ pub enum RawFields {
 pub struct RawOutput {
     pub format: Value,
     pub path: Value,
+    /// This output's own transform keys, over the pipeline's.
+    pub transform: Option<RawTransform>,
     pub csv: Option<RawCsv>,
     pub ndjson: Option<RawNdjson>,
     pub parquet: Option<RawParquet>,

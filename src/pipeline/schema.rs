@@ -397,7 +397,7 @@ fn transform_schema() -> Value {
     })
 }
 
-/// One column of a `fields:` mapping: a path, or a path with a type.
+/// One column of a `fields:` mapping: a path, a path with a type, or a path per vendor.
 fn mapped_field() -> Value {
     let types: Vec<&str> = FIELD_TYPES.iter().map(|(name, _)| *name).collect();
     json!({
@@ -405,8 +405,9 @@ fn mapped_field() -> Value {
             {"type": "string", "description": "A path in the vendor's record, or a canonical column."},
             {
                 "type": "object",
-                "additionalProperties": false,
-                "required": ["path"],
+                "description": "`path` (for every vendor) and/or a path per vendor (`crayon: Id`), and an optional `type`.",
+                "minProperties": 1,
+                "additionalProperties": {"type": "string", "description": "This vendor's path."},
                 "properties": {
                     "path": {"type": "string"},
                     "type": choice(&types)
@@ -435,6 +436,7 @@ fn output_schema() -> Value {
         "properties": {
             "format": described(choice(&FORMATS), "The file format."),
             "path": described(json!({"type": "string"}), "Where the files go: relative to --output-dir, or s3://, az://, gs://. Placeholders: {pipeline}, {vendor}, {table}, {run_date}, {run_id}, {format}."),
+            "transform": described(json!({"$ref": "#/$defs/transform"}), "This output's own transform: the keys it gives replace the pipeline's."),
             "csv": {
                 "type": "object",
                 "additionalProperties": false,

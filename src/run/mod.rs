@@ -35,7 +35,7 @@ use crate::load::{
 use crate::model::secret::redact;
 use crate::pipeline::paths::{Planner, manifest_path};
 use crate::pipeline::{self, EnvMode, OnError, Plan, SourcePlan};
-use crate::transform::{Fields, Transformer, Undeclared};
+use crate::transform::Transforms;
 use logging::{LogFormat, Verbosity};
 use outputs::Files;
 use source::{SourceDone, run_source};
@@ -440,12 +440,12 @@ async fn run_sources(
     for (i, source) in plan.sources.iter().enumerate() {
         let bar = (options.bars.as_ref()).map(|m| m.add(ProgressBar::new_spinner()));
         let progress = SourceProgress::new(&source.name, bar);
-        let transformer = Arc::new(transformer(plan, i, &client).await?);
-        let routes = files.route(planner, root, source, transformer.tables())?;
+        let transforms = Arc::new(transforms(plan, i, &client).await?);
+        let routes = files.route(planner, root, source, &transforms)?;
         let outcome = run_source(
             source,
             &client,
-            transformer.clone(),
+            transforms.clone(),
             routes,
             &mut files,
             progress.clone(),
@@ -456,7 +456,7 @@ async fn run_sources(
         let error = (outcome.as_ref().err()).map(|e| redact(&e.to_string()).into_owned());
         let mut summary = report::source_summary(source, &progress.counts(), error);
         match outcome {
-            Ok(done) => source_succeeded(source, &done, &transformer, &mut summary),
+            Ok(done) => source_succeeded(source, &done, &transforms, &mut summary),
             Err(e) => {
                 error!(source = %source.name, "Source failed: {e}");
                 failures.push(redact(&e.to_string()).into_owned());
@@ -475,17 +475,16 @@ async fn run_sources(
     publish(planner, root, files.writers, started, summaries, failures).await
 }
 
-/// The transformer of source `i`. With `undeclared: columns`, the undeclared scalar paths of the
+/// The transforms of source `i`. With `undeclared: columns`, the undeclared scalar paths of the
 /// source's first page become columns: the schema must be fixed before the first row is written
 /// (a Parquet file's is), so the page is read once more, on its own, before the run's paging.
-async fn transformer(
+async fn transforms(
     plan: &Plan,
     i: usize,
     client: &reqwest::Client,
-) -> Result<Transformer, RunError> {
-    let transform = &plan.transform;
-    if transform.fields != Fields::All || transform.undeclared != Undeclared::Columns {
-        return Ok(plan.transformer(i, &[]));
+) -> Result<Transforms, RunError> {
+    if !plan.promotes_undeclared() {
+        return Ok(plan.transforms_of(i, &[]));
     }
     let source = &plan.sources[i];
     let progress = SourceProgress::new(&source.name, None);
@@ -493,14 +492,14 @@ async fn transformer(
     let promoted = first.observed.promotable();
     let paths: Vec<&str> = promoted.iter().map(|p| p.path.as_str()).collect();
     info!(source = %source.name, columns = ?paths, "Undeclared paths of the first page become columns.");
-    Ok(plan.transformer(i, &promoted))
+    Ok(plan.transforms_of(i, &promoted))
 }
 
 /// Records what a succeeded source found: a count the pipeline let differ, schema drift.
 fn source_succeeded(
     source: &SourcePlan,
     done: &SourceDone,
-    transformer: &Transformer,
+    transforms: &Transforms,
     summary: &mut SourceSummary,
 ) {
     let records = summary.records;
@@ -517,7 +516,7 @@ fn source_succeeded(
         // Drift loses nothing here: `all` keeps it in `_extra`, other fields never asked for it.
         info!(source = %source.name, undeclared_fields = found.undeclared_fields, "Records carry fields the vendor's declaration lacks (schema drift); `customer-export inspect` lists them.");
     }
-    summary.empty_columns = transformer.empty_columns();
+    summary.empty_columns = transforms.empty_columns();
     if !summary.empty_columns.is_empty() {
         warn!(source = %source.name, columns = ?summary.empty_columns, "Mapped columns that no record filled: they are all null.");
     }

@@ -9,7 +9,7 @@ use crate::load::{Format, Root, Writer};
 use crate::model::Schema;
 use crate::pipeline::SourcePlan;
 use crate::pipeline::paths::Planner;
-use crate::transform::Table;
+use crate::transform::Transforms;
 
 /// Which writers each table of a source goes to.
 pub struct Routes {
@@ -35,14 +35,14 @@ impl Files {
         planner: &Planner<'_>,
         root: &Root,
         source: &SourcePlan,
-        tables: &[Table],
+        transforms: &Transforms,
     ) -> Result<Routes, RunError> {
         let mut routes = Routes {
-            tables: vec![Vec::new(); tables.len()],
+            tables: vec![Vec::new(); transforms.table_count()],
             nested: Vec::new(),
         };
-        for file in planner.files(source, tables) {
-            let schema = &tables[file.table].schema;
+        for file in planner.files(source, transforms) {
+            let schema = &transforms.table(file.table).schema;
             let index = self.open(root, &file.path, &file.output.format, schema, file.nested)?;
             if !self.users[index].contains(&source.name) {
                 self.users[index].push(source.name.clone());

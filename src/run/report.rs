@@ -8,7 +8,7 @@ use crate::extract::SourceCounts;
 use crate::load::{Location, Manifest, OutputSummary, RunStatus, SourceStatus, SourceSummary};
 use crate::pipeline::paths::Planner;
 use crate::pipeline::{Plan, SourcePlan};
-use crate::transform::{Fields, Transformer, Undeclared};
+use crate::transform::Transforms;
 
 /// A source's summary from its counters; the transform's findings are added by the caller.
 pub fn source_summary(
@@ -184,7 +184,7 @@ pub fn summary_table(m: &Manifest, root: &Location) -> String {
 }
 
 /// What a run would fetch and write, on stdout.
-pub fn print_dry_run(planner: &Planner<'_>, transformers: &[Transformer], root: &Location) {
+pub fn print_dry_run(planner: &Planner<'_>, transformers: &[Transforms], root: &Location) {
     let plan = planner.plan;
     console::out(format!(
         "pipeline {:?} ({}) — dry run, nothing is fetched or written",
@@ -220,18 +220,17 @@ pub fn print_dry_run(planner: &Planner<'_>, transformers: &[Transformer], root: 
             let filters: Vec<String> = s.filters.iter().map(|(k, v)| format!("{k}={v}")).collect();
             console::out(format!("    filters: {}", filters.join(", ")));
         }
-        if let Some(array) = transformer.exploded_array() {
+        for array in transformer.exploded_arrays() {
             console::out(format!(
                 "    rows: one per element of `{array}` (one when it is empty)"
             ));
         }
-        if plan.transform.fields == Fields::All && plan.transform.undeclared == Undeclared::Columns
-        {
+        if plan.promotes_undeclared() {
             console::out(
                 "    columns: the declared ones, and the undeclared scalar paths of the first page (read once more before paging)",
             );
         }
-        for file in planner.files(s, transformer.tables()) {
+        for file in planner.files(s, transformer) {
             console::out(format!(
                 "    → {} {}",
                 file.output.format.name(),
@@ -260,8 +259,8 @@ pub fn print_destinations(plan: &Plan) {
         run_id: "RUN_ID",
         run_date: &run_date,
     };
-    for (source, transformer) in plan.sources.iter().zip(plan.transformers()) {
-        for file in planner.files(source, transformer.tables()) {
+    for (source, transforms) in plan.sources.iter().zip(plan.transformers()) {
+        for file in planner.files(source, &transforms) {
             console::out(format!(
                 "    {} → {} {}",
                 source.name,

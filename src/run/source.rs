@@ -18,7 +18,7 @@ use crate::load::{LoadError, Writer};
 use crate::model::PackedRows;
 use crate::pipeline::SourcePlan;
 use crate::transform::observe::Observed;
-use crate::transform::{ParsedRecord, RecordReport, Transformer};
+use crate::transform::{ParsedRecord, RecordReport, Transformer, Transforms};
 
 /// Records in flight between a source's extraction and its writer thread, in pages. Two saved
 /// 2 MB but stalled the readers while the writer encoded a row group (100k export 1.5 → 1.9 s).
@@ -34,14 +34,14 @@ pub struct SourceDone {
 pub async fn run_source(
     source: &SourcePlan,
     client: &reqwest::Client,
-    transformer: Arc<Transformer>,
+    transforms: Arc<Transforms>,
     routes: Routes,
     files: &mut Files,
     progress: SourceProgress,
 ) -> Result<SourceDone, RunError> {
     let session = Arc::new(session(source, client, progress.clone())?);
     let reader = Arc::new(RowReader {
-        transformer,
+        transforms,
         nested: !routes.nested.is_empty(),
     });
     let (tx, rx) = mpsc::channel::<Vec<ReadRecord>>(CHANNEL_PAGES);
@@ -130,10 +130,10 @@ pub async fn sample(
     })
 }
 
-/// The run's record reader: the transform, run as each page is parsed (on the extraction side),
+/// The run's record reader: the transforms, run as each page is parsed (on the extraction side),
 /// so a record is read once, straight from the page's text, and the writer thread only writes.
 struct RowReader {
-    transformer: Arc<Transformer>,
+    transforms: Arc<Transforms>,
     /// NDJSON in nested form also wants the record as it came.
     nested: bool,
 }
@@ -150,16 +150,21 @@ impl RecordReader for RowReader {
     type Record = ReadRecord;
 
     fn read<'de, D: Deserializer<'de>>(&self, input: D) -> Result<ReadRecord, D::Error> {
-        if !self.nested {
-            return Ok(self.pack(&self.transformer.read(input)?));
+        if !self.nested && self.transforms.len() == 1 {
+            let mut read = self.start();
+            let record = self.transformer(0).read(input)?;
+            self.add(&mut read, 0, &record);
+            return Ok(read);
         }
+        // Several transforms (or the record as it came) read one tree of the record.
         let value = Value::deserialize(input)?;
-        let record = self.transformer.read(&value).map_err(D::Error::custom)?;
-        let packed = self.pack(&record);
-        Ok(ReadRecord {
-            nested: Some(value),
-            ..packed
-        })
+        let mut read = self.start();
+        for i in 0..self.transforms.len() {
+            let record = self.transformer(i).read(&value).map_err(D::Error::custom)?;
+            self.add(&mut read, i, &record);
+        }
+        read.nested = self.nested.then_some(value);
+        Ok(read)
     }
 
     fn key_hash(&self, record: &ReadRecord) -> Option<u64> {
@@ -168,20 +173,34 @@ impl RecordReader for RowReader {
 }
 
 impl RowReader {
-    /// The record's rows, packed for the writer thread.
-    fn pack(&self, record: &ParsedRecord<'_>) -> ReadRecord {
-        let mut rows = Vec::new();
-        let report = self.transformer.emit(record, &mut rows);
-        let mut packed = PackedRows::default();
-        for (table, row) in &rows {
-            packed.push(*table, row);
-        }
+    fn start(&self) -> ReadRecord {
         ReadRecord {
-            key: record.key_hash(),
-            rows: packed,
-            report,
+            key: None,
+            rows: PackedRows::default(),
+            report: RecordReport::default(),
             nested: None,
         }
+    }
+
+    fn transformer(&self, i: usize) -> &Transformer {
+        self.transforms.get(i)
+    }
+
+    /// Packs transform `i`'s rows of one record for the writer thread, numbering its tables
+    /// across every transform.
+    fn add(&self, read: &mut ReadRecord, i: usize, record: &ParsedRecord<'_>) {
+        let mut rows = Vec::new();
+        let report = self.transformer(i).emit(record, &mut rows);
+        let first_table = self.transforms.first_table(i);
+        for (table, row) in &rows {
+            read.rows.push(first_table + *table, row);
+        }
+        read.report = if i == 0 {
+            report
+        } else {
+            read.report.most(report)
+        };
+        read.key = read.key.or(record.key_hash());
     }
 }
 

@@ -265,7 +265,10 @@ impl Columns {
     /// is a null column.
     fn mapping(&mut self, vendor: VendorRecord, mappings: &[Mapping], vendors: &[VendorRecord]) {
         for m in mappings {
-            let mut col = resolve(vendor, &m.path).unwrap_or_else(|| undeclared(vendor, &m.path));
+            let mut col = match m.path_for(vendor.id) {
+                Some(path) => resolve(vendor, path).unwrap_or_else(|| undeclared(vendor, path)),
+                None => Col::new(Source::Null, ColumnType::Utf8),
+            };
             col.ty = mapping_type(m, vendor, vendors);
             if m.ty == Some(FieldType::Json) {
                 col.render = Render::Json;
@@ -500,7 +503,7 @@ fn mapping_type(m: &Mapping, vendor: VendorRecord, vendors: &[VendorRecord]) -> 
     }
     let mut types = (vendors.iter().copied())
         .chain(std::iter::once(vendor))
-        .filter_map(|v| declared_type(v, &m.path));
+        .filter_map(|v| declared_type(v, m.path_for(v.id)?));
     match types.next() {
         Some(first) if types.all(|t| t == first) => first,
         _ => ColumnType::Utf8,
@@ -527,11 +530,7 @@ mod tests {
     }
 
     fn mapping(path: &str) -> Mapping {
-        Mapping {
-            column: "c".into(),
-            path: path.into(),
-            ty: None,
-        }
+        Mapping::new("c", path)
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod observe;
 pub mod options;
 mod parse;
 mod rows;
+mod set;
 mod value;
 
 pub use columns::{EXTRA_COLUMN, Promoted};
@@ -20,6 +21,7 @@ pub use options::{
     ArrayMode, FIELD_TYPES, FieldType, Fields, Mapping, Naming, Options, Undeclared,
 };
 pub use rows::{ParsedRecord, RecordReport, Table, Transformer};
+pub use set::Transforms;
 
 use crate::model::VendorRecord;
 use crate::model::record::CANONICAL_COLUMNS;

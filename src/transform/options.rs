@@ -40,15 +40,39 @@ pub enum Fields {
     Mapping(Vec<Mapping>),
 }
 
-/// One column of a field mapping: `column: path` or `column: {path: …, type: …}`.
+/// One column of a field mapping: `column: path`, `column: {path: …, type: …}`, or a path per
+/// vendor, `column: {crayon: Id, adobe_vipmp: customerId}` (with `path:` for the other vendors).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mapping {
     pub column: String,
     /// A dotted path in the vendor's JSON, declared or not; a number steps into a list
-    /// (`companyProfile.contacts.0.email`).
-    pub path: String,
+    /// (`companyProfile.contacts.0.email`). For the vendors `by_vendor` does not name; `None`
+    /// leaves their column empty.
+    pub path: Option<String>,
+    /// (vendor id, path): where each named vendor keeps this column's value.
+    pub by_vendor: Vec<(String, String)>,
     /// The type asked for; `None` keeps the declared type (text for an undeclared path).
     pub ty: Option<FieldType>,
+}
+
+impl Mapping {
+    /// A column read from the same path for every vendor.
+    pub fn new(column: &str, path: &str) -> Mapping {
+        Mapping {
+            column: column.to_string(),
+            path: Some(path.to_string()),
+            by_vendor: Vec::new(),
+            ty: None,
+        }
+    }
+
+    /// Where `vendor`'s records keep this column's value, if anywhere.
+    pub fn path_for(&self, vendor: &str) -> Option<&str> {
+        (self.by_vendor.iter())
+            .find(|(v, _)| v == vendor)
+            .map(|(_, path)| path.as_str())
+            .or(self.path.as_deref())
+    }
 }
 
 /// The types a mapping may ask for.

@@ -59,7 +59,7 @@ pub fn expected_rows(plan: &Plan, config: &SandboxConfig) -> BTreeMap<String, Ve
     let mut out = BTreeMap::new();
     for source in &plan.sources {
         let id = source.vendor.id();
-        let transformer = Transformer::new(source.vendor.record(), &plan.transform, &vendors);
+        let transformer = Transformer::new(source.vendor.record(), &plan.transforms[0], &vendors);
         let schema = transformer.tables()[0].schema.clone();
         let at: Vec<usize> = KEY_COLUMNS
             .iter()
