@@ -282,38 +282,7 @@ impl Checker<'_> {
         };
         let mut ok = true;
         for (name, value) in &pairs.0 {
-            let name_text = name.value.as_str();
-            match name_text {
-                "path" => {
-                    let path = self.path(value, &format!("{key}.path"));
-                    ok &= path.is_some();
-                    mapped.path = path.map(|p| (p, value.referenced));
-                }
-                "type" => {
-                    mapped.ty = self.field_type(value, key);
-                    ok &= mapped.ty.is_some();
-                }
-                vendor if vendors.contains(&vendor) => {
-                    let path = self.path(value, &format!("{key}.{vendor}"));
-                    ok &= path.is_some();
-                    if let Some(path) = path {
-                        mapped
-                            .by_vendor
-                            .push((vendor.to_string(), path, value.referenced));
-                    }
-                }
-                other => {
-                    let mut allowed = vec!["path", "type"];
-                    allowed.extend(vendors.iter().copied());
-                    let message = format!(
-                        "{key}: unknown key `{other}`{}; allowed: path, type, or the vendor of a source ({})",
-                        crate::model::suggest::hint(other, &allowed),
-                        vendors.join(", ")
-                    );
-                    self.error(name, message);
-                    ok = false;
-                }
-            }
+            ok &= self.mapped_key(&mut mapped, name, value, key, &vendors);
         }
         if mapped.path.is_none() && mapped.by_vendor.is_empty() && ok {
             self.error(
@@ -326,6 +295,49 @@ impl Checker<'_> {
             return None;
         }
         ok.then_some(mapped)
+    }
+
+    /// One key of a mapped column's mapping into `mapped`; false when it is wrong.
+    fn mapped_key(
+        &mut self,
+        mapped: &mut Mapped,
+        name: &Spanned<String>,
+        value: &Value,
+        key: &str,
+        vendors: &[&str],
+    ) -> bool {
+        match name.value.as_str() {
+            "path" => {
+                let path = self.path(value, &format!("{key}.path"));
+                let ok = path.is_some();
+                mapped.path = path.map(|p| (p, value.referenced));
+                ok
+            }
+            "type" => {
+                mapped.ty = self.field_type(value, key);
+                mapped.ty.is_some()
+            }
+            vendor if vendors.contains(&vendor) => {
+                let Some(path) = self.path(value, &format!("{key}.{vendor}")) else {
+                    return false;
+                };
+                mapped
+                    .by_vendor
+                    .push((vendor.to_string(), path, value.referenced));
+                true
+            }
+            other => {
+                let mut allowed = vec!["path", "type"];
+                allowed.extend(vendors.iter().copied());
+                let message = format!(
+                    "{key}: unknown key `{other}`{}; allowed: path, type, or the vendor of a source ({})",
+                    crate::model::suggest::hint(other, &allowed),
+                    vendors.join(", ")
+                );
+                self.error(name, message);
+                false
+            }
+        }
     }
 
     /// A mapped path: dotted keys, none empty.

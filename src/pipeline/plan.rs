@@ -127,23 +127,7 @@ pub fn resolve(
     if raw.outputs.value.is_empty() {
         c.error(&raw.outputs, "outputs: list at least one output");
     }
-    let mut transforms: Vec<transform::Options> = Vec::new();
-    let mut outputs: Vec<OutputPlan> = Vec::new();
-    for output in &raw.outputs.value {
-        let transform = match &output.transform {
-            None => pipeline_transform.clone(),
-            own => c.transform(raw.transform.as_ref(), own.as_ref(), &sources),
-        };
-        let Some(mut planned) = c.output(output, &transform, raw.sources.value.len()) else {
-            continue;
-        };
-        planned.transform =
-            (transforms.iter().position(|t| *t == transform)).unwrap_or_else(|| {
-                transforms.push(transform);
-                transforms.len() - 1
-            });
-        outputs.push(planned);
-    }
+    let (outputs, transforms) = c.outputs(&raw, pipeline_transform, &sources);
     c.one_root(&outputs, &raw.outputs.value);
     let storage = c.storage(raw.storage.as_ref());
 
@@ -169,6 +153,34 @@ pub fn resolve(
 }
 
 impl Checker<'_> {
+    /// The outputs, each with its transform (its own keys over the pipeline's), and the distinct
+    /// transforms they name.
+    fn outputs(
+        &mut self,
+        raw: &RawPipeline,
+        pipeline_transform: transform::Options,
+        sources: &[SourcePlan],
+    ) -> (Vec<OutputPlan>, Vec<transform::Options>) {
+        let mut transforms: Vec<transform::Options> = Vec::new();
+        let mut outputs: Vec<OutputPlan> = Vec::new();
+        for output in &raw.outputs.value {
+            let transform = match &output.transform {
+                None => pipeline_transform.clone(),
+                own => self.transform(raw.transform.as_ref(), own.as_ref(), sources),
+            };
+            let Some(mut planned) = self.output(output, &transform, raw.sources.value.len()) else {
+                continue;
+            };
+            planned.transform =
+                (transforms.iter().position(|t| *t == transform)).unwrap_or_else(|| {
+                    transforms.push(transform);
+                    transforms.len() - 1
+                });
+            outputs.push(planned);
+        }
+        (outputs, transforms)
+    }
+
     fn on_error(&mut self, raw: &RawPipeline) -> OnError {
         let Some(value) = &raw.on_error else {
             return OnError::Fail;

@@ -405,7 +405,7 @@ fn mapped_field() -> Value {
             {"type": "string", "description": "A path in the vendor's record, or a canonical column."},
             {
                 "type": "object",
-                "description": "`path` (for every vendor) and/or a path per vendor (`crayon: Id`), and an optional `type`.",
+                "description": "`path` (for every vendor) and/or a path per vendor (`<vendor id>: <path>`), and an optional `type`.",
                 "minProperties": 1,
                 "additionalProperties": {"type": "string", "description": "This vendor's path."},
                 "properties": {
