@@ -429,7 +429,7 @@ fn object_storage_outputs_are_checked_and_named() {
             "  - format: parquet\n    path: s3://a/x.parquet\n",
             "storage:\n  colour: blue\n",
             "9:3",
-            "expected one of region, endpoint, path_style, allow_http",
+            "storage: unknown key `colour`; allowed: region, endpoint, path_style, allow_http",
         ),
     ] {
         let (code, err) = validate_text(&format!("{head}{outputs}{storage}"));
@@ -475,7 +475,7 @@ fn typos_get_did_you_mean_in_line_order() {
     let (code, err) = validate_text("name: x\nsource:\n  - vendor: crayon\noutputs: []\n");
     assert_eq!(code, Some(2));
     assert!(
-        err.contains("2:1: unknown field `source` (did you mean `sources`?), expected one of"),
+        err.contains("2:1: unknown key `source` (did you mean `sources`?); allowed: name, sandbox, on_error, sources, transform, outputs, storage"),
         "{err}"
     );
 }
@@ -592,4 +592,81 @@ fn per_vendor_paths_and_per_output_transforms_are_checked() {
             "13:23: transform.fields.country: no source (crayon) declares `Nope`; it is read where a record has it, and the column stays empty where none does (`customer-export inspect` shows what a source sends) (warning)",
         ]
     );
+}
+
+/// Every problem in the file at once, in line order: unknown keys at every level (the top level
+/// too) do not stop the parse, and a required key that is missing is one message — none when an
+/// unknown key is that key misspelt.
+#[test]
+fn unknown_and_missing_keys_hide_no_other_problem() {
+    let text = "name: x\nsource:\n  - vendor: crayon\ntransfrom: {}\noutputs:\n  - fromat: csv\n    path: x.csv\n    csv: {bomb: true}\n  - path: y/{vendor}.csv\n";
+    let (code, err) = validate_text(text);
+    assert_eq!(code, Some(2), "{err}");
+    let lines: Vec<&str> = (err.lines())
+        .map(|l| l.split_once("p.yaml:").unwrap().1)
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "2:1: unknown key `source` (did you mean `sources`?); allowed: name, sandbox, on_error, sources, transform, outputs, storage",
+            "4:1: unknown key `transfrom` (did you mean `transform`?); allowed: name, sandbox, on_error, sources, transform, outputs, storage",
+            "6:5: outputs: unknown key `fromat` (did you mean `format`?); allowed: format, path, transform, csv, ndjson, parquet",
+            "8:11: csv: unknown key `bomb` (did you mean `bom`?); allowed: spreadsheet_safe, bom, delimiter",
+            "9:5: outputs: `format` is missing; allowed: parquet, csv, ndjson",
+        ]
+    );
+    // No `outputs:` at all, and a bad filter value: both reported.
+    let text = "name: x\nsources:\n  - vendor: crayon\n    auth:\n      token: ${CE_TEST_TOKEN}\n    filters:\n      organizationId: abc\n";
+    let (code, err) = validate_text(text);
+    assert_eq!(code, Some(2), "{err}");
+    let lines: Vec<&str> = (err.lines())
+        .map(|l| l.split_once("p.yaml:").unwrap().1)
+        .collect();
+    assert_eq!(lines[0], "1:1: outputs: missing; list at least one output");
+    assert!(
+        lines.contains(&"7:23: filters.organizationId: expected a whole number, found \"abc\""),
+        "{err}"
+    );
+}
+
+/// YAML syntax errors in the author's terms, at the parser's place: what is wrong and how to
+/// write it.
+#[test]
+fn yaml_syntax_errors_say_what_to_write() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "name: x\nsources:\n  - vendor: crayon\n   page_size: 10\noutputs: []\n",
+            "4:4: wrong indentation: this line is indented 3 space(s), but the keys of the list item on line 3 are indented 4; indent it by 4 to continue that item, or start a new item with `- `",
+        ),
+        (
+            "name: x\nsources:\n  - vendor: crayon\noutputs:\n  - format: csv\n    path: x.csv\n  -format: csv\n",
+            "7:3: a list item needs a space after `-`: write `- format: csv`",
+        ),
+        (
+            "name: x\nsources:\n  - vendor: crayon\n\tpage_size: 10\noutputs: []\n",
+            "3:13: a tab in the indentation: YAML indents with spaces only; replace the tab with spaces",
+        ),
+        (
+            "name: x\nsources:\n  - vendor: crayon\n    filters: {organizationId: 4703\noutputs: []\n",
+            "5:8: a `{ … }` mapping is not closed, or its items are not separated by `,`: check the braces before here (a `${VAR}` inside `{ … }` must be quoted)",
+        ),
+        (
+            "name: x\nsources:\n  - vendor: \"crayon\noutputs: []\n",
+            "3:13: a quoted value is not closed: add its closing quote",
+        ),
+        (
+            "name: x\nname: y\nsources: []\noutputs: []\n",
+            "2:1: `name` is given twice in this mapping; keep one",
+        ),
+        (
+            "name: x\nsources:\n  - vendor: crayon\n    page_size 10\noutputs: []\n",
+            "4:5: expected `key: value`: a key needs a `:` and a space after it",
+        ),
+    ];
+    for (text, want) in cases {
+        let (code, err) = validate_text(text);
+        assert_eq!(code, Some(2), "{err}");
+        let got = err.trim_end().split_once("p.yaml:").unwrap().1;
+        assert_eq!(got, *want, "{text}");
+    }
 }

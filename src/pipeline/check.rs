@@ -37,6 +37,68 @@ impl Checker<'_> {
         self.diagnostics.push(Diagnostic::at(at, message));
     }
 
+    /// A problem with the file as a whole (a key it lacks), at its first line.
+    pub(super) fn error_in_file(&mut self, message: impl Into<String>) {
+        self.diagnostics.push(Diagnostic {
+            line: 1,
+            column: 1,
+            message: message.into(),
+            file: None,
+        });
+    }
+
+    /// The keys a block does not have, each with the nearest one it does; `block` prefixes the
+    /// message (`outputs`, `transform`), none at the top level.
+    pub(super) fn unknown_keys(
+        &mut self,
+        block: Option<&str>,
+        unknown: &[Spanned<String>],
+        allowed: &[&str],
+    ) {
+        for key in unknown {
+            let prefix = block.map_or(String::new(), |b| format!("{b}: "));
+            let message = format!(
+                "{prefix}unknown key `{}`{}; allowed: {}",
+                key.value,
+                crate::model::suggest::hint(&key.value, allowed),
+                allowed.join(", ")
+            );
+            self.error(key, message);
+        }
+    }
+
+    /// Whether one of a block's unknown keys is `key` misspelt ("did you mean `key`?"): then
+    /// `key` is not reported missing too.
+    pub(super) fn misspelt(unknown: &[Spanned<String>], allowed: &[&str], key: &str) -> bool {
+        (unknown.iter())
+            .any(|u| crate::model::suggest::did_you_mean(&u.value, allowed) == Some(key))
+    }
+
+    /// A list the file must give and not leave empty (`sources`, `outputs`): its items, or none
+    /// with the problem reported — unless an unknown key of the pipeline is it misspelt, reported
+    /// already.
+    pub(super) fn listed<'r, T>(
+        &mut self,
+        list: Option<&'r Spanned<Vec<T>>>,
+        (key, misspelt): (&str, bool),
+        what: &str,
+    ) -> &'r [T] {
+        match list {
+            None => {
+                if !misspelt {
+                    self.error_in_file(format!("{key}: missing; {what}"));
+                }
+                &[]
+            }
+            Some(list) => {
+                if list.value.is_empty() {
+                    self.error(list, format!("{key}: {what}"));
+                }
+                &list.value
+            }
+        }
+    }
+
     /// A problem that does not stop the file from running: `validate` prints it, `run` logs it.
     pub(super) fn warning_at(&mut self, at: &Location, message: impl Into<String>) {
         self.warnings.push(Diagnostic::at(at, message));

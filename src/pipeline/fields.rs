@@ -7,7 +7,7 @@ use serde_saphyr::{Location, Spanned};
 
 use super::check::Checker;
 use super::plan::SourcePlan;
-use super::raw::{Node, RawFields, RawTransform, Value};
+use super::raw::{Block, Node, RawFields, RawTransform, Value};
 use crate::transform::{
     self, ArrayMode, FIELD_TYPES, FieldType, Fields, Mapping, Naming, Undeclared,
 };
@@ -23,6 +23,9 @@ impl Checker<'_> {
     ) -> transform::Options {
         if pipeline.is_none() && output.is_none() {
             return transform::Options::default();
+        }
+        for t in [pipeline, output].into_iter().flatten() {
+            self.unknown_keys(Some("transform"), &t.unknown, RawTransform::KEYS);
         }
         let t = Layered { pipeline, output };
         let fields = match t.get(|t| t.fields.as_ref()) {

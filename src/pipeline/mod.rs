@@ -14,6 +14,7 @@ pub mod raw;
 pub mod schema;
 mod source;
 pub mod starter;
+mod syntax;
 pub mod template;
 pub mod vars;
 
@@ -140,7 +141,8 @@ pub fn parse(
     env: EnvMode,
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<(Plan, Vec<Diagnostic>), Vec<Diagnostic>> {
-    let raw: raw::RawPipeline = serde_saphyr::from_str(text).map_err(|e| vec![yaml_error(&e)])?;
+    let raw: raw::RawPipeline =
+        serde_saphyr::from_str(text).map_err(|e| vec![yaml_error(&e, text)])?;
     let in_order = |mut found: Vec<Diagnostic>| {
         // In the order they stand in the files, as an editor lists them; once each (a key of the
         // pipeline's `transform:` is checked again for every output that keeps it).
@@ -172,7 +174,7 @@ fn with_suggestion(message: String) -> String {
 }
 
 /// A YAML or shape error as a diagnostic, without a source snippet (it could show a literal secret).
-fn yaml_error(error: &serde_saphyr::Error) -> Diagnostic {
+fn yaml_error(error: &serde_saphyr::Error, text: &str) -> Diagnostic {
     let (line, column) = error
         .location()
         .map_or((1, 1), |l| (l.line().max(1), l.column().max(1)));
@@ -185,7 +187,7 @@ fn yaml_error(error: &serde_saphyr::Error) -> Diagnostic {
         .map_or(rendered.as_str(), |(m, _)| m)
         .trim()
         .to_string();
-    let message = with_suggestion(message);
+    let message = syntax::explain(&message, text, line).unwrap_or_else(|| with_suggestion(message));
     Diagnostic {
         line,
         column,

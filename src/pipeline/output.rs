@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use super::check::Checker;
 use super::paths::{Planner, manifest_path};
 use super::plan::{OutputPlan, Plan};
-use super::raw::{RawCsv, RawOutput, RawParquet, RawStorage};
+use super::raw::{Block, RawCsv, RawNdjson, RawOutput, RawParquet, RawStorage, Value};
 use super::template::PathTemplate;
 use crate::load::store::{Location, StoreOptions, StoreUrl};
 use crate::load::{self, Format};
@@ -20,56 +20,71 @@ const FORMATS: &str = "parquet, csv, ndjson";
 impl Checker<'_> {
     pub(super) fn output(
         &mut self,
-        raw: &RawOutput,
+        spanned: &Spanned<RawOutput>,
         transform: &transform::Options,
         source_count: usize,
     ) -> Option<OutputPlan> {
-        let format_text = self.text(&raw.format, "format")?;
-        let path_text = self.text(&raw.path, "path")?;
+        let raw = &spanned.value;
+        self.unknown_output_keys(raw);
+        let format_value = raw.format.as_ref();
+        let path_value = raw.path.as_ref();
+        let misspelt = |key| Checker::misspelt(&raw.unknown, RawOutput::KEYS, key);
+        if format_value.is_none() && !misspelt("format") {
+            self.error(
+                spanned,
+                format!("outputs: `format` is missing; allowed: {FORMATS}"),
+            );
+        }
+        if path_value.is_none() && !misspelt("path") {
+            self.error(spanned, "outputs: `path` is missing; where the files go, e.g. output/{pipeline}/{vendor}/{run_date}/customers.parquet");
+        }
+        let (format_value, path_value) = (format_value?, path_value?);
+        let format_text = self.text(format_value, "format")?;
+        let path_text = self.text(path_value, "path")?;
         let (store, path_text) = match split_store(&path_text) {
             Ok(split) => split,
             Err(message) => {
-                self.error(&raw.path, format!("path: {message}"));
+                self.error(path_value, format!("path: {message}"));
                 return None;
             }
         };
         let path = match PathTemplate::parse(&path_text) {
             Ok(p) => Some(p),
             Err(message) => {
-                self.error(&raw.path, format!("path: {message}"));
+                self.error(path_value, format!("path: {message}"));
                 None
             }
         };
         let format = match format_text.as_str() {
-            "csv" => Format::Csv(self.csv(raw.csv.as_ref())),
+            "csv" => Format::Csv(self.csv(raw.csv.as_ref().map(|o| &o.value))),
             "ndjson" => Format::Ndjson(load::NdjsonOptions {
                 nested: (raw.ndjson.as_ref())
-                    .and_then(|o| o.nested.as_ref())
+                    .and_then(|o| o.value.nested.as_ref())
                     .and_then(|v| self.boolean(v, "ndjson.nested"))
                     .unwrap_or(false),
             }),
-            "parquet" => Format::Parquet(self.parquet(raw.parquet.as_ref())),
+            "parquet" => Format::Parquet(self.parquet(raw.parquet.as_ref().map(|o| &o.value))),
             other => {
                 let formats: Vec<&str> = FORMATS.split(", ").collect();
                 let message = format!(
                     "format: {other:?} is not allowed{}; allowed: {FORMATS}",
                     crate::model::suggest::hint(other, &formats)
                 );
-                self.error(&raw.format, message);
+                self.error(format_value, message);
                 return None;
             }
         };
-        self.stray_options(raw, &format);
+        self.stray_options(raw, format_value, &format);
         let path = path?;
         if !path.uses("vendor") && source_count > 1 && transform.fields == Fields::All {
             self.error(
-                &raw.path,
+                path_value,
                 "path: without {vendor} one file holds every vendor, which needs the same columns for all: use `fields: canonical` or a mapping, or add {vendor} to the path",
             );
         }
         if transform.arrays == ArrayMode::Tables && !path.uses("table") {
             self.error(
-                &raw.path,
+                path_value,
                 "path: `arrays: tables` writes one file per table; add {table} to the path",
             );
         }
@@ -83,7 +98,7 @@ impl Checker<'_> {
 
     /// A run publishes its files together, into one root: every output names the same bucket,
     /// or none does.
-    pub(super) fn one_root(&mut self, outputs: &[OutputPlan], raw: &[RawOutput]) {
+    pub(super) fn one_root(&mut self, outputs: &[OutputPlan], raw: &[Spanned<RawOutput>]) {
         if outputs.len() != raw.len() {
             return; // an output was refused already
         }
@@ -101,7 +116,7 @@ impl Checker<'_> {
                     place(output),
                     place(first)
                 );
-                self.error(&raw.path, message);
+                self.error_at(path_location(raw), message);
             }
         }
     }
@@ -112,6 +127,7 @@ impl Checker<'_> {
             return StoreOptions::default();
         };
         let storage = &raw.value;
+        self.unknown_keys(Some("storage"), &storage.unknown, RawStorage::KEYS);
         let text = |c: &mut Self, v: &Option<super::raw::Value>, key| {
             v.as_ref().and_then(|v| c.text(v, key))
         };
@@ -195,7 +211,7 @@ impl Checker<'_> {
     /// Two outputs writing one file (the second would silently take the first's place, or both
     /// would interleave their rows), and an output where the run writes its `manifest.json`, are
     /// errors at the later output's `path`. Paths are planned as a run today would plan them.
-    pub(super) fn output_paths(&mut self, plan: &Plan, raw: &[RawOutput]) {
+    pub(super) fn output_paths(&mut self, plan: &Plan, raw: &[Spanned<RawOutput>]) {
         let run_date = jiff::Timestamp::now().strftime("%Y-%m-%d").to_string();
         let run_id = uuid::Uuid::now_v7().to_string();
         let root = Path::new("");
@@ -212,8 +228,8 @@ impl Checker<'_> {
             for file in planner.files(source, &transforms) {
                 let first = *owner.entry(file.path.clone()).or_insert(file.index);
                 if first != file.index && clashes.insert((first, file.index)) {
-                    self.error(
-                        &raw[file.index].path,
+                    self.error_at(
+                        path_location(&raw[file.index]),
                         format!(
                             "path: {} is also where output {} writes; give each output its own path",
                             file.path.display(),
@@ -227,8 +243,8 @@ impl Checker<'_> {
         let manifest = manifest_path(files.iter().map(|(_, p)| p.as_path()), root);
         for (index, _) in files.iter().filter(|(_, path)| *path == manifest) {
             if clashes.insert((*index, *index)) {
-                self.error(
-                    &raw[*index].path,
+                self.error_at(
+                    path_location(&raw[*index]),
                     format!(
                         "path: {} is where the run writes its manifest.json; choose another file name",
                         manifest.display()
@@ -238,8 +254,22 @@ impl Checker<'_> {
         }
     }
 
+    /// Keys an output, or its format's options, do not have.
+    fn unknown_output_keys(&mut self, raw: &RawOutput) {
+        self.unknown_keys(Some("outputs"), &raw.unknown, RawOutput::KEYS);
+        if let Some(o) = &raw.csv {
+            self.unknown_keys(Some("csv"), &o.value.unknown, RawCsv::KEYS);
+        }
+        if let Some(o) = &raw.ndjson {
+            self.unknown_keys(Some("ndjson"), &o.value.unknown, RawNdjson::KEYS);
+        }
+        if let Some(o) = &raw.parquet {
+            self.unknown_keys(Some("parquet"), &o.value.unknown, RawParquet::KEYS);
+        }
+    }
+
     /// Options of one format given on an output of another.
-    fn stray_options(&mut self, raw: &RawOutput, format: &Format) {
+    fn stray_options(&mut self, raw: &RawOutput, format_value: &Value, format: &Format) {
         let given = [
             ("csv", raw.csv.is_some()),
             ("ndjson", raw.ndjson.is_some()),
@@ -248,7 +278,7 @@ impl Checker<'_> {
         for (name, given) in given {
             if given && name != format.name() {
                 self.error(
-                    &raw.format,
+                    format_value,
                     format!(
                         "`{name}:` options given for a {} output; remove them or change the format",
                         format.name()
@@ -257,6 +287,14 @@ impl Checker<'_> {
             }
         }
     }
+}
+
+/// Where an output's `path` stands (the output's own place if it has none).
+fn path_location(raw: &Spanned<RawOutput>) -> &serde_saphyr::Location {
+    raw.value
+        .path
+        .as_ref()
+        .map_or(&raw.referenced, |p| &p.referenced)
 }
 
 /// Splits `s3://bucket/rest` into the bucket and the path under it; a path without a scheme is

@@ -8,13 +8,14 @@ use url::Url;
 
 use super::Diagnostic;
 use super::check::{Checker, EnvMode};
-use super::raw::RawPipeline;
+use super::raw::{Block, RawOutput, RawPipeline, Value};
 use super::template::PathTemplate;
 use crate::extract::Limits;
 use crate::load;
 use crate::load::store::{Location, StoreOptions, StoreUrl};
 use crate::transform;
 use crate::vendors::{Settings, Vendor};
+use serde_saphyr::Spanned;
 
 /// A pipeline ready to run.
 #[derive(Debug, Clone)]
@@ -99,10 +100,9 @@ pub fn resolve(
         diagnostics: Vec::new(),
         warnings: Vec::new(),
     };
-    let name = c.text(&raw.name, "name").unwrap_or_default();
-    if name.trim().is_empty() {
-        c.error(&raw.name, "name: must not be empty");
-    }
+    c.unknown_keys(None, &raw.unknown, RawPipeline::KEYS);
+    let misspelt = |key| (key, Checker::misspelt(&raw.unknown, RawPipeline::KEYS, key));
+    let name = c.name(raw.name.as_ref(), misspelt("name").1);
     let sandbox = sandbox_override
         || raw
             .sandbox
@@ -111,11 +111,13 @@ pub fn resolve(
             .unwrap_or(false);
     let on_error = c.on_error(&raw);
 
-    if raw.sources.value.is_empty() {
-        c.error(&raw.sources, "sources: list at least one source");
-    }
+    let raw_sources = c.listed(
+        raw.sources.as_ref(),
+        misspelt("sources"),
+        "list at least one source",
+    );
     let mut sources: Vec<SourcePlan> = Vec::new();
-    for source in &raw.sources.value {
+    for source in raw_sources {
         if let Some(plan) = c.source(source, sandbox, &sources) {
             sources.push(plan);
         }
@@ -124,11 +126,13 @@ pub fn resolve(
     // Checked once on its own, so that its problems are found even where every output replaces it.
     let pipeline_transform = c.transform(raw.transform.as_ref(), None, &sources);
 
-    if raw.outputs.value.is_empty() {
-        c.error(&raw.outputs, "outputs: list at least one output");
-    }
-    let (outputs, transforms) = c.outputs(&raw, pipeline_transform, &sources);
-    c.one_root(&outputs, &raw.outputs.value);
+    let raw_outputs = c.listed(
+        raw.outputs.as_ref(),
+        misspelt("outputs"),
+        "list at least one output",
+    );
+    let (outputs, transforms) = c.outputs(&raw, raw_outputs, pipeline_transform, &sources);
+    c.one_root(&outputs, raw_outputs);
     let storage = c.storage(raw.storage.as_ref());
 
     if !c.diagnostics.is_empty() {
@@ -144,7 +148,7 @@ pub fn resolve(
         outputs,
         storage,
     };
-    c.output_paths(&plan, &raw.outputs.value);
+    c.output_paths(&plan, raw_outputs);
     if c.diagnostics.is_empty() {
         Ok((plan, c.warnings))
     } else {
@@ -158,17 +162,19 @@ impl Checker<'_> {
     fn outputs(
         &mut self,
         raw: &RawPipeline,
+        raw_outputs: &[Spanned<RawOutput>],
         pipeline_transform: transform::Options,
         sources: &[SourcePlan],
     ) -> (Vec<OutputPlan>, Vec<transform::Options>) {
+        let source_count = raw.sources.as_ref().map_or(0, |s| s.value.len());
         let mut transforms: Vec<transform::Options> = Vec::new();
         let mut outputs: Vec<OutputPlan> = Vec::new();
-        for output in &raw.outputs.value {
-            let transform = match &output.transform {
+        for output in raw_outputs {
+            let transform = match &output.value.transform {
                 None => pipeline_transform.clone(),
                 own => self.transform(raw.transform.as_ref(), own.as_ref(), sources),
             };
-            let Some(mut planned) = self.output(output, &transform, raw.sources.value.len()) else {
+            let Some(mut planned) = self.output(output, &transform, source_count) else {
                 continue;
             };
             planned.transform =
@@ -179,6 +185,21 @@ impl Checker<'_> {
             outputs.push(planned);
         }
         (outputs, transforms)
+    }
+
+    /// `name:`, which `{pipeline}` and the manifest use.
+    fn name(&mut self, raw: Option<&Value>, misspelt: bool) -> String {
+        let Some(value) = raw else {
+            if !misspelt {
+                self.error_in_file("name: missing; name the pipeline (paths use it as {pipeline})");
+            }
+            return String::new();
+        };
+        let name = self.text(value, "name").unwrap_or_default();
+        if name.trim().is_empty() {
+            self.error(value, "name: must not be empty");
+        }
+        name
     }
 
     fn on_error(&mut self, raw: &RawPipeline) -> OnError {

@@ -21,28 +21,106 @@ use crate::vendors::declared::RawDefinition;
 /// A scalar value and where it stands in the file.
 pub type Value = Spanned<Scalar>;
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawPipeline {
-    pub name: Value,
-    pub sandbox: Option<Value>,
-    pub on_error: Option<Value>,
-    pub sources: Spanned<Vec<Spanned<RawSource>>>,
-    #[serde(default)]
-    pub transform: Option<RawTransform>,
-    pub outputs: Spanned<Vec<RawOutput>>,
-    /// Settings of the object store the outputs go to.
-    pub storage: Option<Spanned<RawStorage>>,
+/// A mapping with fixed keys — the pipeline, its `transform:`, an output, a format's options —
+/// read so that one wrong key does not stop the parse: a key it does not have is kept in
+/// `unknown` with its location, and every key is optional, so the plan reports unknown and
+/// missing keys together with every other problem in the file (serde's `deny_unknown_fields` and
+/// required fields would stop at the first).
+pub trait Block: Default {
+    /// What the block is, for "expected …" messages.
+    const WHAT: &'static str;
+    /// Its keys, in the order messages list them.
+    const KEYS: &'static [&'static str];
+    /// Reads the value of `key` if the block has that key; false if it does not.
+    fn read_key<'de, A: MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> Result<bool, A::Error>;
+    fn unknown_keys(&mut self) -> &mut Vec<Spanned<String>>;
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawStorage {
-    pub region: Option<Value>,
-    pub endpoint: Option<Value>,
-    pub path_style: Option<Value>,
-    pub allow_http: Option<Value>,
+struct BlockVisitor<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: Block> Visitor<'de> for BlockVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(T::WHAT)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
+        let mut block = T::default();
+        while let Some(key) = map.next_key::<Spanned<String>>()? {
+            if !block.read_key(&key.value, &mut map)? {
+                map.next_value::<de::IgnoredAny>()?;
+                block.unknown_keys().push(key);
+            }
+        }
+        Ok(block)
+    }
 }
+
+/// Declares a [`Block`]: a struct of optional keys (a `null` value is an absent key) and where its
+/// unknown keys stand.
+macro_rules! block {
+    ($(#[$meta:meta])* $name:ident, $what:literal {
+        $($(#[$field_meta:meta])* $key:ident: $ty:ty,)*
+    }) => {
+        $(#[$meta])*
+        #[derive(Debug, Default)]
+        pub struct $name {
+            $($(#[$field_meta])* pub $key: Option<$ty>,)*
+            /// Keys the file gives that the block does not have.
+            pub unknown: Vec<Spanned<String>>,
+        }
+
+        impl Block for $name {
+            const WHAT: &'static str = $what;
+            const KEYS: &'static [&'static str] = &[$(stringify!($key)),*];
+
+            fn read_key<'de, A: MapAccess<'de>>(
+                &mut self,
+                key: &str,
+                map: &mut A,
+            ) -> Result<bool, A::Error> {
+                match key {
+                    $(stringify!($key) => self.$key = map.next_value()?,)*
+                    _ => return Ok(false),
+                }
+                Ok(true)
+            }
+
+            fn unknown_keys(&mut self) -> &mut Vec<Spanned<String>> {
+                &mut self.unknown
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                deserializer.deserialize_map(BlockVisitor::<$name>(std::marker::PhantomData))
+            }
+        }
+    };
+}
+
+block!(RawPipeline, "a pipeline: a mapping with name, sources and outputs" {
+    name: Value,
+    sandbox: Value,
+    on_error: Value,
+    sources: Spanned<Vec<Spanned<RawSource>>>,
+    transform: RawTransform,
+    outputs: Spanned<Vec<Spanned<RawOutput>>>,
+    /// Settings of the object store the outputs go to.
+    storage: Spanned<RawStorage>,
+});
+
+block!(RawStorage, "storage settings: a mapping" {
+    region: Value,
+    endpoint: Value,
+    path_style: Value,
+    allow_http: Value,
+});
 
 /// One source: its keys in file order, each with its value.
 #[derive(Debug, Default)]
@@ -70,15 +148,13 @@ impl Node {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawTransform {
-    pub fields: Option<Spanned<RawFields>>,
-    pub arrays: Option<Value>,
-    pub explode: Option<Value>,
-    pub naming: Option<Value>,
-    pub undeclared: Option<Value>,
-}
+block!(RawTransform, "a transform: a mapping of fields, arrays, explode, naming, undeclared" {
+    fields: Spanned<RawFields>,
+    arrays: Value,
+    explode: Value,
+    naming: Value,
+    undeclared: Value,
+});
 
 /// `fields: canonical | all | {column: path | {path: …, type: …}}`.
 #[derive(Debug)]
@@ -88,38 +164,30 @@ pub enum RawFields {
     Mapping(Vec<(Spanned<String>, Spanned<Node>)>),
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawOutput {
-    pub format: Value,
-    pub path: Value,
+block!(RawOutput, "an output: a mapping with format and path" {
+    format: Value,
+    path: Value,
     /// This output's own transform keys, over the pipeline's.
-    pub transform: Option<RawTransform>,
-    pub csv: Option<RawCsv>,
-    pub ndjson: Option<RawNdjson>,
-    pub parquet: Option<RawParquet>,
-}
+    transform: RawTransform,
+    csv: Spanned<RawCsv>,
+    ndjson: Spanned<RawNdjson>,
+    parquet: Spanned<RawParquet>,
+});
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawCsv {
-    pub spreadsheet_safe: Option<Value>,
-    pub bom: Option<Value>,
-    pub delimiter: Option<Value>,
-}
+block!(RawCsv, "CSV options: a mapping" {
+    spreadsheet_safe: Value,
+    bom: Value,
+    delimiter: Value,
+});
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawNdjson {
-    pub nested: Option<Value>,
-}
+block!(RawNdjson, "NDJSON options: a mapping" {
+    nested: Value,
+});
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawParquet {
-    pub row_group_rows: Option<Value>,
-    pub zstd_level: Option<Value>,
-}
+block!(RawParquet, "Parquet options: a mapping" {
+    row_group_rows: Value,
+    zstd_level: Value,
+});
 
 /// A YAML scalar: its text and whether it was written as a string.
 #[derive(Debug, Clone, PartialEq)]

@@ -80,7 +80,7 @@ impl Checker<'_> {
         let spec = vendor.spec();
         let before = self.diagnostics.len();
         let vendor_at = keys.get("vendor").map_or(raw.referenced, |v| v.referenced);
-        self.unknown_keys(raw, spec);
+        self.unknown_source_keys(raw, spec);
 
         let name = self.source_name(&keys, spec.id, earlier, vendor_at);
         let base_url = match keys.get("base_url") {
@@ -222,7 +222,7 @@ impl Checker<'_> {
     }
 
     /// Every key that is neither common nor the vendor's is an error naming what is allowed.
-    fn unknown_keys(&mut self, raw: &Spanned<RawSource>, spec: &VendorSpec) {
+    fn unknown_source_keys(&mut self, raw: &Spanned<RawSource>, spec: &VendorSpec) {
         let mut seen: Vec<&str> = Vec::new();
         for (key, _) in &raw.value.0 {
             let name = key.value.as_str();
