@@ -328,10 +328,11 @@ fn spinner_style(fetched: &Arc<Fetched>) -> ProgressStyle {
         .with_key("fetched", fetched_key(fetched))
 }
 
-/// A started source with a total: a bar and an estimate.
+/// A started source with a total: a bar and an estimate. The bar takes the width the words leave,
+/// so that the line fits the terminal (a line that wraps takes two).
 fn bar_style(fetched: &Arc<Fetched>) -> ProgressStyle {
     ProgressStyle::with_template(
-        "{prefix:>12} [{bar:30}] {pos}/{len} records, {fetched} ({elapsed}, ETA {eta})",
+        "{prefix:>12} [{wide_bar}] {pos}/{len} records, {fetched} ({elapsed}, ETA {eta})",
     )
     .expect("static template")
     .progress_chars("=> ")
@@ -372,7 +373,7 @@ mod tests {
 
     /// A terminal in memory and the bars' owner drawing on it, as `logging::init` makes for stderr.
     fn terminal() -> (InMemoryTerm, MultiProgress) {
-        let term = InMemoryTerm::new(24, 100);
+        let term = InMemoryTerm::new(24, 80);
         let target = ProgressDrawTarget::term_like(Box::new(term.clone()));
         (term, MultiProgress::with_draw_target(target))
     }
@@ -474,7 +475,15 @@ mod tests {
         assert!(shown().contains("0 records, 0 pages, 12.40 MiB received"));
         progress.set_total(10);
         progress.page(4, 0);
-        assert!(shown().contains("4/10 records, 1 pages, 12.40 MiB received"));
+        // With a total the line grows a bar, and still fits on one line of 80 columns.
+        let with_total = shown();
+        let line = (with_total.lines())
+            .find(|l| l.starts_with("alpha ["))
+            .unwrap_or_default();
+        assert!(
+            line.contains("] 4/10 records, 1 pages, 12.40 MiB received (") && line.ends_with(')'),
+            "{with_total}"
+        );
         assert_eq!(progress.counts().bytes, 13_001_000);
     }
 
