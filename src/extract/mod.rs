@@ -29,7 +29,7 @@ use tokio::sync::mpsc;
 pub use connector::{Connector, Next, Page, PageInfo, PageRequest, RecordsAt, VendorError};
 pub use error::ExtractError;
 pub use page::{Envelope, RecordReader, ValueReader};
-pub use progress::{SourceCounts, SourceProgress};
+pub use progress::{SourceBars, SourceCounts, SourceProgress};
 pub use rate::RateLimit;
 pub use session::Session;
 

@@ -324,6 +324,7 @@ impl Session {
         let mut body = Vec::with_capacity(16 * 1024);
         // Chunks come decompressed, so the cap holds for what a gzip body expands to.
         while let Some(chunk) = response.chunk().await.map_err(transport)? {
+            self.progress.received(chunk.len() as u64);
             let len = body.len() + chunk.len();
             if len > cap {
                 return Err(too_large());

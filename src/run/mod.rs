@@ -23,11 +23,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use indicatif::{MultiProgress, ProgressBar};
+use indicatif::MultiProgress;
 use tracing::{error, info, warn};
 
 use crate::console;
-use crate::extract::{ExtractError, SourceProgress};
+use crate::extract::{ExtractError, SourceBars, SourceProgress};
 use crate::load::{
     Finished, LoadError, Location, Manifest, OutputSummary, PublishError, Root, RootOptions,
     RunStatus, SourceStatus, SourceSummary, Writer,
@@ -437,9 +437,10 @@ async fn run_sources(
     let mut summaries = Vec::new();
     let mut failures = Vec::new();
 
+    let names = plan.sources.iter().map(|s| s.name.as_str());
+    let bars = SourceBars::new(options.bars.as_ref(), names);
     for (i, source) in plan.sources.iter().enumerate() {
-        let bar = (options.bars.as_ref()).map(|m| m.add(ProgressBar::new_spinner()));
-        let progress = SourceProgress::new(&source.name, bar);
+        let progress = bars.start(i, &source.name);
         let transforms = Arc::new(transforms(plan, i, &client).await?);
         let routes = files.route(planner, root, source, &transforms)?;
         let outcome = run_source(
