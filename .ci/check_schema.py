@@ -56,6 +56,12 @@ assert len(good) >= 4, good.keys()
 for vendor in vendors:
     good[f"init {vendor}"] = cli("init", vendor)
 good["init crayon adobe_vipmp"] = cli("init", "crayon", "adobe_vipmp")
+demo_text = (root / "pipelines/demo.yaml").read_text(encoding="utf-8")
+good["a sandbox with its data"] = demo_text.replace("sandbox: true", "sandbox: {customers: 5000, seed: 7, faults: 0.05}")
+good["an output with its own transform, a path per vendor"] = demo_text.replace(
+    "  fields: canonical",
+    "  fields:\n    id: {crayon: Id, adobe_vipmp: customerId, path: customer_id}\n    name: customer_name",
+).replace("customers.parquet", "customers.parquet\n    transform: {fields: all, arrays: json}")
 failed = False
 for name, text in good.items():
     for error in errors(load(text)):
@@ -82,6 +88,11 @@ bad = {
     ),
     "an unknown transform choice": demo.replace("arrays: explode", "arrays: flatten"),
     "no outputs": demo.split("outputs:")[0],
+    "an unknown sandbox key": demo.replace("sandbox: true", "sandbox: {customer: 5}"),
+    "a fault share over 1": demo.replace("sandbox: true", "sandbox: {faults: 2}"),
+    "an unknown key in an output's transform": demo.replace(
+        "customers.parquet", "customers.parquet\n    transform: {feilds: all}"
+    ),
 }
 for what, text in bad.items():
     assert text != demo or what == "no outputs", f"{what}: the replacement did not apply"

@@ -24,6 +24,9 @@ pub(super) struct Checker<'a> {
     pub(super) file: std::path::PathBuf,
     pub(super) dir: std::path::PathBuf,
     pub(super) lenient: bool,
+    /// A `${VAR}` that is not set leaves its key out, for the sandbox to fill in (a source's
+    /// keys, in sandbox mode).
+    pub(super) sandbox_fills: bool,
     pub(super) diagnostics: Vec<Diagnostic>,
     pub(super) warnings: Vec<Diagnostic>,
 }
@@ -113,10 +116,10 @@ impl Checker<'_> {
     /// text then holds a stand-in and the caller skips its checks).
     pub(super) fn text_or_unset(&mut self, value: &Value, key: &str) -> Option<(String, bool)> {
         let missing = std::cell::RefCell::new(Vec::new());
-        let lenient = self.lenient;
+        let stand_in = self.lenient || self.sandbox_fills;
         let lookup = |name: &str| {
             (self.lookup)(name).or_else(|| {
-                lenient.then(|| {
+                stand_in.then(|| {
                     missing.borrow_mut().push(name.to_string());
                     "0".to_string()
                 })
@@ -124,6 +127,9 @@ impl Checker<'_> {
         };
         let result = vars::substitute(&value.value.text, &lookup);
         let missing = missing.into_inner();
+        if self.sandbox_fills && !missing.is_empty() {
+            return None;
+        }
         match result {
             Ok(text) => {
                 if !missing.is_empty() {

@@ -8,7 +8,7 @@ use url::Url;
 
 use super::Diagnostic;
 use super::check::{Checker, EnvMode};
-use super::raw::{Block, RawOutput, RawPipeline, Value};
+use super::raw::{Block, Node, RawOutput, RawPipeline, Value};
 use super::template::PathTemplate;
 use crate::extract::Limits;
 use crate::load;
@@ -24,6 +24,8 @@ pub struct Plan {
     pub file: PathBuf,
     /// Run every source against the embedded sandbox.
     pub sandbox: bool,
+    /// What the sandbox serves, where the pipeline (or the command line) says.
+    pub sandbox_data: SandboxData,
     pub on_error: OnError,
     pub sources: Vec<SourcePlan>,
     /// The distinct transforms the outputs ask for; each output names one by index.
@@ -31,6 +33,18 @@ pub struct Plan {
     pub outputs: Vec<OutputPlan>,
     /// The object store's settings (`storage:`), for outputs that go to one.
     pub storage: StoreOptions,
+}
+
+/// `sandbox: {customers, seed, faults}`: the sandbox's size, data and fault rate; each `None`
+/// keeps the sandbox's default.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SandboxData {
+    /// Customers per vendor.
+    pub customers: Option<u64>,
+    /// The seed of the synthetic data and of the fault dice.
+    pub seed: Option<u64>,
+    /// The share of vendor requests that get a fault (5xx, 429, slow, dropped, truncated).
+    pub faults: Option<f64>,
 }
 
 /// What happens to the run when one source fails.
@@ -97,18 +111,15 @@ pub fn resolve(
         file: file.to_path_buf(),
         dir: file.parent().map(Path::to_path_buf).unwrap_or_default(),
         lenient: env == EnvMode::Lenient,
+        sandbox_fills: false,
         diagnostics: Vec::new(),
         warnings: Vec::new(),
     };
     c.unknown_keys(None, &raw.unknown, RawPipeline::KEYS);
     let misspelt = |key| (key, Checker::misspelt(&raw.unknown, RawPipeline::KEYS, key));
     let name = c.name(raw.name.as_ref(), misspelt("name").1);
-    let sandbox = sandbox_override
-        || raw
-            .sandbox
-            .as_ref()
-            .and_then(|v| c.boolean(v, "sandbox"))
-            .unwrap_or(false);
+    let (in_file, sandbox_data) = c.sandbox(raw.sandbox.as_ref());
+    let sandbox = sandbox_override || in_file;
     let on_error = c.on_error(&raw);
 
     let raw_sources = c.listed(
@@ -117,11 +128,15 @@ pub fn resolve(
         "list at least one source",
     );
     let mut sources: Vec<SourcePlan> = Vec::new();
+    // The sandbox supplies what a source's unset `${VAR}`s would: its own credentials and
+    // settings, so a pipeline written for production runs with `--sandbox` alone.
+    c.sandbox_fills = sandbox;
     for source in raw_sources {
         if let Some(plan) = c.source(source, sandbox, &sources) {
             sources.push(plan);
         }
     }
+    c.sandbox_fills = false;
 
     // Checked once on its own, so that its problems are found even where every output replaces it.
     let pipeline_transform = c.transform(raw.transform.as_ref(), None, &sources);
@@ -142,6 +157,7 @@ pub fn resolve(
         name,
         file,
         sandbox,
+        sandbox_data,
         on_error,
         sources,
         transforms,
@@ -200,6 +216,53 @@ impl Checker<'_> {
             self.error(value, "name: must not be empty");
         }
         name
+    }
+
+    /// `sandbox: true | false | {customers, seed, faults}`: whether the pipeline runs against
+    /// the sandbox, and what the sandbox serves.
+    fn sandbox(&mut self, raw: Option<&Spanned<Node>>) -> (bool, SandboxData) {
+        let mut data = SandboxData::default();
+        let Some(node) = raw else {
+            return (false, data);
+        };
+        let Node::Map(pairs) = &node.value else {
+            let on = (self.scalar(node, "sandbox")).and_then(|v| self.boolean(&v, "sandbox"));
+            return (on.unwrap_or(false), data);
+        };
+        for (key, value) in &pairs.0 {
+            match key.value.as_str() {
+                "customers" => {
+                    data.customers = self.integer(value, "sandbox.customers", 0, 100_000_000)
+                }
+                "seed" => data.seed = self.integer(value, "sandbox.seed", 0, u64::MAX),
+                "faults" => data.faults = self.share(value, "sandbox.faults"),
+                other => {
+                    let allowed = ["customers", "seed", "faults"];
+                    let message = format!(
+                        "sandbox: unknown key `{other}`{}; allowed: {}",
+                        crate::model::suggest::hint(other, &allowed),
+                        allowed.join(", ")
+                    );
+                    self.error(key, message);
+                }
+            }
+        }
+        (true, data)
+    }
+
+    /// A share from 0 to 1 (`faults: 0.05`).
+    fn share(&mut self, value: &Value, key: &str) -> Option<f64> {
+        let text = self.text(value, key)?;
+        match text.trim().parse::<f64>() {
+            Ok(share) if (0.0..=1.0).contains(&share) => Some(share),
+            _ => {
+                self.error(
+                    value,
+                    format!("{key}: expected a share from 0 to 1 (0.05 is 5 %), found {text:?}"),
+                );
+                None
+            }
+        }
     }
 
     fn on_error(&mut self, raw: &RawPipeline) -> OnError {

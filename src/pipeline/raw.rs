@@ -106,7 +106,8 @@ macro_rules! block {
 
 block!(RawPipeline, "a pipeline: a mapping with name, sources and outputs" {
     name: Value,
-    sandbox: Value,
+    /// `true`, or the sandbox's data: `{customers: N, seed: S, faults: R}`.
+    sandbox: Spanned<Node>,
     on_error: Value,
     sources: Spanned<Vec<Spanned<RawSource>>>,
     transform: RawTransform,

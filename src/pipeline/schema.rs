@@ -59,7 +59,7 @@ pub fn pipeline_schema() -> Value {
         "required": ["name", "sources", "outputs"],
         "properties": {
             "name": described(json!({"type": ["string", "number"]}), "The pipeline's name, used in {pipeline} in output paths."),
-            "sandbox": described(boolean(), "Run every source against the embedded sandbox (demo credentials, no network)."),
+            "sandbox": described(json!({"anyOf": [boolean(), sandbox_data()]}), "Run every source against the embedded sandbox (its credentials stand in for unset ${VAR}s; no network); a mapping also sets its data."),
             "on_error": described(choice(&["fail", "skip"]), "fail (default): a failed source publishes nothing; skip: the other sources are published and the run still exits 1."),
             "sources": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/source"}, "description": "The vendors to export from, each with its settings."},
             "transform": {"$ref": "#/$defs/transform"},
@@ -393,6 +393,19 @@ fn transform_schema() -> Value {
             "explode": described(json!({"type": "string"}), "Which array `explode` unrolls (default: the vendor's)."),
             "naming": described(choice(&["source", "snake_case"]), "How `fields: all` names its columns."),
             "undeclared": described(choice(&["extra", "columns"]), "What `fields: all` does with paths the vendor does not declare.")
+        }
+    })
+}
+
+/// `sandbox: {customers, seed, faults}`.
+fn sandbox_data() -> Value {
+    json!({
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+            "customers": described(integer(0, 100_000_000), "Customers per vendor (default 1000)."),
+            "seed": described(integer_any(), "Seed of the synthetic data and of the fault dice (default 42)."),
+            "faults": described(variable_or(json!({"type": "number", "minimum": 0, "maximum": 1})), "Share of requests that get a fault: 5xx, 429, slow, dropped, truncated (default 0).")
         }
     })
 }

@@ -46,9 +46,14 @@ pub struct RunArgs {
     /// Pipeline files (YAML), run one after the other.
     #[arg(required = true, value_name = "PIPELINE.yaml")]
     pub pipelines: Vec<PathBuf>,
-    /// Run every source against the embedded sandbox instead of the vendors' hosts.
+    /// Run every source against the embedded sandbox instead of the vendors' hosts; its own
+    /// credentials stand in for the sources' unset `${VAR}`s.
     #[arg(long)]
     pub sandbox: bool,
+    /// Customers per vendor in the sandbox (implies --sandbox); over the pipeline's
+    /// `sandbox: {customers: N}`.
+    #[arg(long, value_name = "N")]
+    pub sandbox_customers: Option<u64>,
     /// Treat the pipeline files' warnings (a mapped path a source does not declare) as errors.
     #[arg(long)]
     pub strict: bool,
@@ -205,8 +210,12 @@ fn plans_and_root(args: &RunArgs) -> Result<(Vec<Plan>, Location), String> {
     }
     let mut plans = Vec::new();
     for path in &args.pipelines {
-        let loaded = pipeline::load(path, args.sandbox, EnvMode::Strict);
-        let loaded = loaded.map_err(|e| e.to_string())?;
+        let sandbox = args.sandbox || args.sandbox_customers.is_some();
+        let loaded = pipeline::load(path, sandbox, EnvMode::Strict);
+        let mut loaded = loaded.map_err(|e| e.to_string())?;
+        if let Some(customers) = args.sandbox_customers {
+            loaded.plan.sandbox_data.customers = Some(customers);
+        }
         let warnings: Vec<String> = (loaded.warnings.iter()).map(|w| w.render(path)).collect();
         if args.strict && !warnings.is_empty() {
             return Err(format!(

@@ -13,10 +13,18 @@ use crate::vendors::settings::Value;
 /// the ones the sandbox accepts; the sandbox's demo values fill in the rest.
 pub async fn start_for(plan: &mut Plan) -> std::io::Result<Sandbox> {
     let mut config = SandboxConfig::default();
+    let data = &plan.sandbox_data;
+    config.customers = data.customers.unwrap_or(config.customers);
+    config.seed = data.seed.unwrap_or(config.seed);
+    config.faults = data.faults.unwrap_or(config.faults);
     for source in &plan.sources {
         let id = source.vendor.id();
         let Some(emulator) = sandbox::find(id) else {
-            continue;
+            // Its requests would go to the vendor's real host, with the sandbox's stand-ins.
+            return Err(std::io::Error::other(format!(
+                "source {} (vendor {id}) has no emulation in the sandbox; run it without --sandbox, or leave it out of a sandbox pipeline",
+                source.name
+            )));
         };
         for (key, _) in emulator.demo().accepted {
             match source.settings.get(key) {
@@ -57,6 +65,16 @@ fn point_at(sandbox: &Sandbox, source: &mut SourcePlan) {
     }
     for (key, value) in demo.settings {
         fill(source, key, value, false);
+    }
+    // A required filter the pipeline leaves to an unset `${VAR}` takes the demo's value.
+    let required = |name: &str| {
+        let filters = source.vendor.spec().filters;
+        filters.iter().any(|f| f.name == name && f.required)
+    };
+    for (name, value) in demo.filters {
+        if required(name) && !source.filters.iter().any(|(given, _)| given == name) {
+            source.filters.push((name.to_string(), value.to_string()));
+        }
     }
 }
 
