@@ -108,6 +108,13 @@ fn several_errors_are_reported_at_once() {
 }
 
 /// Validates pipeline text written to a temporary file; returns (exit code, stderr).
+/// Each line of `validate`'s stderr after the file name: `line:column: message`.
+fn messages(err: &str) -> Vec<&str> {
+    (err.lines())
+        .map(|l| l.split_once("p.yaml:").map_or(l, |(_, rest)| rest))
+        .collect()
+}
+
 fn validate_text(text: &str) -> (Option<i32>, String) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("p.yaml");
@@ -563,9 +570,7 @@ fn per_vendor_paths_and_per_output_transforms_are_checked() {
     );
     let (code, err) = validate_text(&bad);
     assert_eq!(code, Some(2), "{err}");
-    let lines: Vec<&str> = (err.lines())
-        .map(|l| l.split_once("p.yaml:").unwrap().1)
-        .collect();
+    let lines = messages(&err);
     assert_eq!(
         lines,
         [
@@ -582,9 +587,7 @@ fn per_vendor_paths_and_per_output_transforms_are_checked() {
     );
     let (code, err) = validate_text(&good);
     assert_eq!(code, Some(0), "{err}");
-    let lines: Vec<&str> = (err.lines())
-        .map(|l| l.split_once("p.yaml:").unwrap().1)
-        .collect();
+    let lines = messages(&err);
     assert_eq!(
         lines,
         [
@@ -602,9 +605,7 @@ fn unknown_and_missing_keys_hide_no_other_problem() {
     let text = "name: x\nsource:\n  - vendor: crayon\ntransfrom: {}\noutputs:\n  - fromat: csv\n    path: x.csv\n    csv: {bomb: true}\n  - path: y/{vendor}.csv\n";
     let (code, err) = validate_text(text);
     assert_eq!(code, Some(2), "{err}");
-    let lines: Vec<&str> = (err.lines())
-        .map(|l| l.split_once("p.yaml:").unwrap().1)
-        .collect();
+    let lines = messages(&err);
     assert_eq!(
         lines,
         [
@@ -619,9 +620,7 @@ fn unknown_and_missing_keys_hide_no_other_problem() {
     let text = "name: x\nsources:\n  - vendor: crayon\n    auth:\n      token: ${CE_TEST_TOKEN}\n    filters:\n      organizationId: abc\n";
     let (code, err) = validate_text(text);
     assert_eq!(code, Some(2), "{err}");
-    let lines: Vec<&str> = (err.lines())
-        .map(|l| l.split_once("p.yaml:").unwrap().1)
-        .collect();
+    let lines = messages(&err);
     assert_eq!(lines[0], "1:1: outputs: missing; list at least one output");
     assert!(
         lines.contains(&"7:23: filters.organizationId: expected a whole number, found \"abc\""),
