@@ -60,6 +60,8 @@ pub enum Command {
     /// Show what a source really sends: its first pages, path by path (types, fill rate, an
     /// example, declared or drift). Writes nothing.
     Inspect(crate::run::inspect::InspectArgs),
+    /// Compare two exports: the customers added, removed and changed, column by column.
+    Diff(crate::diff::DiffArgs),
     /// Serve the emulation of every vendor API on 127.0.0.1 until Ctrl-C.
     Sandbox(Box<crate::sandbox::SandboxConfig>),
     /// Print the JSON Schema of pipeline files, for editor completion and checks
@@ -103,6 +105,7 @@ pub fn main() -> ExitCode {
         } => list_vendors(vendor.as_deref(), definitions),
         Command::Run(args) => crate::run::main(args),
         Command::Inspect(args) => crate::run::inspect::main(args),
+        Command::Diff(args) => crate::diff::main(args),
         Command::Sandbox(config) => serve_sandbox(*config),
         Command::Schema => {
             let schema = pipeline::schema::pipeline_schema();

@@ -5,7 +5,7 @@
 //! [`vendors`]), [`transform`] turns a vendor record into rows, and [`load`] writes and atomically
 //! publishes the files. [`sandbox`] emulates the vendor APIs for the quick start, the tests and
 //! benchmarks; [`run`] joins the stages for the command line ([`cli`]). [`model`] is the shared
-//! vocabulary underneath them all.
+//! vocabulary underneath them all. [`diff`] compares two exports (the reconciliation job).
 //!
 //! Modules depend one way: `model` ← `extract`, `transform`, `load` ← `vendors` ← `pipeline` ←
 //! `run` ← `cli`; `sandbox` and [`console`] (where text leaves the process) depend on `model`
@@ -13,6 +13,7 @@
 
 pub mod cli;
 pub mod console;
+pub mod diff;
 pub mod extract;
 pub mod load;
 pub mod model;

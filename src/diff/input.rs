@@ -1,0 +1,255 @@
+//! What `diff` compares: an export — a `manifest.json`, the folder holding one, or one Parquet or
+//! CSV file — read as one table of text cells. A manifest's customer tables are read file after
+//! file (one per vendor, say) as one table whose columns are the union of theirs; a cell is
+//! `None` where a file lacks the column or holds a null.
+//!
+//! Cells are compared as text, rendered the same way for both sides: a Parquet integer as its
+//! digits, a timestamp as RFC 3339 in UTC, a date as `YYYY-MM-DD`. An empty CSV cell is a null
+//! (the CSV writer writes both the same).
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Date32Type, Float64Type, Int64Type, TimestampMicrosecondType};
+use arrow_array::{Array, RecordBatch};
+use arrow_schema::{DataType, TimeUnit};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use super::DiffError;
+
+/// One side of a diff: its files, and the columns across them.
+#[derive(Debug)]
+pub struct Export {
+    /// What the user named, for messages.
+    pub name: String,
+    pub files: Vec<TableFile>,
+    /// Every column of every file, in first-seen order.
+    pub columns: Vec<String>,
+}
+
+/// One file of an export.
+#[derive(Debug)]
+pub struct TableFile {
+    pub path: PathBuf,
+    pub kind: FileKind,
+    pub columns: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Parquet,
+    Csv,
+}
+
+impl Export {
+    /// Opens what `given` names: a manifest, a folder with `manifest.json`, or a file.
+    pub fn open(given: &str) -> Result<Export, DiffError> {
+        let path = Path::new(given);
+        let manifest = if path.is_dir() {
+            path.join("manifest.json")
+        } else {
+            path.to_path_buf()
+        };
+        let files = match kind_of(&manifest) {
+            Some(kind) => vec![(manifest.clone(), kind)],
+            None if manifest.file_name().is_some_and(|n| n == "manifest.json") || path.is_dir() => {
+                manifest_tables(&manifest)?
+            }
+            None => {
+                return Err(DiffError::Usage(format!(
+                    "{given}: expected a manifest.json, a folder holding one, or a .parquet or .csv file"
+                )));
+            }
+        };
+        let mut export = Export {
+            name: given.to_string(),
+            files: Vec::new(),
+            columns: Vec::new(),
+        };
+        for (path, kind) in files {
+            let columns = columns_of(&path, kind)?;
+            for column in &columns {
+                if !export.columns.contains(column) {
+                    export.columns.push(column.clone());
+                }
+            }
+            export.files.push(TableFile {
+                path,
+                kind,
+                columns,
+            });
+        }
+        Ok(export)
+    }
+
+    /// Calls `row` with every row of every file, its cells in [`Export::columns`] order.
+    pub fn for_each_row(
+        &self,
+        mut row: impl FnMut(&[Option<String>]) -> Result<(), DiffError>,
+    ) -> Result<(), DiffError> {
+        let mut cells: Vec<Option<String>> = vec![None; self.columns.len()];
+        for file in &self.files {
+            // Where each of the file's columns goes in the export's.
+            let at: Vec<usize> = (file.columns.iter())
+                .map(|c| self.columns.iter().position(|e| e == c).unwrap_or(0))
+                .collect();
+            let mut place = |values: Vec<Option<String>>| {
+                cells.iter_mut().for_each(|c| *c = None);
+                for (value, &i) in values.into_iter().zip(&at) {
+                    cells[i] = value;
+                }
+                row(&cells)
+            };
+            match file.kind {
+                FileKind::Parquet => read_parquet(&file.path, &mut place)?,
+                FileKind::Csv => read_csv(&file.path, &mut place)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+fn kind_of(path: &Path) -> Option<FileKind> {
+    match path.extension()?.to_str()? {
+        "parquet" => Some(FileKind::Parquet),
+        "csv" => Some(FileKind::Csv),
+        _ => None,
+    }
+}
+
+/// The customer tables a manifest lists: its Parquet files if it has any, else its CSV files
+/// (never both: the demo writes the same rows as both). Child tables (`arrays: tables`) are left
+/// out by the caller's key check.
+fn manifest_tables(manifest: &Path) -> Result<Vec<(PathBuf, FileKind)>, DiffError> {
+    let text = std::fs::read_to_string(manifest).map_err(|e| {
+        DiffError::Usage(format!(
+            "{}: cannot read it: {e}; name a manifest.json, a folder holding one, or a .parquet or .csv file",
+            manifest.display()
+        ))
+    })?;
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        DiffError::Usage(format!("{}: not a run manifest: {e}", manifest.display()))
+    })?;
+    let dir = manifest.parent().unwrap_or(Path::new(""));
+    let outputs = value["outputs"].as_array().cloned().unwrap_or_default();
+    let of_kind = |wanted: FileKind| -> Vec<(PathBuf, FileKind)> {
+        (outputs.iter())
+            .filter_map(|o| o["path"].as_str())
+            .map(|p| dir.join(p))
+            .filter(|p| kind_of(p) == Some(wanted))
+            .map(|p| (p, wanted))
+            .collect()
+    };
+    let parquet = of_kind(FileKind::Parquet);
+    let files = if parquet.is_empty() {
+        of_kind(FileKind::Csv)
+    } else {
+        parquet
+    };
+    if files.is_empty() {
+        return Err(DiffError::Usage(format!(
+            "{}: the run wrote no Parquet or CSV file to compare",
+            manifest.display()
+        )));
+    }
+    Ok(files)
+}
+
+fn columns_of(path: &Path, kind: FileKind) -> Result<Vec<String>, DiffError> {
+    match kind {
+        FileKind::Parquet => {
+            let builder = ParquetRecordBatchReaderBuilder::try_new(open(path)?)
+                .map_err(|e| DiffError::read(path, e))?;
+            Ok((builder.schema().fields().iter())
+                .map(|f| f.name().clone())
+                .collect())
+        }
+        FileKind::Csv => {
+            let mut reader = csv::Reader::from_reader(open(path)?);
+            let headers = reader.headers().map_err(|e| DiffError::read(path, e))?;
+            // The spreadsheet's BOM, when the CSV was written with one.
+            Ok((headers.iter().enumerate())
+                .map(|(i, h)| match i {
+                    0 => h.trim_start_matches('\u{feff}').to_string(),
+                    _ => h.to_string(),
+                })
+                .collect())
+        }
+    }
+}
+
+fn open(path: &Path) -> Result<File, DiffError> {
+    File::open(path).map_err(|e| DiffError::read(path, e))
+}
+
+fn read_csv(
+    path: &Path,
+    row: &mut impl FnMut(Vec<Option<String>>) -> Result<(), DiffError>,
+) -> Result<(), DiffError> {
+    let mut reader = csv::Reader::from_reader(open(path)?);
+    for record in reader.records() {
+        let record = record.map_err(|e| DiffError::read(path, e))?;
+        row((record.iter())
+            .map(|cell| (!cell.is_empty()).then(|| cell.to_string()))
+            .collect())?;
+    }
+    Ok(())
+}
+
+fn read_parquet(
+    path: &Path,
+    row: &mut impl FnMut(Vec<Option<String>>) -> Result<(), DiffError>,
+) -> Result<(), DiffError> {
+    let reader = ParquetRecordBatchReaderBuilder::try_new(open(path)?)
+        .and_then(|b| b.build())
+        .map_err(|e| DiffError::read(path, e))?;
+    for batch in reader {
+        let batch = batch.map_err(|e| DiffError::read(path, e))?;
+        for i in 0..batch.num_rows() {
+            row(batch_row(&batch, i, path)?)?;
+        }
+    }
+    Ok(())
+}
+
+/// Row `i` of a batch as text cells.
+fn batch_row(batch: &RecordBatch, i: usize, path: &Path) -> Result<Vec<Option<String>>, DiffError> {
+    (batch.columns().iter())
+        .map(|column| cell_text(column.as_ref(), i, path))
+        .collect()
+}
+
+/// One cell as text, for the column types the loaders write.
+fn cell_text(column: &dyn Array, i: usize, path: &Path) -> Result<Option<String>, DiffError> {
+    if column.is_null(i) {
+        return Ok(None);
+    }
+    let text = match column.data_type() {
+        DataType::Utf8 => column.as_string::<i32>().value(i).to_string(),
+        DataType::LargeUtf8 => column.as_string::<i64>().value(i).to_string(),
+        DataType::Int64 => column.as_primitive::<Int64Type>().value(i).to_string(),
+        DataType::Float64 => column.as_primitive::<Float64Type>().value(i).to_string(),
+        DataType::Boolean => column.as_boolean().value(i).to_string(),
+        DataType::Timestamp(TimeUnit::Microsecond, _) => {
+            let micros = column.as_primitive::<TimestampMicrosecondType>().value(i);
+            jiff::Timestamp::from_microsecond(micros)
+                .map(|t| t.to_string())
+                .unwrap_or_else(|_| micros.to_string())
+        }
+        DataType::Date32 => {
+            let days = column.as_primitive::<Date32Type>().value(i);
+            let epoch = jiff::civil::date(1970, 1, 1);
+            (epoch.checked_add(jiff::Span::new().days(i64::from(days))))
+                .map(|d| d.to_string())
+                .unwrap_or_else(|_| days.to_string())
+        }
+        other => {
+            return Err(DiffError::Read(format!(
+                "{}: a column of type {other} cannot be compared; diff reads the types customer-export writes",
+                path.display()
+            )));
+        }
+    };
+    Ok(Some(text))
+}

@@ -1,0 +1,238 @@
+//! `customer-export diff OLD NEW`: what changed between two exports — the customers **added**,
+//! **removed** and **changed**, and for each change the columns that differ with their old and
+//! new values. The reconciliation a finance person does with VLOOKUPs, and the nightly change
+//! feed a CRM sync wants.
+//!
+//! Rows are matched on a key: `vendor, customer_id` (plus `tenant_id` where rows are exploded
+//! tenants) for canonical exports, or the `--key` columns. [`input`] reads each side (a manifest,
+//! its folder, or one Parquet or CSV file); [`compare`] matches them in memory bounded by the row
+//! counts; this module picks the columns, writes the change set and prints the summary.
+
+mod compare;
+mod input;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use compare::Columns;
+pub use compare::{Change, ChangeLine, Counts};
+use input::Export;
+
+use crate::console;
+use crate::load::{self, Format, Writer};
+use crate::model::{Cell, Column, ColumnType};
+
+/// `customer-export diff`'s arguments.
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// The earlier export: a manifest.json, the folder holding it, or a .parquet or .csv file.
+    #[arg(value_name = "OLD")]
+    pub old: String,
+    /// The later export, in the same forms.
+    #[arg(value_name = "NEW")]
+    pub new: String,
+    /// The columns that identify a row (default: vendor,customer_id, and tenant_id when the
+    /// rows have it).
+    #[arg(long, value_delimiter = ',', value_name = "COLUMN,…")]
+    pub key: Vec<String>,
+    /// Write the change set to this file: .csv, .parquet or .ndjson — one line per customer
+    /// added or removed, one per column of a changed one.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit 1 when anything changed (for CI); by default diff exits 0 whatever it finds.
+    #[arg(long)]
+    pub fail_on_change: bool,
+}
+
+/// Why a diff could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum DiffError {
+    /// A wrong argument or input: exit 2.
+    #[error("{0}")]
+    Usage(String),
+    /// An input could not be read: exit 1.
+    #[error("{0}")]
+    Read(String),
+    #[error(transparent)]
+    Write(#[from] load::LoadError),
+}
+
+impl DiffError {
+    fn read(path: &Path, e: impl std::fmt::Display) -> DiffError {
+        DiffError::Read(format!("cannot read {}: {e}", path.display()))
+    }
+}
+
+/// What a diff found.
+#[derive(Debug)]
+pub struct DiffReport {
+    /// Counts by vendor (or `(all)` without a vendor column).
+    pub counts: std::collections::BTreeMap<String, Counts>,
+    pub only_in_old: Vec<String>,
+    pub only_in_new: Vec<String>,
+    pub key: Vec<String>,
+}
+
+impl DiffReport {
+    pub fn any_change(&self) -> bool {
+        (self.counts.values()).any(|c| c.added + c.removed + c.changed > 0)
+    }
+}
+
+/// Runs `diff` for the command line: the summary on stdout, problems on stderr.
+pub fn main(args: DiffArgs) -> ExitCode {
+    match diff(&args) {
+        Ok(report) => {
+            print_summary(&report);
+            if let Some(output) = &args.output {
+                console::out(format!("change set: {}", output.display()));
+            }
+            ExitCode::from(u8::from(args.fail_on_change && report.any_change()))
+        }
+        Err(e) => {
+            console::err(format!("error: {e}"));
+            ExitCode::from(match e {
+                DiffError::Usage(_) => 2,
+                _ => 1,
+            })
+        }
+    }
+}
+
+/// Compares the exports `args` names, writing the change set where `--output` says.
+pub fn diff(args: &DiffArgs) -> Result<DiffReport, DiffError> {
+    let old = Export::open(&args.old)?;
+    let new = Export::open(&args.new)?;
+    let key = key_columns(&args.key, &old, &new)?;
+    let columns = columns(&key, &old, &new);
+    let mut writer = match &args.output {
+        Some(path) => Some(change_writer(path, &key)?),
+        None => None,
+    };
+    let counts = compare::compare(&old, &new, &columns, |line| {
+        if let Some(w) = writer.as_mut() {
+            w.write_row(&line_cells(&line))?;
+        }
+        Ok(())
+    })?;
+    if let Some(w) = writer {
+        w.finish()?.publish()?;
+    }
+    let only = |a: &Export, b: &Export| -> Vec<String> {
+        (a.columns.iter())
+            .filter(|c| !b.columns.contains(c))
+            .cloned()
+            .collect()
+    };
+    Ok(DiffReport {
+        counts,
+        only_in_old: only(&old, &new),
+        only_in_new: only(&new, &old),
+        key,
+    })
+}
+
+/// The key: `--key`, else the canonical columns both exports have.
+fn key_columns(given: &[String], old: &Export, new: &Export) -> Result<Vec<String>, DiffError> {
+    let both = |c: &str| old.columns.iter().any(|o| o == c) && new.columns.iter().any(|n| n == c);
+    if !given.is_empty() {
+        for column in given {
+            if !both(column) {
+                return Err(DiffError::Usage(format!(
+                    "--key {column}: not a column of both exports; OLD has {}",
+                    old.columns.join(", ")
+                )));
+            }
+        }
+        return Ok(given.to_vec());
+    }
+    if !(both("vendor") && both("customer_id")) {
+        return Err(DiffError::Usage(format!(
+            "the exports have no vendor and customer_id columns (they are not canonical); name the columns that identify a row with --key, e.g. --key {}",
+            old.columns.first().map_or("id", String::as_str)
+        )));
+    }
+    let mut key = vec!["vendor".to_string(), "customer_id".to_string()];
+    if both("tenant_id") {
+        key.push("tenant_id".into());
+    }
+    Ok(key)
+}
+
+fn columns(key: &[String], old: &Export, new: &Export) -> Columns {
+    let at = |export: &Export, name: &str| export.columns.iter().position(|c| c == name);
+    let pair = |name: &str| Some((at(old, name)?, at(new, name)?));
+    Columns {
+        key: key.iter().filter_map(|k| pair(k)).collect(),
+        compared: (old.columns.iter())
+            .filter(|c| !key.contains(c))
+            .filter_map(|c| pair(c).map(|(o, n)| (c.clone(), o, n)))
+            .collect(),
+        group: pair("vendor"),
+    }
+}
+
+/// The change set's file: `change`, the key columns, `column`, `old`, `new`, all text.
+fn change_writer(path: &Path, key: &[String]) -> Result<Writer, DiffError> {
+    let format = match path.extension().and_then(|e| e.to_str()) {
+        Some("csv") => Format::Csv(load::CsvOptions::default()),
+        Some("parquet") => Format::Parquet(load::ParquetOptions::default()),
+        Some("ndjson") => Format::Ndjson(load::NdjsonOptions::default()),
+        _ => {
+            return Err(DiffError::Usage(format!(
+                "--output {}: name a .csv, .parquet or .ndjson file",
+                path.display()
+            )));
+        }
+    };
+    let mut schema = vec![Column::new("change", ColumnType::Utf8)];
+    schema.extend(key.iter().map(|k| Column::new(k.clone(), ColumnType::Utf8)));
+    for name in ["column", "old", "new"] {
+        schema.push(Column::new(name, ColumnType::Utf8));
+    }
+    Ok(Writer::create(path, &format, schema.into())?)
+}
+
+fn line_cells(line: &ChangeLine) -> Vec<Cell<'_>> {
+    fn text(value: &Option<String>) -> Cell<'_> {
+        value.as_deref().map_or(Cell::Null, |s| Cell::Str(s.into()))
+    }
+    let mut cells = vec![Cell::Str(line.change.word().into())];
+    cells.extend(line.key.iter().map(text));
+    cells.push(text(&line.column));
+    cells.push(text(&line.old));
+    cells.push(text(&line.new));
+    cells
+}
+
+/// The counts per vendor, and the columns only one side has.
+fn print_summary(report: &DiffReport) {
+    console::out(format!(
+        "{:<16} {:>9} {:>9} {:>9} {:>10}",
+        "vendor", "added", "removed", "changed", "unchanged"
+    ));
+    let mut total = Counts::default();
+    for (group, c) in &report.counts {
+        console::out(format!(
+            "{group:<16} {:>9} {:>9} {:>9} {:>10}",
+            c.added, c.removed, c.changed, c.unchanged
+        ));
+        total.added += c.added;
+        total.removed += c.removed;
+        total.changed += c.changed;
+        total.unchanged += c.unchanged;
+    }
+    console::out(format!(
+        "{:<16} {:>9} {:>9} {:>9} {:>10}",
+        "total", total.added, total.removed, total.changed, total.unchanged
+    ));
+    console::out(format!("rows matched on: {}", report.key.join(", ")));
+    for (side, columns) in [("OLD", &report.only_in_old), ("NEW", &report.only_in_new)] {
+        if !columns.is_empty() {
+            console::out(format!(
+                "columns only in {side} (not compared): {}",
+                columns.join(", ")
+            ));
+        }
+    }
+}

@@ -1,0 +1,273 @@
+//! `customer-export diff` against the sandbox's truth: the same pipeline runs on two "nights" —
+//! the sandbox serving more Valomnia customers, fewer Crayon ones, and a loyalty tier rolled out
+//! to some records (schema drift) — and the change set `diff` writes is exactly the one the two
+//! datasets imply, customer by customer and field by field, computed here by the real transform
+//! over the sandbox's records. Also: `--key`, `--fail-on-change`, and inputs it cannot use.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::{Command, Output};
+
+use customer_export::model::{Cell, VendorRecord};
+use customer_export::pipeline::Plan;
+use customer_export::run::{RunOptions, run_pipeline};
+use customer_export::sandbox::{Sandbox, SandboxConfig};
+use customer_export::transform::Transformer;
+use serde_json::Value;
+
+const VENDORS: [&str; 2] = ["crayon", "valomnia"];
+const COLUMNS: [&str; 5] = ["vendor", "customer_id", "name", "status", "tier"];
+
+fn pipeline(sandbox: &Sandbox) -> String {
+    let mut text = String::from("name: nightly\nsources:\n");
+    for vendor in VENDORS {
+        text.push_str(&format!(
+            "  - vendor: {vendor}\n    base_url: {}\n{}\n{}\n",
+            sandbox.base_url(vendor),
+            common::auth_block(sandbox, vendor),
+            common::demo_block(vendor, Some(50))
+        ));
+    }
+    // `tier` is a path the vendors do not declare yet: it appears with the drift.
+    text.push_str("transform:\n  fields:\n    vendor: vendor\n    customer_id: customer_id\n    name: customer_name\n    status: status\n    tier: loyaltyTier\n  arrays: json\noutputs:\n  - format: parquet\n    path: out/{vendor}/customers.parquet\n");
+    text
+}
+
+/// Runs the pipeline against a sandbox serving `config`, into `root`.
+async fn export(config: &SandboxConfig, root: &Path) -> Plan {
+    let sandbox = common::sandbox(config.clone()).await;
+    let plan = common::plan(&pipeline(&sandbox), &[]);
+    let options = RunOptions {
+        output_root: customer_export::load::Location::Local(root.to_path_buf()),
+        ..Default::default()
+    };
+    run_pipeline(plan.clone(), &options)
+        .await
+        .expect("the export runs");
+    sandbox.shutdown().await;
+    plan
+}
+
+/// The rows the plan exports from a sandbox serving `config`, by (vendor, customer_id).
+fn truth(plan: &Plan, config: &SandboxConfig) -> BTreeMap<(String, String), Vec<Option<String>>> {
+    let vendors: Vec<VendorRecord> = plan.sources.iter().map(|s| s.vendor.record()).collect();
+    let mut rows = BTreeMap::new();
+    for source in &plan.sources {
+        let transformer = Transformer::new(source.vendor.record(), &plan.transforms[0], &vendors);
+        for record in common::expected(source.vendor.id(), config) {
+            let mut out = Vec::new();
+            common::rows_of(&transformer, &record, &mut out);
+            for (_, row) in out {
+                let cells: Vec<Option<String>> = (row.iter())
+                    .map(|c| match c {
+                        Cell::Null => None,
+                        Cell::Str(s) => Some(s.to_string()),
+                        other => panic!("a text column holds {other:?}"),
+                    })
+                    .collect();
+                let key = (cells[0].clone().unwrap(), cells[1].clone().unwrap());
+                rows.insert(key, cells);
+            }
+        }
+    }
+    rows
+}
+
+type Line = (
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+/// The change set two truths imply: (change, vendor, customer_id, column, old, new).
+fn expected_changes(
+    old: &BTreeMap<(String, String), Vec<Option<String>>>,
+    new: &BTreeMap<(String, String), Vec<Option<String>>>,
+) -> BTreeSet<Line> {
+    let mut lines = BTreeSet::new();
+    for (key, row) in new {
+        match old.get(key) {
+            None => {
+                lines.insert((
+                    "added".into(),
+                    key.0.clone(),
+                    key.1.clone(),
+                    None,
+                    None,
+                    None,
+                ));
+            }
+            Some(before) => {
+                for (i, column) in COLUMNS.iter().enumerate().skip(2) {
+                    if before[i] != row[i] {
+                        let column = Some(column.to_string());
+                        let (was, now) = (before[i].clone(), row[i].clone());
+                        lines.insert((
+                            "changed".into(),
+                            key.0.clone(),
+                            key.1.clone(),
+                            column,
+                            was,
+                            now,
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    for key in old.keys().filter(|k| !new.contains_key(*k)) {
+        lines.insert((
+            "removed".into(),
+            key.0.clone(),
+            key.1.clone(),
+            None,
+            None,
+            None,
+        ));
+    }
+    lines
+}
+
+fn customer_export(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_customer-export"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn read_changes(path: &Path) -> BTreeSet<Line> {
+    let text = |v: &Value, k: &str| v[k].as_str().map(str::to_string);
+    (std::fs::read_to_string(path)
+        .expect("the change set")
+        .lines())
+    .map(|line| {
+        let v: Value = serde_json::from_str(line).unwrap();
+        let vendor = text(&v, "vendor").unwrap();
+        let id = text(&v, "customer_id").unwrap();
+        (
+            text(&v, "change").unwrap(),
+            vendor,
+            id,
+            text(&v, "column"),
+            text(&v, "old"),
+            text(&v, "new"),
+        )
+    })
+    .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn diff_reports_exactly_what_the_sandbox_changed_between_two_nights() {
+    let first = SandboxConfig {
+        customers: 300,
+        drift: 0.0,
+        ..SandboxConfig::default()
+    };
+    let second = SandboxConfig {
+        vendor_customers: vec![("valomnia".into(), 330), ("crayon".into(), 260)],
+        drift: 0.2,
+        ..first.clone()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (night1, night2) = (dir.path().join("night1"), dir.path().join("night2"));
+    let plan = export(&first, &night1).await;
+    export(&second, &night2).await;
+
+    let want = expected_changes(&truth(&plan, &first), &truth(&plan, &second));
+    let count = |kind: &str| want.iter().filter(|l| l.0 == kind).count();
+    assert!(count("added") >= 30, "valomnia grew: {}", count("added"));
+    assert!(
+        count("removed") > 0 && count("changed") > 0,
+        "crayon shrank, tiers came"
+    );
+
+    let changes = dir.path().join("changes.ndjson");
+    let out = customer_export(&[
+        "diff",
+        night1.join("out").to_str().unwrap(),
+        night2.join("out").to_str().unwrap(),
+        "--output",
+        changes.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(read_changes(&changes), want);
+    let total = stdout.lines().find(|l| l.starts_with("total")).unwrap();
+    let numbers: Vec<&str> = total.split_whitespace().skip(1).collect();
+    let changed_customers: BTreeSet<(&str, &str)> = (want.iter())
+        .filter(|l| l.0 == "changed")
+        .map(|l| (l.1.as_str(), l.2.as_str()))
+        .collect();
+    let expected_total = [count("added"), count("removed"), changed_customers.len()];
+    assert_eq!(
+        numbers[..3],
+        expected_total
+            .map(|n| n.to_string())
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()[..],
+        "{stdout}"
+    );
+
+    // Nothing changed against itself; --fail-on-change exits 1 only when something did.
+    let same = customer_export(&[
+        "diff",
+        night1.join("out").to_str().unwrap(),
+        night1.join("out").to_str().unwrap(),
+        "--fail-on-change",
+    ]);
+    assert_eq!(
+        same.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&same.stderr)
+    );
+    let differ = customer_export(&[
+        "diff",
+        night1.join("out").to_str().unwrap(),
+        night2.join("out").to_str().unwrap(),
+        "--fail-on-change",
+    ]);
+    assert_eq!(differ.status.code(), Some(1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_that_does_not_tell_rows_apart_or_a_missing_input_is_a_usage_error() {
+    let config = SandboxConfig {
+        customers: 50,
+        ..SandboxConfig::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    export(&config, dir.path()).await;
+    let out_dir = dir.path().join("out");
+    let out_dir = out_dir.to_str().unwrap();
+    let out = customer_export(&["diff", out_dir, out_dir, "--key", "vendor"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("share their key with another row") && err.contains("--key"),
+        "{err}"
+    );
+    let out = customer_export(&["diff", out_dir, out_dir, "--key", "nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--key nope: not a column of both exports")
+    );
+    let out = customer_export(&["diff", "/nonexistent/manifest.json", out_dir]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
