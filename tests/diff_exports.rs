@@ -37,10 +37,16 @@ fn pipeline(sandbox: &Sandbox) -> String {
 
 /// Runs the pipeline against a sandbox serving `config`, into `root`.
 async fn export(config: &SandboxConfig, root: &Path) -> Plan {
+    export_against(config, root, None).await
+}
+
+/// [`export`], with the change set against `previous` (`run --diff-against`).
+async fn export_against(config: &SandboxConfig, root: &Path, previous: Option<&Path>) -> Plan {
     let sandbox = common::sandbox(config.clone()).await;
     let plan = common::plan(&pipeline(&sandbox), &[]);
     let options = RunOptions {
         output_root: customer_export::load::Location::Local(root.to_path_buf()),
+        diff_against: previous.map(|p| p.to_string_lossy().into_owned()),
         ..Default::default()
     };
     run_pipeline(plan.clone(), &options)
@@ -138,6 +144,38 @@ fn customer_export(args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("the binary runs")
+}
+
+/// The change set a run wrote as Parquet, as [`Line`]s.
+fn read_parquet_changes(path: &Path) -> BTreeSet<Line> {
+    use arrow_array::Array;
+    use arrow_array::cast::AsArray;
+    let file = std::fs::File::open(path).expect("the change set");
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
+    let mut lines = BTreeSet::new();
+    for batch in reader {
+        let batch = batch.unwrap();
+        let text = |name: &str, i: usize| {
+            let column = batch.column_by_name(name).unwrap().as_string::<i32>();
+            (!column.is_null(i)).then(|| column.value(i).to_string())
+        };
+        for i in 0..batch.num_rows() {
+            let (vendor, id) = (text("vendor", i).unwrap(), text("customer_id", i).unwrap());
+            let line = (
+                text("change", i).unwrap(),
+                vendor,
+                id,
+                text("column", i),
+                text("old", i),
+                text("new", i),
+            );
+            lines.insert(line);
+        }
+    }
+    lines
 }
 
 fn read_changes(path: &Path) -> BTreeSet<Line> {
@@ -269,5 +307,45 @@ async fn a_key_that_does_not_tell_rows_apart_or_a_missing_input_is_a_usage_error
         Some(2),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `run --diff-against`: the second night's run writes its change set beside its manifest, lists
+/// it there, and it holds what the sandbox changed; a first night (nothing at the path) publishes
+/// without one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_writes_its_change_set_against_the_previous_export() {
+    let first = SandboxConfig {
+        customers: 200,
+        drift: 0.0,
+        ..SandboxConfig::default()
+    };
+    let second = SandboxConfig {
+        vendor_customers: vec![("valomnia".into(), 215), ("crayon".into(), 180)],
+        drift: 0.2,
+        ..first.clone()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (night1, night2) = (dir.path().join("night1"), dir.path().join("night2"));
+    let missing = dir.path().join("no-export-yet");
+    let plan = export_against(&first, &night1, Some(&missing)).await;
+    assert!(
+        !night1.join("out/changes.parquet").exists(),
+        "a first night has no change set"
+    );
+    export_against(&second, &night2, Some(&night1.join("out/manifest.json"))).await;
+
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(night2.join("out/manifest.json")).unwrap())
+            .unwrap();
+    let listed: Vec<&str> = (manifest["outputs"].as_array().unwrap().iter())
+        .map(|o| o["path"].as_str().unwrap())
+        .collect();
+    assert!(listed.contains(&"changes.parquet"), "{listed:?}");
+    let want = expected_changes(&truth(&plan, &first), &truth(&plan, &second));
+    assert!(!want.is_empty());
+    assert_eq!(
+        read_parquet_changes(&night2.join("out/changes.parquet")),
+        want
     );
 }

@@ -62,8 +62,12 @@ impl Export {
                 )));
             }
         };
+        Export::of(given, files)
+    }
+
+    fn of(name: &str, files: Vec<(PathBuf, FileKind)>) -> Result<Export, DiffError> {
         let mut export = Export {
-            name: given.to_string(),
+            name: name.to_string(),
             files: Vec::new(),
             columns: Vec::new(),
         };
@@ -81,6 +85,36 @@ impl Export {
             });
         }
         Ok(export)
+    }
+
+    /// The files `files` — (path, format name) — as one export called `name`.
+    pub fn from_files(name: &str, files: &[(PathBuf, &str)]) -> Result<Export, DiffError> {
+        let kinds = (files.iter())
+            .filter_map(|(path, format)| Some((path.clone(), FileKind::named(format)?)))
+            .collect();
+        Export::of(name, kinds)
+    }
+
+    /// Keeps the files that have every `key` column (a child table lacks the customer's).
+    pub fn keep_files_with(&mut self, key: &[String]) -> Result<(), DiffError> {
+        self.files
+            .retain(|f| key.iter().all(|k| f.columns.contains(k)));
+        if self.files.is_empty() {
+            return Err(DiffError::Usage(format!(
+                "{}: no file has all the key columns ({})",
+                self.name,
+                key.join(", ")
+            )));
+        }
+        self.columns = Vec::new();
+        for file in &self.files {
+            for column in &file.columns {
+                if !self.columns.contains(column) {
+                    self.columns.push(column.clone());
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Calls `row` with every row of every file, its cells in [`Export::columns`] order.
@@ -107,6 +141,17 @@ impl Export {
             }
         }
         Ok(())
+    }
+}
+
+impl FileKind {
+    /// The kind of a manifest's `format`.
+    fn named(format: &str) -> Option<FileKind> {
+        match format {
+            "parquet" => Some(FileKind::Parquet),
+            "csv" => Some(FileKind::Csv),
+            _ => None,
+        }
     }
 }
 

@@ -75,7 +75,20 @@ pub struct DiffReport {
 
 impl DiffReport {
     pub fn any_change(&self) -> bool {
-        (self.counts.values()).any(|c| c.added + c.removed + c.changed > 0)
+        let total = self.total();
+        total.added + total.removed + total.changed > 0
+    }
+
+    /// The counts over every group.
+    pub fn total(&self) -> Counts {
+        let mut total = Counts::default();
+        for c in self.counts.values() {
+            total.added += c.added;
+            total.removed += c.removed;
+            total.changed += c.changed;
+            total.unchanged += c.unchanged;
+        }
+        total
     }
 }
 
@@ -103,33 +116,77 @@ pub fn main(args: DiffArgs) -> ExitCode {
 pub fn diff(args: &DiffArgs) -> Result<DiffReport, DiffError> {
     let old = Export::open(&args.old)?;
     let new = Export::open(&args.new)?;
-    let key = key_columns(&args.key, &old, &new)?;
+    let output = args.output.as_deref();
+    let (report, writer) = compare_exports(old, new, &args.key, |key| match output {
+        Some(path) => Ok(Some(change_writer(path, key)?)),
+        None => Ok(None),
+    })?;
+    if let Some(w) = writer {
+        w.finish()?.publish()?;
+    }
+    Ok(report)
+}
+
+/// Compares the export at `old` (as `diff` reads it) with a run's own new files — (path, format
+/// name) of each; the change set goes to the writer `open` makes for the key columns, returned
+/// unfinished for the run to publish with its other files.
+pub fn against_run(
+    old: &str,
+    new_files: &[(PathBuf, &str)],
+    open: impl FnOnce(&[String]) -> Result<Writer, DiffError>,
+) -> Result<(DiffReport, Writer), DiffError> {
+    let old = Export::open(old)?;
+    let new = Export::from_files("tonight's export", new_files)?;
+    let (report, writer) = compare_exports(old, new, &[], |key| open(key).map(Some))?;
+    let writer = writer.ok_or_else(|| DiffError::Usage("no change set was opened".into()))?;
+    Ok((report, writer))
+}
+
+/// Whether `old` names nothing: a first night, with no export to compare with yet.
+pub fn is_absent(old: &str) -> bool {
+    !Path::new(old).exists()
+}
+
+/// The change-set schema's format for files of `format` (Parquet for Parquet, else CSV).
+pub fn change_set_format(format: &str) -> (Format, &'static str) {
+    match format {
+        "parquet" => (Format::Parquet(load::ParquetOptions::default()), "parquet"),
+        _ => (Format::Csv(load::CsvOptions::default()), "csv"),
+    }
+}
+
+/// Matches the two exports on their key and hands every change line to the writer `open` makes.
+fn compare_exports(
+    mut old: Export,
+    mut new: Export,
+    given_key: &[String],
+    open: impl FnOnce(&[String]) -> Result<Option<Writer>, DiffError>,
+) -> Result<(DiffReport, Option<Writer>), DiffError> {
+    let key = key_columns(given_key, &old, &new)?;
+    // Child tables (`arrays: tables`) lack the customer's key: they are not customers.
+    old.keep_files_with(&key)?;
+    new.keep_files_with(&key)?;
     let columns = columns(&key, &old, &new);
-    let mut writer = match &args.output {
-        Some(path) => Some(change_writer(path, &key)?),
-        None => None,
-    };
+    let mut writer = open(&key)?;
     let counts = compare::compare(&old, &new, &columns, |line| {
         if let Some(w) = writer.as_mut() {
             w.write_row(&line_cells(&line))?;
         }
         Ok(())
     })?;
-    if let Some(w) = writer {
-        w.finish()?.publish()?;
-    }
     let only = |a: &Export, b: &Export| -> Vec<String> {
         (a.columns.iter())
             .filter(|c| !b.columns.contains(c))
             .cloned()
             .collect()
     };
-    Ok(DiffReport {
+    let report = DiffReport {
         counts,
         only_in_old: only(&old, &new),
         only_in_new: only(&new, &old),
         key,
-    })
+    };
+    Ok((report, writer))
 }
 
 /// The key: `--key`, else the canonical columns both exports have.
@@ -172,7 +229,17 @@ fn columns(key: &[String], old: &Export, new: &Export) -> Columns {
     }
 }
 
-/// The change set's file: `change`, the key columns, `column`, `old`, `new`, all text.
+/// The change set's columns: `change`, the key columns, `column`, `old`, `new`, all text.
+pub fn change_set_schema(key: &[String]) -> crate::model::Schema {
+    let mut schema = vec![Column::new("change", ColumnType::Utf8)];
+    schema.extend(key.iter().map(|k| Column::new(k.clone(), ColumnType::Utf8)));
+    for name in ["column", "old", "new"] {
+        schema.push(Column::new(name, ColumnType::Utf8));
+    }
+    schema.into()
+}
+
+/// The change set's file for `diff --output`.
 fn change_writer(path: &Path, key: &[String]) -> Result<Writer, DiffError> {
     let format = match path.extension().and_then(|e| e.to_str()) {
         Some("csv") => Format::Csv(load::CsvOptions::default()),
@@ -185,12 +252,7 @@ fn change_writer(path: &Path, key: &[String]) -> Result<Writer, DiffError> {
             )));
         }
     };
-    let mut schema = vec![Column::new("change", ColumnType::Utf8)];
-    schema.extend(key.iter().map(|k| Column::new(k.clone(), ColumnType::Utf8)));
-    for name in ["column", "old", "new"] {
-        schema.push(Column::new(name, ColumnType::Utf8));
-    }
-    Ok(Writer::create(path, &format, schema.into())?)
+    Ok(Writer::create(path, &format, change_set_schema(key))?)
 }
 
 fn line_cells(line: &ChangeLine) -> Vec<Cell<'_>> {
@@ -211,17 +273,13 @@ fn print_summary(report: &DiffReport) {
         "{:<16} {:>9} {:>9} {:>9} {:>10}",
         "vendor", "added", "removed", "changed", "unchanged"
     ));
-    let mut total = Counts::default();
     for (group, c) in &report.counts {
         console::out(format!(
             "{group:<16} {:>9} {:>9} {:>9} {:>10}",
             c.added, c.removed, c.changed, c.unchanged
         ));
-        total.added += c.added;
-        total.removed += c.removed;
-        total.changed += c.changed;
-        total.unchanged += c.unchanged;
     }
+    let total = report.total();
     console::out(format!(
         "{:<16} {:>9} {:>9} {:>9} {:>10}",
         "total", total.added, total.removed, total.changed, total.unchanged

@@ -10,6 +10,7 @@
 //! files; `inspect` reads a source's first pages and shows what they hold; `report` makes the summary, the manifest and the dry run's account; `logging` sets up
 //! what goes to stderr; `sandboxed` points a plan at the embedded sandbox.
 
+mod changes;
 pub mod inspect;
 pub mod logging;
 mod outputs;
@@ -66,6 +67,10 @@ pub struct RunArgs {
     /// gs://bucket/prefix (credentials from the environment). Default: the current directory.
     #[arg(long, value_name = "DIR|URL")]
     pub output_dir: Option<String>,
+    /// After a successful run, write its change set against this earlier export (a manifest,
+    /// its folder, or a file) beside the manifest, published with the run's files.
+    #[arg(long, value_name = "PATH")]
+    pub diff_against: Option<String>,
     /// Validate and print what would be fetched and written, without any request.
     #[arg(long)]
     pub dry_run: bool,
@@ -99,6 +104,8 @@ pub struct RunOptions {
     pub wait_lock: bool,
     /// Let folders under the output root be symbolic links.
     pub follow_symlinks: bool,
+    /// The previous export to write tonight's change set against (`--diff-against`).
+    pub diff_against: Option<String>,
 }
 
 /// What a finished run wrote and fetched.
@@ -148,6 +155,7 @@ pub fn main(args: RunArgs) -> ExitCode {
         bars,
         wait_lock: args.wait_lock,
         follow_symlinks: args.follow_symlinks,
+        diff_against: args.diff_against.clone(),
     };
     let runtime = match runtime() {
         Ok(rt) => rt,
@@ -238,6 +246,13 @@ fn plans_and_root(args: &RunArgs) -> Result<(Vec<Plan>, Location), String> {
         None => Location::Local(std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))),
     };
     for plan in &plans {
+        let to_store = matches!(root, Location::Store(_)) || plan.output_location().is_some();
+        if args.diff_against.is_some() && to_store {
+            return Err(format!(
+                "error: --diff-against: pipeline {:?} writes to object storage; the change set is written for local exports only, so far (run `customer-export diff` on copies instead)",
+                plan.name
+            ));
+        }
         if let (Some(dir), Some(store)) = (&args.output_dir, plan.output_location()) {
             warn!(pipeline = %plan.name, "--output-dir {dir} does not apply: the pipeline's outputs name their bucket, {store}");
         }
@@ -482,7 +497,14 @@ async fn run_sources(
         }
         summaries.push(summary);
     }
-    publish(planner, root, files.writers, started, summaries, failures).await
+    publish(
+        planner,
+        root,
+        files.writers,
+        options,
+        (started, summaries, failures),
+    )
+    .await
 }
 
 /// The transforms of source `i`. With `undeclared: columns`, the undeclared scalar paths of the
@@ -539,9 +561,8 @@ async fn publish(
     planner: &Planner<'_>,
     root: &Root,
     writers: Vec<Writer>,
-    started: jiff::Timestamp,
-    summaries: Vec<SourceSummary>,
-    failures: Vec<String>,
+    options: &RunOptions,
+    (started, summaries, failures): (jiff::Timestamp, Vec<SourceSummary>, Vec<String>),
 ) -> Result<RunReport, RunError> {
     let finishing = tokio::task::spawn_blocking(move || {
         writers
@@ -549,9 +570,15 @@ async fn publish(
             .map(Writer::finish)
             .collect::<Result<Vec<Finished>, _>>()
     });
-    let files = finishing
+    let mut files = finishing
         .await
         .map_err(|e| RunError::Setup(format!("the writer thread stopped: {e}")))??;
+    let paths = files.iter().map(|f| f.summary.path.as_path());
+    let path = manifest_path(paths, planner.root);
+    if let Some(old) = &options.diff_against {
+        let dir = path.parent().unwrap_or(planner.root);
+        files.extend(changes::change_set(old, &files, root, dir)?);
+    }
     let outputs: Vec<OutputSummary> = files.iter().map(|f| f.summary.clone()).collect();
     let status = if failures.is_empty() {
         RunStatus::Succeeded
@@ -569,8 +596,6 @@ async fn publish(
         outputs,
         errors,
     );
-    let paths = manifest.outputs.iter().map(|o| o.path.as_path());
-    let path = manifest_path(paths, planner.root);
     {
         let _publishing = Publishing::start();
         root.commit(files, &path, &manifest).await?;
