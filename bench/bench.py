@@ -5,7 +5,8 @@ process against the same sandbox (Valomnia: static bearer token, `max`/`offset` 
 and peak RSS come from GNU time wrapped around that child, row counts from each tool's own output.
 
 Sections: `main` (the comparison table), `memory` (peak RSS at 10k, 100k, 1M customers), `rate`
-(adherence to a server-side rate limit). Nothing here is a test: no timing is asserted.
+(adherence to a server-side rate limit), `diff` (`customer-export diff` of two 1M-row exports).
+Nothing here is a test: no timing is asserted.
 
 The S3 rows (`customer-export → S3 (moto)`, in `main` and `memory`; `--no-s3` leaves them out) write
 the same export to `s3://bench-bucket/<prefix>` on a moto server this script starts on a free port
@@ -94,12 +95,14 @@ def measure(cmd, stdout_path=None, env=None, cwd=None):
 class Sandbox:
     """`customer-export sandbox` in its own process (its CPU is not the tool's RSS)."""
 
-    def __init__(self, customers, rate_limit=None):
+    def __init__(self, customers, rate_limit=None, drift=None):
         self.port = free_port()
         cmd = [EXE, "sandbox", "--port", str(self.port), "--customers", "10",
                "--vendor-customers", f"valomnia={customers}", "--seed", "42"]
         if rate_limit:
             cmd += ["--rate-limit", str(rate_limit)]
+        if drift is not None:
+            cmd += ["--drift", str(drift)]
         self.proc = subprocess.Popen([str(c) for c in cmd], stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, text=True)
         line = self.proc.stdout.readline()
@@ -526,6 +529,30 @@ def section_rate(args):
           f" rows {m.rows} of {n}")
 
 
+def section_diff(args):
+    """`customer-export diff` of two Parquet exports of `--diff-customers` Valomnia customers: the
+    second night has 1 % more customers and a field rolled out to 1 % of them (schema drift, kept
+    in `_extra`), so about 1 % are added and 1 % changed."""
+    n = args.diff_customers
+    log(f"== diff: two exports of {n} customers, 1 % added and about 1 % changed")
+    with Sandbox(n, drift=0) as sbx:
+        old = run_customer_export(sbx, ["parquet"], args.page_size, args.concurrency, "diff-old")
+    with Sandbox(n + n // 100, drift=0.01) as sbx:
+        new = run_customer_export(sbx, ["parquet"], args.page_size, args.concurrency, "diff-new")
+    changes = WORK / "diff-changes.parquet"
+    m = measure([EXE, "diff", WORK / "ce-diff-old" / "out", WORK / "ce-diff-new" / "out",
+                 "--output", changes])
+    total = next(line for line in m.stdout.splitlines() if line.startswith("total")).split()
+    added, removed, changed = (int(x) for x in total[1:4])
+    print()
+    print(f"diff: two Parquet exports ({old.rows:,} and {new.rows:,} rows, fields all), change set to Parquet")
+    widths = [12, 12, 8, 9, 8, 9, 9, 12]
+    print(fmt_row(["old rows", "new rows", "added", "removed", "changed", "wall s", "peak MB", "rows/s"], widths))
+    print(fmt_row([old.rows, new.rows, added, removed, changed, f"{m.wall:.2f}", f"{m.rss_mb:.1f}",
+                   f"{(old.rows * 2 + new.rows) / m.wall:,.0f}"], widths))
+    print("  (rows/s counts the rows read: OLD twice, NEW once)")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--customers", type=int, default=100_000)
@@ -536,12 +563,14 @@ def main():
     p.add_argument("--peer-page-size", type=int, default=1000,
                    help="dlt and Airbyte (their fastest: fewer requests)")
     p.add_argument("--concurrency", type=int, default=4)
-    p.add_argument("--sections", default="main,memory,rate", help="any of main,memory,rate")
+    p.add_argument("--sections", default="main,memory,rate,diff", help="any of main,memory,rate,diff")
     p.add_argument("--no-peers", action="store_true", help="skip dlt and Airbyte")
     p.add_argument("--no-s3", action="store_true",
                    help="skip the customer-export → S3 (moto) rows (main and memory)")
     p.add_argument("--memory-sizes", type=lambda s: [int(x) for x in s.split(",")],
                    default=[10_000, 100_000, 1_000_000])
+    p.add_argument("--diff-customers", type=int, default=1_000_000,
+                   help="customers in each of the two exports the diff section compares")
     p.add_argument("--rate", type=float, default=50)
     p.add_argument("--rate-page-size", type=int, default=100)
     p.add_argument("--rate-customers", type=int, default=100_000)
@@ -553,6 +582,7 @@ def main():
         args.runs = args.peer_runs = 1
         args.memory_sizes = [10_000, 100_000]
         args.rate_customers = int(args.rate * args.rate_page_size * 5)
+        args.diff_customers = 100_000
     for tool in (EXE, FLOOR, Path("/usr/bin/time")):
         if not tool.exists():
             raise SystemExit(f"{tool} is missing: run bench/run.sh, which builds it "
@@ -566,6 +596,8 @@ def main():
         section_memory(args)
     if "rate" in sections:
         section_rate(args)
+    if "diff" in sections:
+        section_diff(args)
     return 0 if ok else 1
 
 

@@ -349,3 +349,86 @@ async fn a_run_writes_its_change_set_against_the_previous_export() {
         want
     );
 }
+
+/// Two CSV files with columns of their own: the shared columns are compared, the others listed;
+/// an empty CSV cell reads as empty on both sides, and `--key` picks the identity.
+#[test]
+fn csv_files_with_different_columns_compare_on_the_shared_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("old.csv");
+    let new = dir.path().join("new.csv");
+    std::fs::write(
+        &old,
+        "Id,Name,Zip,Legacy\n1,Alpha,06000,x\n2,Beta,,y\n3,Gamma,1000,z\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &new,
+        "Id,Name,Zip,Score\n1,Alpha,06000,5\n2,Beta Ltd,,7\n4,Delta,2000,9\n",
+    )
+    .unwrap();
+    let changes = dir.path().join("changes.ndjson");
+    let out = customer_export(&[
+        "diff",
+        old.to_str().unwrap(),
+        new.to_str().unwrap(),
+        "--key",
+        "Id",
+        "--output",
+        changes.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("columns only in OLD (not compared): Legacy"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("columns only in NEW (not compared): Score"),
+        "{stdout}"
+    );
+    let lines: Vec<Value> = (std::fs::read_to_string(&changes).unwrap().lines())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let brief: Vec<(
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    )> = (lines.iter())
+        .map(|v| {
+            let text = |k: &str| v[k].as_str().map(str::to_string);
+            (
+                text("change").unwrap(),
+                text("Id").unwrap(),
+                text("column"),
+                text("old"),
+                text("new"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        brief,
+        [
+            ("added".into(), "4".into(), None, None, None),
+            (
+                "changed".into(),
+                "2".into(),
+                Some("Name".into()),
+                Some("Beta".into()),
+                Some("Beta Ltd".into())
+            ),
+            ("removed".into(), "3".into(), None, None, None),
+        ]
+    );
+    // Without --key, files that are not canonical exports ask for one.
+    let out = customer_export(&["diff", old.to_str().unwrap(), new.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--key Id"));
+}
