@@ -350,6 +350,15 @@ async fn a_run_writes_its_change_set_against_the_previous_export() {
     );
 }
 
+/// (change, id, column, old, new)
+type Brief = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
 /// Two CSV files with columns of their own: the shared columns are compared, the others listed;
 /// an empty CSV cell reads as empty on both sides, and `--key` picks the identity.
 #[test]
@@ -395,13 +404,7 @@ fn csv_files_with_different_columns_compare_on_the_shared_ones() {
     let lines: Vec<Value> = (std::fs::read_to_string(&changes).unwrap().lines())
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    let brief: Vec<(
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    )> = (lines.iter())
+    let brief: Vec<Brief> = (lines.iter())
         .map(|v| {
             let text = |k: &str| v[k].as_str().map(str::to_string);
             (
