@@ -53,7 +53,7 @@ impl Export {
         };
         let files = match kind_of(&manifest) {
             Some(kind) => vec![(manifest.clone(), kind)],
-            None if manifest.file_name().is_some_and(|n| n == "manifest.json") || path.is_dir() => {
+            None if manifest.file_name().is_some_and(|n| n == "manifest.json") => {
                 manifest_tables(&manifest)?
             }
             None => {
@@ -145,7 +145,7 @@ impl Export {
 }
 
 impl FileKind {
-    /// The kind of a manifest's `format`.
+    /// The kind a manifest's `format` (or a file's extension) names.
     fn named(format: &str) -> Option<FileKind> {
         match format {
             "parquet" => Some(FileKind::Parquet),
@@ -155,12 +155,9 @@ impl FileKind {
     }
 }
 
+/// A file's kind by its extension.
 fn kind_of(path: &Path) -> Option<FileKind> {
-    match path.extension()?.to_str()? {
-        "parquet" => Some(FileKind::Parquet),
-        "csv" => Some(FileKind::Csv),
-        _ => None,
-    }
+    FileKind::named(path.extension()?.to_str()?)
 }
 
 /// The customer tables a manifest lists: its Parquet files if it has any, else its CSV files
