@@ -1,6 +1,10 @@
 //! The files are the product: a whole pipeline runs in-process against the embedded sandbox and
 //! every output is read back — Parquet with the arrow reader (types asserted), CSV with the csv
-//! crate (the hard values asserted), NDJSON line by line — and compared with the sandbox's truth.
+//! crate (the hard values asserted), NDJSON line by line, XLSX from its sheets' XML — and
+//! compared with the sandbox's truth.
+
+#[path = "common/xlsx.rs"]
+mod xlsx;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -400,6 +404,44 @@ async fn arrays_as_tables_write_one_child_file_per_array() {
     assert_eq!(schema.field(2).data_type(), &DataType::Int64);
     assert!(root.path().join("lake/valomnia/contacts.parquet").exists());
     assert!(root.path().join("lake/appxite/industries.parquet").exists());
+}
+
+/// `arrays: tables` as spreadsheets: one file per table, as for the other formats, each sheet
+/// named after its table and holding the manifest's rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn arrays_as_tables_write_one_spreadsheet_per_table_named_after_it() {
+    let root = tempfile::tempdir().unwrap();
+    let text = ALL_FIELDS.replace("ARRAYS", "tables").replace(
+        "format: parquet\n    path: lake/{vendor}/{table}.parquet",
+        "format: xlsx\n    path: sheets/{vendor}/{table}.xlsx",
+    );
+    let report = run_into(plan_from(&text), root.path()).await;
+    let mut tables = Vec::new();
+    for output in &report.manifest.outputs {
+        let book = xlsx::Book::read(&output.path);
+        let table = output.path.file_stem().unwrap().to_string_lossy();
+        assert_eq!(book.sheets.len(), 1, "{table}");
+        assert_eq!(book.sheets[0].name, table);
+        assert_eq!(book.data_rows() as u64, output.rows, "{table}");
+        let header = &book.sheets[0].grid()[0];
+        let names: Vec<&str> = header
+            .iter()
+            .map(|c| c.as_ref().unwrap().value.as_str())
+            .collect();
+        let schema: Vec<&str> = output.schema.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, schema, "{table}");
+        tables.push(output.path.strip_prefix(root.path()).unwrap().to_path_buf());
+    }
+    for table in [
+        "sheets/appxite/customers.xlsx",
+        "sheets/appxite/tenants.xlsx",
+        "sheets/valomnia/contacts.xlsx",
+    ] {
+        assert!(
+            tables.contains(&PathBuf::from(table)),
+            "{table} in {tables:?}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
