@@ -246,6 +246,41 @@ async fn the_demo_writes_every_format_that_reads_back_as_the_sandbox_truth() {
         }
     }
 
+    // XLSX across vendors: the CSV's rows, its text verbatim (no `'`: a text cell is never a
+    // formula), timestamps as dates shown in UTC.
+    let book = xlsx::Book::read(&csv_path.with_extension("xlsx"));
+    assert_eq!(book.sheets.len(), 1);
+    let sheet = &book.sheets[0];
+    assert_eq!(sheet.name, "customers");
+    assert!(sheet.header_frozen());
+    assert_eq!(sheet.autofilter(), Some(format!("A1:M{}", all_rows + 1)));
+    let grid = sheet.grid();
+    assert_eq!(grid.len(), all_rows + 1);
+    let header: Vec<&str> = grid[0]
+        .iter()
+        .map(|c| c.as_ref().unwrap().value.as_str())
+        .collect();
+    assert_eq!(header, reader.headers().unwrap().iter().collect::<Vec<_>>());
+    for (record, row) in records.iter().zip(&grid[1..]) {
+        for (col, csv_text) in record.iter().enumerate() {
+            let cell = row.get(col).cloned().flatten();
+            assert!(cell.as_ref().is_none_or(|c| !c.formula), "{cell:?}");
+            if header[col] == "created_at" {
+                let cell = cell.filter(|_| !csv_text.is_empty());
+                let format = cell.and_then(|c| c.style).map(|s| book.number_format(s));
+                let want =
+                    (!csv_text.is_empty()).then(|| "yyyy-mm-dd hh:mm:ss \"UTC\"".to_string());
+                assert_eq!(format, want, "{csv_text}");
+                continue;
+            }
+            let text = cell.map(|c| c.value).unwrap_or_default();
+            assert!(
+                *csv_text == text || *csv_text == format!("'{text}"),
+                "{csv_text:?} in the CSV, {text:?} in the sheet"
+            );
+        }
+    }
+
     // The manifest describes what is on disk.
     let manifest_path = report.manifest_path.unwrap();
     let manifest: Value =
