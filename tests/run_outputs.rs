@@ -306,6 +306,12 @@ async fn the_demo_writes_every_format_that_reads_back_as_the_sandbox_truth() {
             .join(output["path"].as_str().unwrap());
         let bytes = std::fs::read(path).unwrap();
         assert_eq!(output["bytes"].as_u64().unwrap(), bytes.len() as u64);
+        // Only a spreadsheet cuts cells, and says how many it cut (none here).
+        let truncated = output.get("truncated_cells");
+        match output["format"].as_str().unwrap() {
+            "xlsx" => assert_eq!(truncated, Some(&Value::from(0)), "{output}"),
+            _ => assert_eq!(truncated, None, "{output}"),
+        }
         assert_eq!(
             output["sha256"].as_str().unwrap(),
             hex(&sha2::Sha256::digest(&bytes))

@@ -659,6 +659,25 @@ mod tests {
         assert_eq!(read_back(&path).1.len(), 2);
     }
 
+    /// rust_xlsxwriter panics when its temporary file cannot be written (a full disk): the run
+    /// gets an error naming the file, not a dead writer thread.
+    #[test]
+    fn a_panic_in_the_spreadsheet_library_is_an_error() {
+        let path = Path::new("out/customers.xlsx");
+        let err = guarded(path, || -> Result<(), XlsxError> {
+            panic!("Couldn't write to xml file: No space left on device")
+        })
+        .unwrap_err();
+        assert!(matches!(err, LoadError::Xlsx { .. }), "{err}");
+        let message = err.to_string();
+        assert!(
+            message.contains("out/customers.xlsx") && message.contains("No space left"),
+            "{message}"
+        );
+        let err = guarded(path, || Err::<(), _>(XlsxError::RowColumnLimitError)).unwrap_err();
+        assert!(err.to_string().contains("out/customers.xlsx"), "{err}");
+    }
+
     /// Two writes of the same rows, a second apart, are the same bytes.
     #[test]
     fn the_same_rows_give_the_same_file() {
