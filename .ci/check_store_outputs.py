@@ -7,7 +7,8 @@ object each manifest names.
 
 For every output: its size and SHA-256 equal the manifest's; Parquet has the manifest's row count
 (pq.read_table) and the declared types; CSV has that many records after the header (the csv
-module, since quoted fields may hold newlines); NDJSON that many lines, each a JSON object. The
+module, since quoted fields may hold newlines); NDJSON that many lines, each a JSON object; XLSX
+(openpyxl) that many rows under the header of its sheets. The
 prefix holds the manifests and their outputs and nothing else: no object is left under its
 `.customer-export/` folder (staging, journals, backups, leases)."""
 import csv
@@ -19,6 +20,7 @@ import posixpath
 import sys
 import urllib.parse
 
+import openpyxl
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
@@ -133,6 +135,10 @@ def check(url):
                 assert len(lines) == rows, (key, len(lines), rows)
                 for line in lines:
                     assert isinstance(json.loads(line), dict), (key, line[:80])
+            elif output["format"] == "xlsx":
+                book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+                sheet_rows = sum(sheet.max_row - 1 for sheet in book.worksheets)
+                assert sheet_rows == rows, (key, sheet_rows, rows)
             else:
                 raise AssertionError((key, "unknown format", output["format"]))
             listing.append((key, len(data), rows))

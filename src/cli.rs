@@ -18,7 +18,7 @@ use crate::transform::Naming;
 use crate::vendors::{self, VendorSpec};
 
 /// Export the customer lists of IT-channel platforms (C3, Crayon, Valomnia, AppXite,
-/// Adobe VIP Marketplace) to CSV, NDJSON and Parquet.
+/// Adobe VIP Marketplace) to CSV, NDJSON, Parquet and XLSX.
 #[derive(Debug, Parser)]
 #[command(name = "customer-export", version, propagate_version = true)]
 #[command(

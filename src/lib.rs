@@ -1,4 +1,5 @@
-//! `customer-export`: exports the customer lists of IT-channel platforms to CSV, NDJSON and Parquet.
+//! `customer-export`: exports the customer lists of IT-channel platforms to CSV, NDJSON, Parquet
+//! and XLSX.
 //!
 //! The folders follow the data: [`pipeline`] turns a YAML file into a validated [`pipeline::Plan`],
 //! [`extract`] pages through each vendor's API (the vendors themselves are plugins in

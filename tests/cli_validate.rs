@@ -45,7 +45,7 @@ const BAD: &[(&str, &str, u32)] = &[
         "expected one of 1000, 1002, 1004, 1026",
         9,
     ),
-    ("unknown-format", "allowed: parquet, csv, ndjson", 6),
+    ("unknown-format", "allowed: parquet, csv, ndjson, xlsx", 6),
     (
         "wrong-type",
         "page_size: expected a whole number from 1 to 1000",
@@ -475,7 +475,7 @@ fn typos_get_did_you_mean_in_line_order() {
             "4:13: vendor: unknown vendor \"adobe\" (did you mean `adobe_vipmp`?); allowed: c3, crayon, valomnia, appxite, adobe_vipmp",
             "6:5: unknown key `page_sise` for crayon (did you mean `page_size`?); allowed: vendor, definition, name, base_url, auth, filters, page_size, rate_limit, concurrency, max_attempts, max_retry_secs, timeout_secs, max_body_mb, allow_count_mismatch, allow_insecure_http, max_records, max_pages",
             "9:7: filters: unknown filter `domainPrefx` for crayon (did you mean `domainPrefix`?); allowed: organizationId, search, domainPrefix, publisherId, customerTenantType",
-            "11:13: format: \"parquett\" is not allowed (did you mean `parquet`?); allowed: parquet, csv, ndjson",
+            "11:13: format: \"parquett\" is not allowed (did you mean `parquet`?); allowed: parquet, csv, ndjson, xlsx",
             "12:11: path: unknown placeholder `{vendr}` (did you mean `{vendor}`?); allowed: {pipeline}, {vendor}, {table}, {run_date}, {run_id}, {format}",
         ]
     );
@@ -613,7 +613,7 @@ fn unknown_and_missing_keys_hide_no_other_problem() {
             "4:1: unknown key `transfrom` (did you mean `transform`?); allowed: name, sandbox, on_error, sources, transform, outputs, storage",
             "6:5: outputs: unknown key `fromat` (did you mean `format`?); allowed: format, path, transform, csv, ndjson, parquet",
             "8:11: csv: unknown key `bomb` (did you mean `bom`?); allowed: spreadsheet_safe, bom, delimiter",
-            "9:5: outputs: `format` is missing; allowed: parquet, csv, ndjson",
+            "9:5: outputs: `format` is missing; allowed: parquet, csv, ndjson, xlsx",
         ]
     );
     // No `outputs:` at all, and a bad filter value: both reported.
@@ -625,6 +625,26 @@ fn unknown_and_missing_keys_hide_no_other_problem() {
     assert!(
         lines.contains(&"7:23: filters.organizationId: expected a whole number, found \"abc\""),
         "{err}"
+    );
+}
+
+/// `format: xlsx` takes no options block of its own, nor another format's.
+#[test]
+fn an_xlsx_output_validates_and_takes_no_options() {
+    let sources = "name: x\nsandbox: true\nsources:\n  - vendor: c3\noutputs:\n";
+    let (code, err) = validate_text(&format!("{sources}  - format: xlsx\n    path: x.xlsx\n"));
+    assert_eq!(code, Some(0), "{err}");
+    let text = format!(
+        "{sources}  - format: xlsx\n    path: x.xlsx\n    csv: {{bom: true}}\n  - format: xlsx\n    path: y.xlsx\n    xlsx: {{sheet: s}}\n"
+    );
+    let (code, err) = validate_text(&text);
+    assert_eq!(code, Some(2), "{err}");
+    assert_eq!(
+        messages(&err),
+        [
+            "6:13: `csv:` options given for a xlsx output; remove them or change the format",
+            "11:5: outputs: unknown key `xlsx`; allowed: format, path, transform, csv, ndjson, parquet",
+        ]
     );
 }
 

@@ -8,6 +8,8 @@ mod common;
 mod demo;
 #[path = "common/stores.rs"]
 mod stores;
+#[path = "common/xlsx.rs"]
+mod xlsx;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -65,6 +67,7 @@ fn rows(format: &str, bytes: Bytes) -> u64 {
             .split(|b| *b == b'\n')
             .filter(|l| !l.is_empty())
             .count() as u64,
+        "xlsx" => xlsx::Book::open(&bytes).data_rows() as u64,
         other => panic!("unexpected format {other}"),
     }
 }
@@ -88,12 +91,12 @@ async fn demo_publishes_every_file_with_the_manifests_counts(server: Server) {
     let store = server.client();
     let files =
         check_against_manifest(&*store, &format!("{prefix}/output/demo/manifest.json")).await;
-    assert_eq!(files.len(), 11, "{files:?}");
+    assert_eq!(files.len(), 12, "{files:?}");
     assert!(files.iter().all(|(_, rows)| *rows > 0), "{files:?}");
     let all = stores::objects(&*store, &prefix).await;
     assert_eq!(
         all.len(),
-        12,
+        13,
         "the files and the manifest, no staging: {:?}",
         all.keys()
     );

@@ -1,6 +1,10 @@
 //! The files are the product: a whole pipeline runs in-process against the embedded sandbox and
 //! every output is read back — Parquet with the arrow reader (types asserted), CSV with the csv
-//! crate (the hard values asserted), NDJSON line by line — and compared with the sandbox's truth.
+//! crate (the hard values asserted), NDJSON line by line, XLSX from its sheets' XML — and
+//! compared with the sandbox's truth.
+
+#[path = "common/xlsx.rs"]
+mod xlsx;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -242,6 +246,41 @@ async fn the_demo_writes_every_format_that_reads_back_as_the_sandbox_truth() {
         }
     }
 
+    // XLSX across vendors: the CSV's rows, its text verbatim (no `'`: a text cell is never a
+    // formula), timestamps as dates shown in UTC.
+    let book = xlsx::Book::read(&csv_path.with_extension("xlsx"));
+    assert_eq!(book.sheets.len(), 1);
+    let sheet = &book.sheets[0];
+    assert_eq!(sheet.name, "customers");
+    assert!(sheet.header_frozen());
+    assert_eq!(sheet.autofilter(), Some(format!("A1:M{}", all_rows + 1)));
+    let grid = sheet.grid();
+    assert_eq!(grid.len(), all_rows + 1);
+    let header: Vec<&str> = grid[0]
+        .iter()
+        .map(|c| c.as_ref().unwrap().value.as_str())
+        .collect();
+    assert_eq!(header, reader.headers().unwrap().iter().collect::<Vec<_>>());
+    for (record, row) in records.iter().zip(&grid[1..]) {
+        for (col, csv_text) in record.iter().enumerate() {
+            let cell = row.get(col).cloned().flatten();
+            assert!(cell.as_ref().is_none_or(|c| !c.formula), "{cell:?}");
+            if header[col] == "created_at" {
+                let cell = cell.filter(|_| !csv_text.is_empty());
+                let format = cell.and_then(|c| c.style).map(|s| book.number_format(s));
+                let want =
+                    (!csv_text.is_empty()).then(|| "yyyy-mm-dd hh:mm:ss \"UTC\"".to_string());
+                assert_eq!(format, want, "{csv_text}");
+                continue;
+            }
+            let text = cell.map(|c| c.value).unwrap_or_default();
+            assert!(
+                *csv_text == text || *csv_text == format!("'{text}"),
+                "{csv_text:?} in the CSV, {text:?} in the sheet"
+            );
+        }
+    }
+
     // The manifest describes what is on disk.
     let manifest_path = report.manifest_path.unwrap();
     let manifest: Value =
@@ -267,6 +306,12 @@ async fn the_demo_writes_every_format_that_reads_back_as_the_sandbox_truth() {
             .join(output["path"].as_str().unwrap());
         let bytes = std::fs::read(path).unwrap();
         assert_eq!(output["bytes"].as_u64().unwrap(), bytes.len() as u64);
+        // Only a spreadsheet cuts cells, and says how many it cut (none here).
+        let truncated = output.get("truncated_cells");
+        match output["format"].as_str().unwrap() {
+            "xlsx" => assert_eq!(truncated, Some(&Value::from(0)), "{output}"),
+            _ => assert_eq!(truncated, None, "{output}"),
+        }
         assert_eq!(
             output["sha256"].as_str().unwrap(),
             hex(&sha2::Sha256::digest(&bytes))
@@ -400,6 +445,44 @@ async fn arrays_as_tables_write_one_child_file_per_array() {
     assert_eq!(schema.field(2).data_type(), &DataType::Int64);
     assert!(root.path().join("lake/valomnia/contacts.parquet").exists());
     assert!(root.path().join("lake/appxite/industries.parquet").exists());
+}
+
+/// `arrays: tables` as spreadsheets: one file per table, as for the other formats, each sheet
+/// named after its table and holding the manifest's rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn arrays_as_tables_write_one_spreadsheet_per_table_named_after_it() {
+    let root = tempfile::tempdir().unwrap();
+    let text = ALL_FIELDS.replace("ARRAYS", "tables").replace(
+        "format: parquet\n    path: lake/{vendor}/{table}.parquet",
+        "format: xlsx\n    path: sheets/{vendor}/{table}.xlsx",
+    );
+    let report = run_into(plan_from(&text), root.path()).await;
+    let mut tables = Vec::new();
+    for output in &report.manifest.outputs {
+        let book = xlsx::Book::read(&output.path);
+        let table = output.path.file_stem().unwrap().to_string_lossy();
+        assert_eq!(book.sheets.len(), 1, "{table}");
+        assert_eq!(book.sheets[0].name, table);
+        assert_eq!(book.data_rows() as u64, output.rows, "{table}");
+        let header = &book.sheets[0].grid()[0];
+        let names: Vec<&str> = header
+            .iter()
+            .map(|c| c.as_ref().unwrap().value.as_str())
+            .collect();
+        let schema: Vec<&str> = output.schema.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, schema, "{table}");
+        tables.push(output.path.strip_prefix(root.path()).unwrap().to_path_buf());
+    }
+    for table in [
+        "sheets/appxite/customers.xlsx",
+        "sheets/appxite/tenants.xlsx",
+        "sheets/valomnia/contacts.xlsx",
+    ] {
+        assert!(
+            tables.contains(&PathBuf::from(table)),
+            "{table} in {tables:?}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,4 +1,4 @@
-//! Load: typed rows become CSV, NDJSON or Parquet files, published atomically.
+//! Load: typed rows become CSV, NDJSON, Parquet or XLSX files, published atomically.
 //!
 //! A [`Writer`] writes to a temporary file beside its final path (`.{file_name}.{random}.cetmp`,
 //! in the same directory so the final rename is atomic). [`Writer::finish`] flushes, fsyncs and
@@ -14,7 +14,8 @@
 //! (I/O, encoding) leaves the writer in an unknown state: drop it.
 //!
 //! Memory does not grow with the number of rows: CSV and NDJSON stream through a buffer, Parquet
-//! holds at most one record batch of builders plus one encoded row group.
+//! holds at most one record batch of builders plus one encoded row group, XLSX one row (the rest
+//! waits as XML in a temporary file until [`Writer::finish`] zips it into the output).
 //!
 //! The byte count and SHA-256 of each file are computed while it is written (see
 //! [`publish::HashingWriter`]), never by reading the file back.
@@ -27,6 +28,7 @@ mod parquet;
 pub mod publish;
 pub mod root;
 pub mod store;
+mod xlsx;
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -41,6 +43,7 @@ pub use self::publish::Finished;
 use self::publish::StageAt;
 pub use self::root::{PublishError, Root, RootOptions};
 pub use self::store::Location;
+pub use self::xlsx::XlsxWriter;
 
 /// CSV options.
 #[derive(Debug, Clone, PartialEq)]
@@ -99,12 +102,30 @@ impl Default for ParquetOptions {
     }
 }
 
+/// XLSX options. A pipeline file gives none: the run names the sheet after the table each
+/// file holds ([`Format::for_table`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct XlsxOptions {
+    /// The worksheet's name (default `customers`), made one Excel accepts (31 characters, no
+    /// `[]:*?/\`); sheets past Excel's row limit add ` (2)`, ` (3)`, ….
+    pub sheet: String,
+}
+
+impl Default for XlsxOptions {
+    fn default() -> Self {
+        XlsxOptions {
+            sheet: "customers".to_string(),
+        }
+    }
+}
+
 /// An output format with its options.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Format {
     Csv(CsvOptions),
     Ndjson(NdjsonOptions),
     Parquet(ParquetOptions),
+    Xlsx(XlsxOptions),
 }
 
 impl Format {
@@ -114,6 +135,18 @@ impl Format {
             Format::Csv(_) => "csv",
             Format::Ndjson(_) => "ndjson",
             Format::Parquet(_) => "parquet",
+            Format::Xlsx(_) => "xlsx",
+        }
+    }
+
+    /// The format as a file of table `table` takes it: a spreadsheet names its sheet after the
+    /// table; the other formats do not name it.
+    pub fn for_table(&self, table: &str) -> Format {
+        match self {
+            Format::Xlsx(_) => Format::Xlsx(XlsxOptions {
+                sheet: table.to_string(),
+            }),
+            other => other.clone(),
         }
     }
 
@@ -135,6 +168,10 @@ pub struct OutputSummary {
     /// Lower-case hex SHA-256 of the file's bytes.
     pub sha256: String,
     pub schema: Vec<Column>,
+    /// Text cells cut to fit a spreadsheet cell (XLSX: 32,767 characters); absent for formats
+    /// that never cut.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub truncated_cells: Option<u64>,
 }
 
 /// An output file being written to its temporary path.
@@ -145,6 +182,8 @@ pub enum Writer {
     Csv(CsvWriter),
     Ndjson(NdjsonWriter),
     Parquet(ParquetWriter),
+    /// Boxed: a workbook and its cell formats are large, and the enum is as large as its largest.
+    Xlsx(Box<XlsxWriter>),
 }
 
 impl Writer {
@@ -176,6 +215,9 @@ impl Writer {
             Format::Parquet(options) => {
                 Writer::Parquet(ParquetWriter::create(final_path, options, schema, at)?)
             }
+            Format::Xlsx(options) => Writer::Xlsx(Box::new(XlsxWriter::create(
+                final_path, options, schema, at,
+            )?)),
         })
     }
 
@@ -185,6 +227,7 @@ impl Writer {
             Writer::Csv(w) => w.write_row(row),
             Writer::Ndjson(w) => w.write_row(row),
             Writer::Parquet(w) => w.write_row(row),
+            Writer::Xlsx(w) => w.write_row(row),
         }
     }
 
@@ -201,6 +244,10 @@ impl Writer {
                 path: w.final_path().to_path_buf(),
                 format: "parquet",
             }),
+            Writer::Xlsx(w) => Err(LoadError::JsonNotSupported {
+                path: w.final_path().to_path_buf(),
+                format: "xlsx",
+            }),
         }
     }
 
@@ -210,6 +257,7 @@ impl Writer {
             Writer::Csv(w) => w.rows(),
             Writer::Ndjson(w) => w.rows(),
             Writer::Parquet(w) => w.rows(),
+            Writer::Xlsx(w) => w.rows(),
         }
     }
 
@@ -219,6 +267,7 @@ impl Writer {
             Writer::Csv(w) => w.temp_path(),
             Writer::Ndjson(w) => w.temp_path(),
             Writer::Parquet(w) => w.temp_path(),
+            Writer::Xlsx(w) => w.temp_path(),
         }
     }
 
@@ -228,6 +277,7 @@ impl Writer {
             Writer::Csv(w) => w.final_path(),
             Writer::Ndjson(w) => w.final_path(),
             Writer::Parquet(w) => w.final_path(),
+            Writer::Xlsx(w) => w.final_path(),
         }
     }
 
@@ -238,6 +288,7 @@ impl Writer {
             Writer::Csv(w) => w.finish(),
             Writer::Ndjson(w) => w.finish(),
             Writer::Parquet(w) => w.finish(),
+            Writer::Xlsx(w) => (*w).finish(),
         }
     }
 }
@@ -277,6 +328,12 @@ pub enum LoadError {
 
     #[error("cannot {action}: {detail}")]
     Store { action: String, detail: String },
+
+    #[error(
+        "cannot write the spreadsheet {}: {detail}; check free disk space in its folder (for object storage, in the temporary folder, TMPDIR)",
+        path.display()
+    )]
+    Xlsx { path: PathBuf, detail: String },
 
     #[error("cannot write JSON to {}: {source}", path.display())]
     Json {

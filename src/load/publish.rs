@@ -247,6 +247,7 @@ impl Staged {
                 bytes,
                 sha256,
                 schema: schema.to_vec(),
+                truncated_cells: None,
             },
             temp: self.temp,
         })

@@ -15,7 +15,7 @@ use crate::transform::{self, ArrayMode, Fields};
 use serde_saphyr::Spanned;
 
 /// The formats an output may take.
-const FORMATS: &str = "parquet, csv, ndjson";
+const FORMATS: &str = "parquet, csv, ndjson, xlsx";
 
 impl Checker<'_> {
     pub(super) fn output(
@@ -64,6 +64,8 @@ impl Checker<'_> {
                     .unwrap_or(false),
             }),
             "parquet" => Format::Parquet(self.parquet(raw.parquet.as_ref().map(|o| &o.value))),
+            // No options: the sheet is named after each file's table when the run opens it.
+            "xlsx" => Format::Xlsx(load::XlsxOptions::default()),
             other => {
                 let formats: Vec<&str> = FORMATS.split(", ").collect();
                 let message = format!(

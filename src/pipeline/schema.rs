@@ -23,7 +23,7 @@ pub const DRAFT: &str = "https://json-schema.org/draft/2020-12/schema";
 pub const VARIABLE_PATTERN: &str = r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$";
 
 /// The output formats, in the order the README lists them.
-const FORMATS: [&str; 3] = ["parquet", "csv", "ndjson"];
+const FORMATS: [&str; 4] = ["parquet", "csv", "ndjson", "xlsx"];
 
 /// The schema of a pipeline file.
 pub fn pipeline_schema() -> Value {

@@ -344,7 +344,7 @@ fn transform_and_outputs(source_count: usize) -> String {
   arrays: explode     # explode (a row per tenant) | json | tables
 outputs:
   # Relative paths resolve against --output-dir (else the current folder); s3://, az://, gs:// work too.
-  - format: parquet   # parquet | csv | ndjson
+  - format: parquet   # parquet | csv | ndjson | xlsx
     path: output/{{pipeline}}/{{vendor}}/{{run_date}}/customers.parquet
   - format: csv
     path: output/{{pipeline}}/{{run_date}}/{csv}

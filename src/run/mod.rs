@@ -580,6 +580,7 @@ async fn publish(
         files.extend(changes::change_set(old, &files, root, dir)?);
     }
     let outputs: Vec<OutputSummary> = files.iter().map(|f| f.summary.clone()).collect();
+    warn_truncated(&outputs, &root.location());
     let status = if failures.is_empty() {
         RunStatus::Succeeded
     } else {
@@ -612,6 +613,16 @@ async fn publish(
         })
     } else {
         Err(RunError::Sources(failures))
+    }
+}
+
+/// Warns of each spreadsheet whose text did not all fit its cells.
+fn warn_truncated(outputs: &[OutputSummary], location: &Location) {
+    for output in outputs {
+        if let Some(truncated_cells @ 1..) = output.truncated_cells {
+            let path = location.display_path(&output.path);
+            warn!(output = %path, truncated_cells, "Text longer than a spreadsheet cell holds (32,767 characters) was cut to fit; CSV, NDJSON and Parquet keep it whole.");
+        }
     }
 }
 

@@ -42,8 +42,9 @@ impl Files {
             nested: Vec::new(),
         };
         for file in planner.files(source, transforms) {
-            let schema = &transforms.table(file.table).schema;
-            let index = self.open(root, &file.path, &file.output.format, schema, file.nested)?;
+            let table = transforms.table(file.table);
+            let format = file.output.format.for_table(&table.name);
+            let index = self.open(root, &file.path, &format, &table.schema, file.nested)?;
             if !self.users[index].contains(&source.name) {
                 self.users[index].push(source.name.clone());
             }

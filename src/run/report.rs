@@ -64,7 +64,7 @@ pub fn log_events(m: &Manifest) {
         info!(event = "source_summary", source = %s.name, vendor = %s.vendor, pages = s.pages, records = s.records, api_total = s.api_total, duplicates = s.duplicates_dropped, retries = s.retries, rate_limited = s.rate_limited, seconds = s.seconds, status = %s.status, "Source summary.");
     }
     for o in &m.outputs {
-        info!(event = "output_published", path = %o.path.display(), rows = o.rows, bytes = o.bytes, sha256 = %o.sha256, "Output published.");
+        info!(event = "output_published", path = %o.path.display(), rows = o.rows, bytes = o.bytes, sha256 = %o.sha256, truncated_cells = o.truncated_cells, "Output published.");
     }
 }
 
@@ -173,8 +173,14 @@ pub fn summary_table(m: &Manifest, root: &Location) -> String {
     }
     out.push('\n');
     for o in &m.outputs {
+        let truncated = match o.truncated_cells {
+            Some(cut @ 1..) => {
+                format!("; {cut} cell(s) cut to a spreadsheet cell's 32,767 characters")
+            }
+            _ => String::new(),
+        };
         out.push_str(&format!(
-            "wrote {} ({} rows, {} bytes)\n",
+            "wrote {} ({} rows, {} bytes{truncated})\n",
             root.display_path(&o.path),
             o.rows,
             o.bytes
@@ -268,5 +274,52 @@ pub fn print_destinations(plan: &Plan) {
                 location.display_path(&file.path)
             ));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+
+    fn output(name: &str, format: &'static str, truncated_cells: Option<u64>) -> OutputSummary {
+        OutputSummary {
+            path: PathBuf::from(name),
+            format,
+            rows: 2,
+            bytes: 10,
+            sha256: String::new(),
+            schema: Vec::new(),
+            truncated_cells,
+        }
+    }
+
+    #[test]
+    fn the_table_tells_which_spreadsheet_had_cells_cut() {
+        let manifest = Manifest {
+            pipeline: "p".into(),
+            run_id: "r".into(),
+            started_at: String::new(),
+            finished_at: String::new(),
+            status: RunStatus::Succeeded,
+            sources: Vec::new(),
+            outputs: vec![
+                output("cut.xlsx", "xlsx", Some(3)),
+                output("whole.xlsx", "xlsx", Some(0)),
+                output("a.csv", "csv", None),
+            ],
+            errors: Vec::new(),
+        };
+        let table = summary_table(&manifest, &Location::Local(PathBuf::from(".")));
+        let lines: Vec<&str> = table.lines().filter(|l| l.starts_with("wrote")).collect();
+        assert_eq!(
+            lines,
+            [
+                "wrote cut.xlsx (2 rows, 10 bytes; 3 cell(s) cut to a spreadsheet cell's 32,767 characters)",
+                "wrote whole.xlsx (2 rows, 10 bytes)",
+                "wrote a.csv (2 rows, 10 bytes)",
+            ]
+        );
     }
 }

@@ -1,5 +1,6 @@
-//! The demo pipeline (every vendor of the registry, every format) pointed at a sandbox the test
-//! started, and the checks that read every output back and compare it with the sandbox's truth.
+//! The demo pipeline (every vendor of the registry; Parquet, NDJSON and CSV) pointed at a sandbox
+//! the test started, and the checks that read every output back and compare it with the sandbox's
+//! truth.
 //! Included with `#[path = "common/demo.rs"] mod demo;` by the reliability tests only.
 
 #![allow(dead_code)]

@@ -415,6 +415,7 @@ fn manifest_summary(path: &Path, json: &[u8]) -> OutputSummary {
         bytes,
         sha256,
         schema: Vec::new(),
+        truncated_cells: None,
     }
 }
 
