@@ -5,6 +5,8 @@
 //! over the sandbox's records. Also: `--key`, `--fail-on-change`, and inputs it cannot use.
 
 mod common;
+#[path = "common/xlsx.rs"]
+mod xlsx;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -430,6 +432,43 @@ fn csv_files_with_different_columns_compare_on_the_shared_ones() {
             ("removed".into(), "3".into(), None, None, None),
         ]
     );
+    // As a spreadsheet: one sheet per kind of change, each with its own frozen header.
+    let sheet = dir.path().join("changes.xlsx");
+    let out = customer_export(&[
+        "diff",
+        old.to_str().unwrap(),
+        new.to_str().unwrap(),
+        "--key",
+        "Id",
+        "--output",
+        sheet.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let book = xlsx::Book::read(&sheet);
+    let names: Vec<&str> = book.sheets.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["added", "changed", "removed"]);
+    let text = |s: &xlsx::Sheet| -> Vec<Vec<String>> {
+        (s.grid().iter())
+            .map(|row| {
+                row.iter()
+                    .map(|c| c.as_ref().map_or(String::new(), |c| c.value.clone()))
+                    .collect()
+            })
+            .collect()
+    };
+    assert!(book.sheets.iter().all(|s| s.header_frozen()));
+    assert_eq!(text(&book.sheets[0])[1][..2], ["added", "4"]);
+    assert_eq!(
+        text(&book.sheets[1])[1],
+        ["changed", "2", "Name", "Beta", "Beta Ltd"]
+    );
+    assert_eq!(text(&book.sheets[2])[1][..2], ["removed", "3"]);
+
     // Without --key, files that are not canonical exports ask for one.
     let out = customer_export(&["diff", old.to_str().unwrap(), new.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));

@@ -35,8 +35,8 @@ pub struct DiffArgs {
     /// rows have it).
     #[arg(long, value_delimiter = ',', value_name = "COLUMN,…")]
     pub key: Vec<String>,
-    /// Write the change set to this file: .csv, .parquet or .ndjson — one line per customer
-    /// added or removed, one per column of a changed one.
+    /// Write the change set to this file: .csv, .parquet, .ndjson, or .xlsx (a sheet per kind of
+    /// change) — one line per customer added or removed, one per column of a changed one.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Exit 1 when anything changed (for CI); by default diff exits 0 whatever it finds.
@@ -170,7 +170,7 @@ fn compare_exports(
     let mut writer = open(&key)?;
     let counts = compare::compare(&old, &new, &columns, |line| {
         if let Some(w) = writer.as_mut() {
-            w.write_row(&line_cells(&line))?;
+            w.write_row_on(line.change.word(), &line_cells(&line))?;
         }
         Ok(())
     })?;
@@ -245,9 +245,13 @@ fn change_writer(path: &Path, key: &[String]) -> Result<Writer, DiffError> {
         Some("csv") => Format::Csv(load::CsvOptions::default()),
         Some("parquet") => Format::Parquet(load::ParquetOptions::default()),
         Some("ndjson") => Format::Ndjson(load::NdjsonOptions::default()),
+        // A sheet per kind of change: `added` first, the others as they first occur.
+        Some("xlsx") => Format::Xlsx(load::XlsxOptions {
+            sheet: Change::Added.word().to_string(),
+        }),
         _ => {
             return Err(DiffError::Usage(format!(
-                "--output {}: name a .csv, .parquet or .ndjson file",
+                "--output {}: name a .csv, .parquet, .ndjson or .xlsx file",
                 path.display()
             )));
         }

@@ -231,6 +231,16 @@ impl Writer {
         }
     }
 
+    /// Writes one row on the sheet named `sheet`, in a format with sheets (XLSX: the sheet starts,
+    /// with its header, at its first row); a format of one table writes it as
+    /// [`Writer::write_row`] does.
+    pub fn write_row_on(&mut self, sheet: &str, row: &[Cell]) -> Result<(), LoadError> {
+        match self {
+            Writer::Xlsx(w) => w.write_row_on(sheet, row),
+            other => other.write_row(row),
+        }
+    }
+
     /// Writes a raw JSON object as one line (the nested mode). NDJSON only: the other formats
     /// have a fixed schema, so they refuse with [`LoadError::JsonNotSupported`].
     pub fn write_json(&mut self, value: &serde_json::Value) -> Result<(), LoadError> {

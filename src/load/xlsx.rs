@@ -91,6 +91,14 @@ struct Styles {
     timestamp: CellFormat,
 }
 
+/// Sheets of one name: the first is `name`, those continuing it past Excel's row limit add
+/// ` (2)`, ` (3)`, ….
+struct SheetGroup {
+    name: String,
+    /// (the sheet's index in the workbook, data rows written on it); the last is being written.
+    sheets: Vec<(usize, u32)>,
+}
+
 /// An XLSX file being written. See the module docs for cells, layout, limits and memory.
 pub struct XlsxWriter {
     // Declared before `staged`: the file is closed before the temporary path is deleted.
@@ -99,12 +107,13 @@ pub struct XlsxWriter {
     workbook: Workbook,
     styles: Styles,
     schema: Schema,
-    /// The table's name as a sheet name; later sheets add ` (2)`, ` (3)`, ….
-    sheet_name: String,
+    /// The named runs of sheets rows go to: the table's first; a caller may add others
+    /// ([`XlsxWriter::write_row_on`]).
+    groups: Vec<SheetGroup>,
     /// Data rows a sheet takes before the next one starts.
     rows_per_sheet: u32,
-    /// Data rows written on each sheet so far; the last is the one being written.
-    sheet_rows: Vec<u32>,
+    /// Sheets in the workbook.
+    sheet_count: usize,
     /// The widest value seen in each column, in characters.
     widths: Vec<usize>,
     rows: u64,
@@ -116,7 +125,7 @@ impl std::fmt::Debug for XlsxWriter {
         f.debug_struct("XlsxWriter")
             .field("final_path", &self.staged.final_path())
             .field("rows", &self.rows)
-            .field("sheets", &self.sheet_rows.len())
+            .field("sheets", &self.sheet_count)
             .finish_non_exhaustive()
     }
 }
@@ -180,20 +189,25 @@ impl XlsxWriter {
                 timestamp: CellFormat::new().set_num_format(TIMESTAMP_FORMAT),
             },
             schema,
-            sheet_name: sheet_name(&options.sheet),
+            groups: vec![SheetGroup {
+                name: sheet_name(&options.sheet),
+                sheets: Vec::new(),
+            }],
             rows_per_sheet: rows_per_sheet.clamp(1, EXCEL_DATA_ROWS),
-            sheet_rows: Vec::new(),
+            sheet_count: 0,
             widths,
             rows: 0,
             truncated_cells: 0,
         };
-        writer.add_sheet()?;
+        writer.add_sheet(0)?;
         Ok(writer)
     }
 
-    /// Starts the next sheet: its name, its bold header row, frozen.
-    fn add_sheet(&mut self) -> Result<(), LoadError> {
-        let name = numbered_sheet_name(&self.sheet_name, self.sheet_rows.len() + 1);
+    /// Starts the next sheet of group `group`: its name, its bold header row, frozen. Returns
+    /// its index in the workbook.
+    fn add_sheet(&mut self, group: usize) -> Result<usize, LoadError> {
+        let sheets = &self.groups[group].sheets;
+        let name = numbered_sheet_name(&self.groups[group].name, sheets.len() + 1);
         let XlsxWriter {
             workbook,
             styles,
@@ -210,22 +224,42 @@ impl XlsxWriter {
             }
             Ok(())
         })?;
-        self.sheet_rows.push(0);
-        Ok(())
+        let index = self.sheet_count;
+        self.groups[group].sheets.push((index, 0));
+        self.sheet_count += 1;
+        Ok(index)
     }
 
     pub(crate) fn write_row(&mut self, row: &[Cell]) -> Result<(), LoadError> {
+        self.write_row_in(0, row)
+    }
+
+    /// Writes a row on the sheets named `sheet` (made Excel-safe), started — with their own
+    /// header — at the first row for them: a file of several tables, such as a change set with
+    /// a sheet per kind of change.
+    pub(crate) fn write_row_on(&mut self, sheet: &str, row: &[Cell]) -> Result<(), LoadError> {
+        let name = sheet_name(sheet);
+        let group = match self.groups.iter().position(|g| g.name == name) {
+            Some(group) => group,
+            None => {
+                self.groups.push(SheetGroup {
+                    name,
+                    sheets: Vec::new(),
+                });
+                self.groups.len() - 1
+            }
+        };
+        self.write_row_in(group, row)
+    }
+
+    fn write_row_in(&mut self, group: usize, row: &[Cell]) -> Result<(), LoadError> {
         check_row(self.staged.final_path(), &self.schema, row)?;
         let cells = self.excel_cells(row)?;
-        if self
-            .sheet_rows
-            .last()
-            .is_none_or(|&n| n >= self.rows_per_sheet)
-        {
-            self.add_sheet()?;
-        }
-        let sheet_index = self.sheet_rows.len() - 1;
-        let at_row = self.sheet_rows[sheet_index] + 1;
+        let (sheet_index, written) = match self.groups[group].sheets.last() {
+            Some(&(index, written)) if written < self.rows_per_sheet => (index, written),
+            _ => (self.add_sheet(group)?, 0),
+        };
+        let at_row = written + 1;
         let XlsxWriter {
             workbook,
             styles,
@@ -239,7 +273,9 @@ impl XlsxWriter {
             }
             Ok(())
         })?;
-        self.sheet_rows[sheet_index] += 1;
+        if let Some(last) = self.groups[group].sheets.last_mut() {
+            last.1 += 1;
+        }
         self.rows += 1;
         Ok(())
     }
@@ -284,15 +320,16 @@ impl XlsxWriter {
             staged,
             mut workbook,
             schema,
-            sheet_rows,
+            groups,
             widths,
             rows,
             truncated_cells,
             ..
         } = self;
         let last_col = u16::try_from(schema.len().saturating_sub(1)).unwrap_or(u16::MAX);
+        let sheets = groups.iter().flat_map(|g| g.sheets.iter().copied());
         guarded(staged.final_path(), || {
-            for (index, &data_rows) in sheet_rows.iter().enumerate() {
+            for (index, data_rows) in sheets {
                 let sheet = workbook.worksheet_from_index(index)?;
                 sheet.autofilter(0, 0, data_rows, last_col)?;
                 for (col, &width) in (0u16..).zip(&widths) {
@@ -637,6 +674,45 @@ mod tests {
             let filter = format!("<autoFilter ref=\"A1:B{}\"/>", data_rows + 1);
             assert!(sheet.contains(&filter), "{sheet}");
         }
+    }
+
+    /// Rows for named sheets, interleaved: each name's rows in order on its own sheets, each
+    /// continued past the row limit on its own `(2)`.
+    #[test]
+    fn named_sheets_take_their_own_rows_and_continue_on_their_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kinds.xlsx");
+        let schema: Schema = Arc::from(vec![Column::new("n", crate::model::ColumnType::Int64)]);
+        let options = XlsxOptions {
+            sheet: "added".into(),
+        };
+        let at = StageAt::Beside(None);
+        let mut writer = XlsxWriter::create_with(&path, &options, schema, at, 2).unwrap();
+        for (sheet, n) in [
+            ("added", 1),
+            ("changed", 2),
+            ("added", 3),
+            ("added", 4),
+            ("changed", 5),
+        ] {
+            writer.write_row_on(sheet, &[Cell::Int(n)]).unwrap();
+        }
+        assert_eq!(writer.finish().unwrap().publish().unwrap().rows, 5);
+        let (workbook, sheets) = read_back(&path);
+        let order: Vec<usize> = ["added", "changed", "added (2)"]
+            .iter()
+            .map(|name| workbook.find(&format!("name=\"{name}\"")).expect(name))
+            .collect();
+        assert!(order.is_sorted(), "{workbook}");
+        let values = |sheet: &str| -> Vec<String> {
+            (sheet.split("<v>").skip(1))
+                .map(|v| v.split('<').next().unwrap_or("").to_string())
+                .collect()
+        };
+        assert_eq!(values(&sheets[0]), ["1", "3"]);
+        assert_eq!(values(&sheets[1]), ["2", "5"]);
+        assert_eq!(values(&sheets[2]), ["4"]);
+        assert!(sheets[2].contains("<autoFilter ref=\"A1:A2\"/>"));
     }
 
     #[test]
