@@ -540,8 +540,9 @@ def section_diff(args):
     with Sandbox(n + n // 100, drift=0.01) as sbx:
         new = run_customer_export(sbx, ["parquet"], args.page_size, args.concurrency, "diff-new")
     changes = WORK / "diff-changes.parquet"
+    # `fields: all` names Valomnia's own columns: its `id` is the key.
     m = measure([EXE, "diff", WORK / "ce-diff-old" / "out", WORK / "ce-diff-new" / "out",
-                 "--output", changes])
+                 "--key", "id", "--output", changes])
     total = next(line for line in m.stdout.splitlines() if line.startswith("total")).split()
     added, removed, changed = (int(x) for x in total[1:4])
     print()
