@@ -77,17 +77,7 @@ pub fn compare(
     let hashing = Hashing::new();
     let mut counts: BTreeMap<String, Counts> = BTreeMap::new();
 
-    // OLD: (key, content) sorted by key — 24 bytes a row, no hash-table slack.
-    let mut keys: Vec<(u128, u64)> = Vec::new();
-    old.for_each_row(|row| {
-        let key = hashing.of(columns.key.iter().map(|&(o, _)| &row[o]));
-        let content = hashing.content(columns.compared.iter().map(|&(_, o, _)| &row[o]));
-        keys.push((key, content));
-        Ok(())
-    })?;
-    keys.sort_unstable_by_key(|&(key, _)| key);
-    let duplicates = keys.windows(2).filter(|w| w[0].0 == w[1].0).count() as u64;
-    refuse_duplicates(duplicates, &old.name, columns.key.len())?;
+    let keys = old_keys(old, columns, &hashing)?;
     let find = |key: u128| keys.binary_search_by_key(&key, |&(k, _)| k).ok();
     // Whether NEW has each OLD key; and NEW's own keys, to find its duplicates.
     let mut seen = vec![false; keys.len()];
@@ -148,6 +138,26 @@ pub fn compare(
         Ok(())
     })?;
     Ok(counts)
+}
+
+/// OLD's (key, content) hashes, sorted by key: 24 bytes a row, no hash-table slack. Two rows
+/// with one key are refused.
+fn old_keys(
+    old: &Export,
+    columns: &Columns,
+    hashing: &Hashing,
+) -> Result<Vec<(u128, u64)>, DiffError> {
+    let mut keys: Vec<(u128, u64)> = Vec::new();
+    old.for_each_row(|row| {
+        let key = hashing.of(columns.key.iter().map(|&(o, _)| &row[o]));
+        let content = hashing.content(columns.compared.iter().map(|&(_, o, _)| &row[o]));
+        keys.push((key, content));
+        Ok(())
+    })?;
+    keys.sort_unstable_by_key(|&(key, _)| key);
+    let duplicates = keys.windows(2).filter(|w| w[0].0 == w[1].0).count() as u64;
+    refuse_duplicates(duplicates, &old.name, columns.key.len())?;
+    Ok(keys)
 }
 
 fn counts_of<'c>(counts: &'c mut BTreeMap<String, Counts>, group: Option<&str>) -> &'c mut Counts {
