@@ -136,3 +136,37 @@ fn a_bad_sandbox_block_is_named() {
         "p.yaml:3:3: sandbox: unknown key `customer` (did you mean `customers`?); allowed: customers, seed, faults\np.yaml:4:11: sandbox.faults: expected a share from 0 to 1 (0.05 is 5 %), found \"2\"\n"
     );
 }
+
+/// The first hour's path: `init` writes a starter with `${VAR}`s, and it runs against the sandbox
+/// before any credential exists.
+#[test]
+fn an_init_starter_runs_with_sandbox_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = customer_export(
+        dir.path(),
+        &["init", "crayon", "adobe_vipmp", "--output", "p.yaml"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = customer_export(dir.path(), &["run", "p.yaml", "--sandbox", "--quiet"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let manifest = (walk(dir.path()).into_iter())
+        .find(|p| p.ends_with("manifest.json"))
+        .expect("a manifest");
+    let got = counts(&manifest);
+    let names: Vec<&str> = got.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["crayon", "adobe_vipmp"]);
+    assert!(got.iter().all(|(_, records)| *records > 0), "{got:?}");
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(walk(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
