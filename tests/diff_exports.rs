@@ -301,13 +301,15 @@ async fn a_key_that_does_not_tell_rows_apart_or_a_missing_input_is_a_usage_error
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("--key nope: not a column of both exports")
     );
-    let out = customer_export(&["diff", "/nonexistent/manifest.json", out_dir]);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    for missing in [
+        "/nonexistent/manifest.json",
+        "/nonexistent/customers.parquet",
+    ] {
+        let out = customer_export(&["diff", missing, out_dir]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{missing}: {err}");
+        assert!(err.contains(missing), "{err}");
+    }
 }
 
 /// `run --diff-against`: the second night's run writes its change set beside its manifest, lists

@@ -46,6 +46,12 @@ impl Export {
     /// Opens what `given` names: a manifest, a folder with `manifest.json`, or a file.
     pub fn open(given: &str) -> Result<Export, DiffError> {
         let path = Path::new(given);
+        if !path.exists() {
+            // As a missing manifest is: what the user named is not there (exit 2, not 1).
+            return Err(DiffError::Usage(format!(
+                "{given}: no such file or folder; name a manifest.json, a folder holding one, or a .parquet or .csv file"
+            )));
+        }
         let manifest = if path.is_dir() {
             path.join("manifest.json")
         } else {
