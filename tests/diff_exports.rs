@@ -437,3 +437,32 @@ fn csv_files_with_different_columns_compare_on_the_shared_ones() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--key Id"));
 }
+
+/// An object-store URL whose store the environment does not set up (no Azure account here) is a
+/// usage error naming the URL and where credentials come from, before any request; a URL holding
+/// a password is refused without echoing it.
+#[test]
+fn a_store_url_without_credentials_or_with_a_password_is_a_usage_error() {
+    let diff = |old: &str| {
+        Command::new(env!("CARGO_BIN_EXE_customer-export"))
+            .env_clear()
+            .args(["diff", old, "az://lake/night2"])
+            .output()
+            .expect("the binary runs")
+    };
+    let out = diff("az://lake/night1");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("az://lake/night1: cannot use the store")
+            && err.contains("credentials and settings come from the environment"),
+        "{err}"
+    );
+    let out = diff("s3://AKIDEXAMPLE:hunter2secret@lake/night1");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("holds a password") && !err.contains("hunter2secret"),
+        "{err}"
+    );
+}
