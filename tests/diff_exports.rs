@@ -303,13 +303,15 @@ async fn a_key_that_does_not_tell_rows_apart_or_a_missing_input_is_a_usage_error
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("--key nope: not a column of both exports")
     );
-    let out = customer_export(&["diff", "/nonexistent/manifest.json", out_dir]);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    for missing in [
+        "/nonexistent/manifest.json",
+        "/nonexistent/customers.parquet",
+    ] {
+        let out = customer_export(&["diff", missing, out_dir]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{missing}: {err}");
+        assert!(err.contains(missing), "{err}");
+    }
 }
 
 /// `run --diff-against`: the second night's run writes its change set beside its manifest, lists
@@ -473,4 +475,33 @@ fn csv_files_with_different_columns_compare_on_the_shared_ones() {
     let out = customer_export(&["diff", old.to_str().unwrap(), new.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--key Id"));
+}
+
+/// An object-store URL whose store the environment does not set up (no Azure account here) is a
+/// usage error naming the URL and where credentials come from, before any request; a URL holding
+/// a password is refused without echoing it.
+#[test]
+fn a_store_url_without_credentials_or_with_a_password_is_a_usage_error() {
+    let diff = |old: &str| {
+        Command::new(env!("CARGO_BIN_EXE_customer-export"))
+            .env_clear()
+            .args(["diff", old, "az://lake/night2"])
+            .output()
+            .expect("the binary runs")
+    };
+    let out = diff("az://lake/night1");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("az://lake/night1: cannot use the store")
+            && err.contains("credentials and settings come from the environment"),
+        "{err}"
+    );
+    let out = diff("s3://AKIDEXAMPLE:hunter2secret@lake/night1");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("holds a password") && !err.contains("hunter2secret"),
+        "{err}"
+    );
 }

@@ -2,6 +2,7 @@
 //! (S3) and Azurite (Azure Blob). Every object is read back and compared with the manifest; a run
 //! failing half-way — a vendor outage after some sources succeeded, the store gone mid-upload —
 //! leaves the previous night's objects and manifest byte for byte, and no object at a new key.
+//! And `diff` reads two nights published there as it reads the same objects on this machine.
 
 mod common;
 #[path = "common/demo.rs"]
@@ -320,4 +321,187 @@ async fn a_store_killed_mid_upload_leaves_last_nights_s3_objects_byte_for_byte()
         "last night's objects changed: {:?}",
         after.keys()
     );
+}
+
+/// Runs `diff OLD NEW --output {dir}/{name}` with `server`'s environment: (exit status, stdout
+/// without the change set's path, the change set, stderr).
+async fn diff(server: &Server, dir: &Path, old: &str, new: &str, name: &str) -> DiffRun {
+    let output = dir.join(name);
+    let out = stores::run(
+        server,
+        dir,
+        &["diff", old, new, "--output", output.to_str().unwrap()],
+    )
+    .await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    DiffRun {
+        code: out.status.code(),
+        summary: (stdout.lines())
+            .filter(|l| !l.starts_with("change set: "))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        changes: std::fs::read_to_string(&output).unwrap_or_default(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[derive(Debug, PartialEq)]
+struct DiffRun {
+    code: Option<i32>,
+    summary: String,
+    changes: String,
+    stderr: String,
+}
+
+/// Two nights of the demo — 100 customers per vendor, then 120 — published to the store under
+/// `prefix`; returns every object there, by key.
+async fn two_nights(server: &Server, prefix: &str) -> BTreeMap<String, Vec<u8>> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (night, customers) in [("night1", "100"), ("night2", "120")] {
+        let url = server.url(&format!("{prefix}/{night}"));
+        let out = stores::run(
+            server,
+            root,
+            &[
+                "run",
+                "pipelines/demo.yaml",
+                "--sandbox-customers",
+                customers,
+                "--output-dir",
+                &url,
+                "--quiet",
+            ],
+        )
+        .await;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{night}: {stderr}");
+    }
+    stores::objects(&*server.client(), prefix).await
+}
+
+/// `diff` reads exports in the store as it reads local ones: by the folder holding the manifest,
+/// by the manifest, one Parquet file, and with one side local, it finds what a local diff of the
+/// same objects finds, byte for byte; a prefix holding no manifest is a usage error naming it.
+async fn diff_reads_exports_in_the_store(server: Server) {
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = stores::unique_prefix("diff");
+    let objects = two_nights(&server, &prefix).await;
+    // The same objects on this machine, at the same relative paths.
+    let local = dir.path().join("copy");
+    for (key, bytes) in &objects {
+        let path = local.join(key.strip_prefix(&format!("{prefix}/")).unwrap());
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+    let at = |night: &str| server.url(&format!("{prefix}/{night}/output/demo"));
+    let here = |night: &str| local.join(night).join("output/demo");
+    let here = |night: &str| here(night).to_str().unwrap().to_string();
+
+    let want = diff(
+        &server,
+        dir.path(),
+        &here("night1"),
+        &here("night2"),
+        "l.csv",
+    )
+    .await;
+    assert_eq!(want.code, Some(0), "{}", want.stderr);
+    let total = want.summary.lines().find(|l| l.starts_with("total"));
+    let added: u64 = total
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        added >= 20,
+        "the second night has more customers: {}",
+        want.summary
+    );
+
+    let manifest = |url: String| format!("{url}/manifest.json");
+    for (old, new) in [
+        (at("night1"), at("night2")),
+        (manifest(at("night1")), manifest(at("night2"))),
+        (here("night1"), at("night2")),
+    ] {
+        let got = diff(&server, dir.path(), &old, &new, "s.csv").await;
+        assert_eq!(got, want, "diff {old} {new}");
+    }
+
+    // One file: the first night's first Parquet object, against the second night's.
+    let first_parquet = |night: &str| {
+        let under = format!("{prefix}/{night}/");
+        (objects.keys())
+            .find(|k| k.starts_with(&under) && k.ends_with(".parquet"))
+            .unwrap()
+            .strip_prefix(&format!("{prefix}/"))
+            .unwrap()
+            .to_string()
+    };
+    let (old, new) = (first_parquet("night1"), first_parquet("night2"));
+    let url = |relative: &str| server.url(&format!("{prefix}/{relative}"));
+    let here = |relative: &str| local.join(relative).to_str().unwrap().to_string();
+    let want = diff(&server, dir.path(), &here(&old), &here(&new), "l1.csv").await;
+    assert_eq!(want.code, Some(0), "{}", want.stderr);
+    let got = diff(&server, dir.path(), &url(&old), &url(&new), "s1.csv").await;
+    assert_eq!(got, want);
+
+    let missing = diff(&server, dir.path(), &at("night0"), &at("night2"), "m.csv").await;
+    assert_eq!(missing.code, Some(2), "{}", missing.stderr);
+    let named = format!("{}/manifest.json: no such object", at("night0"));
+    assert!(missing.stderr.contains(&named), "{}", missing.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn diff_reads_two_nights_in_s3_as_it_reads_them_locally() {
+    if let Some(server) = Server::s3() {
+        diff_reads_exports_in_the_store(server).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn diff_reads_two_nights_in_azure_as_it_reads_them_locally() {
+    if let Some(server) = Server::azurite() {
+        diff_reads_exports_in_the_store(server).await;
+    }
+}
+
+/// A key the store refuses is a usage error (exit 2) naming the URL and where credentials come
+/// from, and the key is not in it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn diff_with_a_refused_azure_key_says_so_without_the_key() {
+    let Some(server) = Server::azurite() else {
+        return;
+    };
+    let Server::Azurite { endpoint } = &server else {
+        unreachable!()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let wrong_key = "bm90LXRoZS1henVyaXRlLWtleS1hdC1hbGwtbm90LWF0LWFsbA==";
+    let account_endpoint = format!("{endpoint}/devstoreaccount1");
+    let url = server.url(&stores::unique_prefix("refused"));
+    let out = stores::run_with(
+        &server,
+        dir.path(),
+        &["diff", &url, &url],
+        &[
+            ("AZURE_STORAGE_USE_EMULATOR", "false"),
+            ("AZURE_STORAGE_ACCOUNT_NAME", "devstoreaccount1"),
+            ("AZURE_STORAGE_ACCOUNT_KEY", wrong_key),
+            ("AZURE_STORAGE_ENDPOINT", &account_endpoint),
+            ("AZURE_ALLOW_HTTP", "true"),
+        ],
+    )
+    .await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{url}/manifest.json: the store refused the credentials"
+        )) && stderr.contains("Writing to object storage"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(wrong_key), "{stderr}");
 }

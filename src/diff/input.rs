@@ -1,7 +1,8 @@
 //! What `diff` compares: an export — a `manifest.json`, the folder holding one, or one Parquet or
-//! CSV file — read as one table of text cells. A manifest's customer tables are read file after
-//! file (one per vendor, say) as one table whose columns are the union of theirs; a cell is
-//! `None` where a file lacks the column or holds a null.
+//! CSV file, on this machine or in object storage ([`super::remote`] downloads it) — read as one
+//! table of text cells. A manifest's customer tables are read file after file (one per vendor,
+//! say) as one table whose columns are the union of theirs; a cell is `None` where a file lacks
+//! the column or holds a null.
 //!
 //! Cells are compared as text, rendered the same way for both sides: a Parquet integer as its
 //! digits, a timestamp as RFC 3339 in UTC, a date as `YYYY-MM-DD`. An empty CSV cell is a null
@@ -17,6 +18,7 @@ use arrow_schema::{DataType, TimeUnit};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use super::DiffError;
+use crate::load::Location;
 
 /// One side of a diff: its files, and the columns across them.
 #[derive(Debug)]
@@ -26,14 +28,36 @@ pub struct Export {
     pub files: Vec<TableFile>,
     /// Every column of every file, in first-seen order.
     pub columns: Vec<String>,
+    /// The downloaded copies of an export in object storage: the files are read from here, and
+    /// deleted with the export.
+    _copies: Option<tempfile::TempDir>,
 }
 
 /// One file of an export.
 #[derive(Debug)]
 pub struct TableFile {
+    /// Where it is read: the file, or its downloaded copy.
     pub path: PathBuf,
+    /// What messages call it: its path, or its URL.
+    pub shown: String,
     pub kind: FileKind,
     pub columns: Vec<String>,
+}
+
+/// A file to read, before its columns are known.
+#[derive(Debug)]
+pub struct Located {
+    pub path: PathBuf,
+    pub shown: String,
+    pub kind: FileKind,
+}
+
+impl Located {
+    /// A file on this machine, called by its path.
+    fn local(path: PathBuf, kind: FileKind) -> Located {
+        let shown = path.display().to_string();
+        Located { path, shown, kind }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,18 +67,34 @@ pub enum FileKind {
 }
 
 impl Export {
-    /// Opens what `given` names: a manifest, a folder with `manifest.json`, or a file.
+    /// Opens what `given` names: a manifest, a folder with `manifest.json`, or a file — a local
+    /// path, or a URL in object storage (whose objects are downloaded first).
     pub fn open(given: &str) -> Result<Export, DiffError> {
-        let path = Path::new(given);
+        match Location::parse(given).map_err(DiffError::Usage)? {
+            Location::Local(path) => Export::open_local(given, &path),
+            Location::Store(url) => {
+                let (copies, files) = super::remote::download(&url)?;
+                Export::of(given, files, Some(copies))
+            }
+        }
+    }
+
+    fn open_local(given: &str, path: &Path) -> Result<Export, DiffError> {
+        if !path.exists() {
+            // As a missing manifest is: what the user named is not there (exit 2, not 1).
+            return Err(DiffError::Usage(format!(
+                "{given}: no such file or folder; name a manifest.json, a folder holding one, or a .parquet or .csv file"
+            )));
+        }
         let manifest = if path.is_dir() {
             path.join("manifest.json")
         } else {
             path.to_path_buf()
         };
         let files = match kind_of(&manifest) {
-            Some(kind) => vec![(manifest.clone(), kind)],
+            Some(kind) => vec![Located::local(manifest.clone(), kind)],
             None if manifest.file_name().is_some_and(|n| n == "manifest.json") => {
-                manifest_tables(&manifest)?
+                local_manifest_tables(&manifest)?
             }
             None => {
                 return Err(DiffError::Usage(format!(
@@ -62,17 +102,22 @@ impl Export {
                 )));
             }
         };
-        Export::of(given, files)
+        Export::of(given, files, None)
     }
 
-    fn of(name: &str, files: Vec<(PathBuf, FileKind)>) -> Result<Export, DiffError> {
+    fn of(
+        name: &str,
+        files: Vec<Located>,
+        copies: Option<tempfile::TempDir>,
+    ) -> Result<Export, DiffError> {
         let mut export = Export {
             name: name.to_string(),
             files: Vec::new(),
             columns: Vec::new(),
+            _copies: copies,
         };
-        for (path, kind) in files {
-            let columns = columns_of(&path, kind)?;
+        for Located { path, shown, kind } in files {
+            let columns = columns_of(&path, &shown, kind)?;
             for column in &columns {
                 if !export.columns.contains(column) {
                     export.columns.push(column.clone());
@@ -80,6 +125,7 @@ impl Export {
             }
             export.files.push(TableFile {
                 path,
+                shown,
                 kind,
                 columns,
             });
@@ -90,9 +136,11 @@ impl Export {
     /// The files `files` — (path, format name) — as one export called `name`.
     pub fn from_files(name: &str, files: &[(PathBuf, &str)]) -> Result<Export, DiffError> {
         let kinds = (files.iter())
-            .filter_map(|(path, format)| Some((path.clone(), FileKind::named(format)?)))
+            .filter_map(|(path, format)| {
+                Some(Located::local(path.clone(), FileKind::named(format)?))
+            })
             .collect();
-        Export::of(name, kinds)
+        Export::of(name, kinds, None)
     }
 
     /// Keeps the files that have every `key` column (a child table lacks the customer's).
@@ -136,8 +184,8 @@ impl Export {
                 row(&cells)
             };
             match file.kind {
-                FileKind::Parquet => read_parquet(&file.path, &mut place)?,
-                FileKind::Csv => read_csv(&file.path, &mut place)?,
+                FileKind::Parquet => read_parquet(file, &mut place)?,
+                FileKind::Csv => read_csv(file, &mut place)?,
             }
         }
         Ok(())
@@ -156,31 +204,37 @@ impl FileKind {
 }
 
 /// A file's kind by its extension.
-fn kind_of(path: &Path) -> Option<FileKind> {
+pub fn kind_of(path: &Path) -> Option<FileKind> {
     FileKind::named(path.extension()?.to_str()?)
 }
 
-/// The customer tables a manifest lists: its Parquet files if it has any, else its CSV files
-/// (never both: the demo writes the same rows as both). Child tables (`arrays: tables`) are left
-/// out by the caller's key check.
-fn manifest_tables(manifest: &Path) -> Result<Vec<(PathBuf, FileKind)>, DiffError> {
+/// The customer tables the local manifest at `manifest` lists.
+fn local_manifest_tables(manifest: &Path) -> Result<Vec<Located>, DiffError> {
+    let shown = manifest.display().to_string();
     let text = std::fs::read_to_string(manifest).map_err(|e| {
         DiffError::Usage(format!(
-            "{}: cannot read it: {e}; name a manifest.json, a folder holding one, or a .parquet or .csv file",
-            manifest.display()
+            "{shown}: cannot read it: {e}; name a manifest.json, a folder holding one, or a .parquet or .csv file"
         ))
     })?;
-    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-        DiffError::Usage(format!("{}: not a run manifest: {e}", manifest.display()))
-    })?;
     let dir = manifest.parent().unwrap_or(Path::new(""));
+    Ok((manifest_tables(&text, &shown)?.into_iter())
+        .map(|(relative, kind)| Located::local(dir.join(relative), kind))
+        .collect())
+}
+
+/// The customer tables a manifest's `text` lists, by their paths relative to its folder (as a
+/// run writes them): its Parquet files if it has any, else its CSV files (never both: the demo
+/// writes the same rows as both). Child tables (`arrays: tables`) are left out by the caller's
+/// key check. `shown` names the manifest in messages.
+pub fn manifest_tables(text: &str, shown: &str) -> Result<Vec<(String, FileKind)>, DiffError> {
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| DiffError::Usage(format!("{shown}: not a run manifest: {e}")))?;
     let outputs = value["outputs"].as_array().cloned().unwrap_or_default();
-    let of_kind = |wanted: FileKind| -> Vec<(PathBuf, FileKind)> {
+    let of_kind = |wanted: FileKind| -> Vec<(String, FileKind)> {
         (outputs.iter())
             .filter_map(|o| o["path"].as_str())
-            .map(|p| dir.join(p))
-            .filter(|p| kind_of(p) == Some(wanted))
-            .map(|p| (p, wanted))
+            .filter(|p| kind_of(Path::new(p)) == Some(wanted))
+            .map(|p| (p.to_string(), wanted))
             .collect()
     };
     let parquet = of_kind(FileKind::Parquet);
@@ -191,25 +245,24 @@ fn manifest_tables(manifest: &Path) -> Result<Vec<(PathBuf, FileKind)>, DiffErro
     };
     if files.is_empty() {
         return Err(DiffError::Usage(format!(
-            "{}: the run wrote no Parquet or CSV file to compare",
-            manifest.display()
+            "{shown}: the run wrote no Parquet or CSV file to compare"
         )));
     }
     Ok(files)
 }
 
-fn columns_of(path: &Path, kind: FileKind) -> Result<Vec<String>, DiffError> {
+fn columns_of(path: &Path, shown: &str, kind: FileKind) -> Result<Vec<String>, DiffError> {
     match kind {
         FileKind::Parquet => {
-            let builder = ParquetRecordBatchReaderBuilder::try_new(open(path)?)
-                .map_err(|e| DiffError::read(path, e))?;
+            let builder = ParquetRecordBatchReaderBuilder::try_new(open(path, shown)?)
+                .map_err(|e| DiffError::read(shown, e))?;
             Ok((builder.schema().fields().iter())
                 .map(|f| f.name().clone())
                 .collect())
         }
         FileKind::Csv => {
-            let mut reader = csv::Reader::from_reader(open(path)?);
-            let headers = reader.headers().map_err(|e| DiffError::read(path, e))?;
+            let mut reader = csv::Reader::from_reader(open(path, shown)?);
+            let headers = reader.headers().map_err(|e| DiffError::read(shown, e))?;
             // The spreadsheet's BOM, when the CSV was written with one.
             Ok((headers.iter().enumerate())
                 .map(|(i, h)| match i {
@@ -221,17 +274,17 @@ fn columns_of(path: &Path, kind: FileKind) -> Result<Vec<String>, DiffError> {
     }
 }
 
-fn open(path: &Path) -> Result<File, DiffError> {
-    File::open(path).map_err(|e| DiffError::read(path, e))
+fn open(path: &Path, shown: &str) -> Result<File, DiffError> {
+    File::open(path).map_err(|e| DiffError::read(shown, e))
 }
 
 fn read_csv(
-    path: &Path,
+    file: &TableFile,
     row: &mut impl FnMut(Vec<Option<String>>) -> Result<(), DiffError>,
 ) -> Result<(), DiffError> {
-    let mut reader = csv::Reader::from_reader(open(path)?);
+    let mut reader = csv::Reader::from_reader(open(&file.path, &file.shown)?);
     for record in reader.records() {
-        let record = record.map_err(|e| DiffError::read(path, e))?;
+        let record = record.map_err(|e| DiffError::read(&file.shown, e))?;
         row((record.iter())
             .map(|cell| (!cell.is_empty()).then(|| cell.to_string()))
             .collect())?;
@@ -240,30 +293,31 @@ fn read_csv(
 }
 
 fn read_parquet(
-    path: &Path,
+    file: &TableFile,
     row: &mut impl FnMut(Vec<Option<String>>) -> Result<(), DiffError>,
 ) -> Result<(), DiffError> {
-    let reader = ParquetRecordBatchReaderBuilder::try_new(open(path)?)
+    let shown = &file.shown;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(open(&file.path, shown)?)
         .and_then(|b| b.build())
-        .map_err(|e| DiffError::read(path, e))?;
+        .map_err(|e| DiffError::read(shown, e))?;
     for batch in reader {
-        let batch = batch.map_err(|e| DiffError::read(path, e))?;
+        let batch = batch.map_err(|e| DiffError::read(shown, e))?;
         for i in 0..batch.num_rows() {
-            row(batch_row(&batch, i, path)?)?;
+            row(batch_row(&batch, i, shown)?)?;
         }
     }
     Ok(())
 }
 
 /// Row `i` of a batch as text cells.
-fn batch_row(batch: &RecordBatch, i: usize, path: &Path) -> Result<Vec<Option<String>>, DiffError> {
+fn batch_row(batch: &RecordBatch, i: usize, shown: &str) -> Result<Vec<Option<String>>, DiffError> {
     (batch.columns().iter())
-        .map(|column| cell_text(column.as_ref(), i, path))
+        .map(|column| cell_text(column.as_ref(), i, shown))
         .collect()
 }
 
 /// One cell as text, for the column types the loaders write.
-fn cell_text(column: &dyn Array, i: usize, path: &Path) -> Result<Option<String>, DiffError> {
+fn cell_text(column: &dyn Array, i: usize, shown: &str) -> Result<Option<String>, DiffError> {
     if column.is_null(i) {
         return Ok(None);
     }
@@ -288,8 +342,7 @@ fn cell_text(column: &dyn Array, i: usize, path: &Path) -> Result<Option<String>
         }
         other => {
             return Err(DiffError::Read(format!(
-                "{}: a column of type {other} cannot be compared; diff reads the types customer-export writes",
-                path.display()
+                "{shown}: a column of type {other} cannot be compared; diff reads the types customer-export writes"
             )));
         }
     };

@@ -5,11 +5,13 @@
 //!
 //! Rows are matched on a key: `vendor, customer_id` (plus `tenant_id` where rows are exploded
 //! tenants) for canonical exports, or the `--key` columns. [`input`] reads each side (a manifest,
-//! its folder, or one Parquet or CSV file); [`compare`] matches them in memory bounded by the row
-//! counts; this module picks the columns, writes the change set and prints the summary.
+//! its folder, or one Parquet or CSV file), [`remote`] first downloading one in object storage to
+//! a temporary folder; [`compare`] matches them in memory bounded by the row counts; this module
+//! picks the columns, writes the change set and prints the summary.
 
 mod compare;
 mod input;
+mod remote;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -25,7 +27,8 @@ use crate::model::{Cell, Column, ColumnType};
 /// `customer-export diff`'s arguments.
 #[derive(Debug, clap::Args)]
 pub struct DiffArgs {
-    /// The earlier export: a manifest.json, the folder holding it, or a .parquet or .csv file.
+    /// The earlier export: a manifest.json, the folder holding it, or a .parquet or .csv file — a
+    /// local path, or an s3://, az://, abfss:// or gs:// URL (credentials from the environment).
     #[arg(value_name = "OLD")]
     pub old: String,
     /// The later export, in the same forms.
@@ -58,8 +61,9 @@ pub enum DiffError {
 }
 
 impl DiffError {
-    fn read(path: &Path, e: impl std::fmt::Display) -> DiffError {
-        DiffError::Read(format!("cannot read {}: {e}", path.display()))
+    /// A file (named by its path or URL) that could not be read.
+    fn read(shown: &str, e: impl std::fmt::Display) -> DiffError {
+        DiffError::Read(format!("cannot read {shown}: {e}"))
     }
 }
 
@@ -144,7 +148,13 @@ pub fn against_run(
 
 /// Whether `old` names nothing: a first night, with no export to compare with yet.
 pub fn is_absent(old: &str) -> bool {
-    !Path::new(old).exists()
+    // An object-store URL is looked up when it is read: a missing export there fails the run
+    // rather than pass for a first night.
+    let local = matches!(
+        crate::load::Location::parse(old),
+        Ok(crate::load::Location::Local(_))
+    );
+    local && !Path::new(old).exists()
 }
 
 /// The change-set schema's format for files of `format` (Parquet for Parquet, else CSV).
