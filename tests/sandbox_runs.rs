@@ -170,3 +170,32 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     found
 }
+
+/// The README's reconciliation recipe: two vendors without credentials or required filters in
+/// the file, a column mapped per vendor, one spreadsheet across them — runs with `--sandbox`.
+#[test]
+fn the_reconciliation_recipe_runs_with_sandbox_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = "name: reconcile\nsources:\n  - vendor: crayon\n  - vendor: adobe_vipmp\ntransform:\n  fields:\n    vendor: vendor\n    id: {crayon: Id, adobe_vipmp: customerId}\n    name: customer_name\noutputs:\n  - format: xlsx\n    path: sheets/customers.xlsx\n";
+    std::fs::write(dir.path().join("reconcile.yaml"), pipeline).unwrap();
+    let out = customer_export(dir.path(), &["validate", "reconcile.yaml"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "without the sandbox the credentials are missing"
+    );
+    let err = stderr(&out);
+    assert!(
+        !err.contains("unknown key `crayon`"),
+        "a failed source's vendor is still named: {err}"
+    );
+    let out = customer_export(
+        dir.path(),
+        &["run", "reconcile.yaml", "--sandbox", "--quiet"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let got = counts(&dir.path().join("sheets/manifest.json"));
+    let names: Vec<&str> = got.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["crayon", "adobe_vipmp"]);
+    assert!(dir.path().join("sheets/customers.xlsx").exists());
+}

@@ -27,6 +27,8 @@ pub(super) struct Checker<'a> {
     /// A `${VAR}` that is not set leaves its key out, for the sandbox to fill in (a source's
     /// keys, in sandbox mode).
     pub(super) sandbox_fills: bool,
+    /// The vendors the file's sources name (those that failed their checks too).
+    pub(super) named_vendors: Vec<&'static str>,
     pub(super) diagnostics: Vec<Diagnostic>,
     pub(super) warnings: Vec<Diagnostic>,
 }

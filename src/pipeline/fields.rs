@@ -148,7 +148,7 @@ impl Checker<'_> {
         let mut out: Vec<Mapping> = Vec::new();
         for (column, node) in columns {
             let key = format!("transform.fields.{}", column.value);
-            let Some(mapped) = self.mapped(node, &key, sources) else {
+            let Some(mapped) = self.mapped(node, &key) else {
                 continue;
             };
             if out.iter().any(|m| m.column == column.value) {
@@ -249,12 +249,7 @@ impl Checker<'_> {
     }
 
     /// The paths (with where each is written) and type of one mapped column.
-    fn mapped(
-        &mut self,
-        node: &Spanned<Node>,
-        key: &str,
-        sources: &[SourcePlan],
-    ) -> Option<Mapped> {
+    fn mapped(&mut self, node: &Spanned<Node>, key: &str) -> Option<Mapped> {
         let pairs = match &node.value {
             Node::Scalar(_) => {
                 let value = self.scalar(node, key)?;
@@ -277,7 +272,14 @@ impl Checker<'_> {
                 return None;
             }
         };
-        let vendors: Vec<&str> = sources.iter().map(|s| s.vendor.id()).collect();
+        // Every vendor the file names, so that a source that failed its own checks does not
+        // make its vendor's paths errors too.
+        let mut vendors: Vec<&str> = Vec::new();
+        for vendor in &self.named_vendors {
+            if !vendors.contains(vendor) {
+                vendors.push(vendor);
+            }
+        }
         let mut mapped = Mapped {
             path: None,
             by_vendor: Vec::new(),

@@ -112,6 +112,7 @@ pub fn resolve(
         dir: file.parent().map(Path::to_path_buf).unwrap_or_default(),
         lenient: env == EnvMode::Lenient,
         sandbox_fills: false,
+        named_vendors: Vec::new(),
         diagnostics: Vec::new(),
         warnings: Vec::new(),
     };

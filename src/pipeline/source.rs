@@ -77,6 +77,8 @@ impl Checker<'_> {
     ) -> Option<SourcePlan> {
         let keys = Keys { raw };
         let vendor = self.vendor(&keys)?;
+        // Named even if the source fails below: a mapping's per-vendor keys are checked against it.
+        self.named_vendors.push(vendor.id());
         let spec = vendor.spec();
         let before = self.diagnostics.len();
         let vendor_at = keys.get("vendor").map_or(raw.referenced, |v| v.referenced);
@@ -105,7 +107,7 @@ impl Checker<'_> {
                 .map_or(vendor_at, |n| n.referenced);
             self.error_at(&at, problem.message);
         }
-        let filters = self.filters(&keys, spec, vendor_at);
+        let filters = self.filters(&keys, spec, vendor_at, sandbox);
         let page_size = self.page_size(&keys, spec);
         let mut limits = self.limits(&keys);
         if limits.rate_limit.is_none() && keys.get("rate_limit").is_none() {
@@ -384,12 +386,14 @@ impl Checker<'_> {
         }
     }
 
-    /// `filters:`, checked against the vendor's filters, in file order.
+    /// `filters:`, checked against the vendor's filters, in file order; a required one may be
+    /// left out in sandbox mode, where the sandbox supplies it.
     fn filters(
         &mut self,
         keys: &Keys<'_>,
         spec: &VendorSpec,
         vendor_at: Location,
+        sandbox: bool,
     ) -> Vec<(String, String)> {
         let node = keys.get("filters");
         let mut out = Vec::new();
@@ -401,7 +405,7 @@ impl Checker<'_> {
                 out.push(checked);
             }
         }
-        for filter in spec.filters.iter().filter(|f| f.required) {
+        for filter in spec.filters.iter().filter(|f| f.required && !sandbox) {
             if !written.iter().any(|k| k == filter.name) {
                 let message = format!(
                     "filters.{}: required by {} ({}, {})",
