@@ -201,18 +201,28 @@ fn read_changes(path: &Path) -> BTreeSet<Line> {
     .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn diff_reports_exactly_what_the_sandbox_changed_between_two_nights() {
+/// The sandbox on two nights: `customers` of each vendor, then 10 % more Valomnia customers, 13 %
+/// fewer Crayon ones, and a loyalty tier rolled out to a fifth of the records (drift).
+fn two_nights(customers: u64) -> (SandboxConfig, SandboxConfig) {
     let first = SandboxConfig {
-        customers: 300,
+        customers,
         drift: 0.0,
         ..SandboxConfig::default()
     };
     let second = SandboxConfig {
-        vendor_customers: vec![("valomnia".into(), 330), ("crayon".into(), 260)],
+        vendor_customers: vec![
+            ("valomnia".into(), customers + customers / 10),
+            ("crayon".into(), customers - customers * 13 / 100),
+        ],
         drift: 0.2,
         ..first.clone()
     };
+    (first, second)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn diff_reports_exactly_what_the_sandbox_changed_between_two_nights() {
+    let (first, second) = two_nights(300);
     let dir = tempfile::tempdir().unwrap();
     let (night1, night2) = (dir.path().join("night1"), dir.path().join("night2"));
     let plan = export(&first, &night1).await;
@@ -319,16 +329,7 @@ async fn a_key_that_does_not_tell_rows_apart_or_a_missing_input_is_a_usage_error
 /// without one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_writes_its_change_set_against_the_previous_export() {
-    let first = SandboxConfig {
-        customers: 200,
-        drift: 0.0,
-        ..SandboxConfig::default()
-    };
-    let second = SandboxConfig {
-        vendor_customers: vec![("valomnia".into(), 215), ("crayon".into(), 180)],
-        drift: 0.2,
-        ..first.clone()
-    };
+    let (first, second) = two_nights(200);
     let dir = tempfile::tempdir().unwrap();
     let (night1, night2) = (dir.path().join("night1"), dir.path().join("night2"));
     let missing = dir.path().join("no-export-yet");
