@@ -11,14 +11,14 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+use arrow_array::Array;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Date32Type, Float64Type, Int64Type, TimestampMicrosecondType};
-use arrow_array::{Array, RecordBatch};
 use arrow_schema::{DataType, TimeUnit};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use super::DiffError;
-use crate::load::Location;
+use crate::load::{self, Location};
 
 /// One side of a diff: its files, and the columns across them.
 #[derive(Debug)]
@@ -118,11 +118,6 @@ impl Export {
         };
         for Located { path, shown, kind } in files {
             let columns = columns_of(&path, &shown, kind)?;
-            for column in &columns {
-                if !export.columns.contains(column) {
-                    export.columns.push(column.clone());
-                }
-            }
             export.files.push(TableFile {
                 path,
                 shown,
@@ -130,6 +125,7 @@ impl Export {
                 columns,
             });
         }
+        export.columns = union_columns(&export.files);
         Ok(export)
     }
 
@@ -154,18 +150,13 @@ impl Export {
                 key.join(", ")
             )));
         }
-        self.columns = Vec::new();
-        for file in &self.files {
-            for column in &file.columns {
-                if !self.columns.contains(column) {
-                    self.columns.push(column.clone());
-                }
-            }
-        }
+        self.columns = union_columns(&self.files);
         Ok(())
     }
 
-    /// Calls `row` with every row of every file, its cells in [`Export::columns`] order.
+    /// Calls `row` with every row of every file, its cells in [`Export::columns`] order. The
+    /// cells are one buffer for every row, each file's values written into their columns' places
+    /// (the text buffers kept from row to row).
     pub fn for_each_row(
         &self,
         mut row: impl FnMut(&[Option<String>]) -> Result<(), DiffError>,
@@ -176,19 +167,37 @@ impl Export {
             let at: Vec<usize> = (file.columns.iter())
                 .map(|c| self.columns.iter().position(|e| e == c).unwrap_or(0))
                 .collect();
-            let mut place = |values: Vec<Option<String>>| {
-                cells.iter_mut().for_each(|c| *c = None);
-                for (value, &i) in values.into_iter().zip(&at) {
-                    cells[i] = value;
-                }
-                row(&cells)
-            };
+            // The columns this file lacks are empty in all its rows.
+            cells.iter_mut().for_each(|c| *c = None);
             match file.kind {
-                FileKind::Parquet => read_parquet(file, &mut place)?,
-                FileKind::Csv => read_csv(file, &mut place)?,
+                FileKind::Parquet => read_parquet(file, &at, &mut cells, &mut row)?,
+                FileKind::Csv => read_csv(file, &at, &mut cells, &mut row)?,
             }
         }
         Ok(())
+    }
+}
+
+/// Every column of `files`, in first-seen order.
+fn union_columns(files: &[TableFile]) -> Vec<String> {
+    let mut columns: Vec<String> = Vec::new();
+    for column in files.iter().flat_map(|f| &f.columns) {
+        if !columns.contains(column) {
+            columns.push(column.clone());
+        }
+    }
+    columns
+}
+
+/// A cell's text, written into the buffer it already has.
+fn set_text(cell: &mut Option<String>, text: Option<&str>) {
+    match (cell.as_mut(), text) {
+        (Some(buffer), Some(text)) => {
+            buffer.clear();
+            buffer.push_str(text);
+        }
+        (None, Some(text)) => *cell = Some(text.to_string()),
+        (_, None) => *cell = None,
     }
 }
 
@@ -280,21 +289,29 @@ fn open(path: &Path, shown: &str) -> Result<File, DiffError> {
 
 fn read_csv(
     file: &TableFile,
-    row: &mut impl FnMut(Vec<Option<String>>) -> Result<(), DiffError>,
+    at: &[usize],
+    cells: &mut [Option<String>],
+    row: &mut impl FnMut(&[Option<String>]) -> Result<(), DiffError>,
 ) -> Result<(), DiffError> {
     let mut reader = csv::Reader::from_reader(open(&file.path, &file.shown)?);
-    for record in reader.records() {
-        let record = record.map_err(|e| DiffError::read(&file.shown, e))?;
-        row((record.iter())
-            .map(|cell| (!cell.is_empty()).then(|| cell.to_string()))
-            .collect())?;
+    let mut record = csv::StringRecord::new();
+    while reader
+        .read_record(&mut record)
+        .map_err(|e| DiffError::read(&file.shown, e))?
+    {
+        for (value, &i) in record.iter().zip(at) {
+            set_text(&mut cells[i], (!value.is_empty()).then_some(value));
+        }
+        row(cells)?;
     }
     Ok(())
 }
 
 fn read_parquet(
     file: &TableFile,
-    row: &mut impl FnMut(Vec<Option<String>>) -> Result<(), DiffError>,
+    at: &[usize],
+    cells: &mut [Option<String>],
+    row: &mut impl FnMut(&[Option<String>]) -> Result<(), DiffError>,
 ) -> Result<(), DiffError> {
     let shown = &file.shown;
     let reader = ParquetRecordBatchReaderBuilder::try_new(open(&file.path, shown)?)
@@ -303,42 +320,50 @@ fn read_parquet(
     for batch in reader {
         let batch = batch.map_err(|e| DiffError::read(shown, e))?;
         for i in 0..batch.num_rows() {
-            row(batch_row(&batch, i, shown)?)?;
+            for (column, &place) in batch.columns().iter().zip(at) {
+                write_cell(&mut cells[place], column.as_ref(), i, shown)?;
+            }
+            row(cells)?;
         }
     }
     Ok(())
 }
 
-/// Row `i` of a batch as text cells.
-fn batch_row(batch: &RecordBatch, i: usize, shown: &str) -> Result<Vec<Option<String>>, DiffError> {
-    (batch.columns().iter())
-        .map(|column| cell_text(column.as_ref(), i, shown))
-        .collect()
-}
-
-/// One cell as text, for the column types the loaders write.
-fn cell_text(column: &dyn Array, i: usize, shown: &str) -> Result<Option<String>, DiffError> {
+/// Row `i` of `column` as text into `cell`, for the column types the loaders write, rendered as
+/// the CSV and NDJSON writers render them (so a Parquet export compares with a CSV one).
+fn write_cell(
+    cell: &mut Option<String>,
+    column: &dyn Array,
+    i: usize,
+    shown: &str,
+) -> Result<(), DiffError> {
+    use std::fmt::Write as _;
     if column.is_null(i) {
-        return Ok(None);
+        *cell = None;
+        return Ok(());
     }
-    let text = match column.data_type() {
-        DataType::Utf8 => column.as_string::<i32>().value(i).to_string(),
-        DataType::LargeUtf8 => column.as_string::<i64>().value(i).to_string(),
-        DataType::Int64 => column.as_primitive::<Int64Type>().value(i).to_string(),
-        DataType::Float64 => column.as_primitive::<Float64Type>().value(i).to_string(),
-        DataType::Boolean => column.as_boolean().value(i).to_string(),
+    let buffer = cell.get_or_insert_with(String::new);
+    buffer.clear();
+    // Writing to a String cannot fail.
+    let _ = match column.data_type() {
+        DataType::Utf8 => buffer.write_str(column.as_string::<i32>().value(i)),
+        DataType::LargeUtf8 => buffer.write_str(column.as_string::<i64>().value(i)),
+        DataType::Int64 => write!(buffer, "{}", column.as_primitive::<Int64Type>().value(i)),
+        DataType::Float64 => write!(buffer, "{}", column.as_primitive::<Float64Type>().value(i)),
+        DataType::Boolean => write!(buffer, "{}", column.as_boolean().value(i)),
         DataType::Timestamp(TimeUnit::Microsecond, _) => {
             let micros = column.as_primitive::<TimestampMicrosecondType>().value(i);
-            jiff::Timestamp::from_microsecond(micros)
-                .map(|t| t.to_string())
-                .unwrap_or_else(|_| micros.to_string())
+            match load::timestamp_text(micros) {
+                Some(text) => buffer.write_str(&text),
+                None => write!(buffer, "{micros}"),
+            }
         }
         DataType::Date32 => {
             let days = column.as_primitive::<Date32Type>().value(i);
-            let epoch = jiff::civil::date(1970, 1, 1);
-            (epoch.checked_add(jiff::Span::new().days(i64::from(days))))
-                .map(|d| d.to_string())
-                .unwrap_or_else(|_| days.to_string())
+            match load::date_text(days) {
+                Some(text) => buffer.write_str(&text),
+                None => write!(buffer, "{days}"),
+            }
         }
         other => {
             return Err(DiffError::Read(format!(
@@ -346,5 +371,5 @@ fn cell_text(column: &dyn Array, i: usize, shown: &str) -> Result<Option<String>
             )));
         }
     };
-    Ok(Some(text))
+    Ok(())
 }

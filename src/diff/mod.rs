@@ -157,11 +157,11 @@ pub fn is_absent(old: &str) -> bool {
     local && !Path::new(old).exists()
 }
 
-/// The change-set schema's format for files of `format` (Parquet for Parquet, else CSV).
-pub fn change_set_format(format: &str) -> (Format, &'static str) {
+/// The change set's format for files of `format` (Parquet for Parquet, else CSV).
+pub fn change_set_format(format: &str) -> Format {
     match format {
-        "parquet" => (Format::Parquet(load::ParquetOptions::default()), "parquet"),
-        _ => (Format::Csv(load::CsvOptions::default()), "csv"),
+        "parquet" => Format::Parquet(load::ParquetOptions::default()),
+        _ => Format::Csv(load::CsvOptions::default()),
     }
 }
 

@@ -531,31 +531,41 @@ fn check_row(path: &Path, schema: &[Column], row: &[Cell]) -> Result<(), LoadErr
 /// digits (`2025-08-27T12:57:22.123400Z`) when the microseconds are not zero. A fixed width keeps
 /// the text sortable and says the precision plainly.
 fn rfc3339(path: &Path, column: &Column, micros: i64) -> Result<String, LoadError> {
-    let ts =
-        jiff::Timestamp::from_microsecond(micros).map_err(|_| LoadError::TimestampOutOfRange {
-            path: path.to_path_buf(),
-            column: column.name.clone(),
-            micros,
-        })?;
-    Ok(if micros.rem_euclid(1_000_000) == 0 {
+    timestamp_text(micros).ok_or_else(|| LoadError::TimestampOutOfRange {
+        path: path.to_path_buf(),
+        column: column.name.clone(),
+        micros,
+    })
+}
+
+/// A date as ISO 8601 `YYYY-MM-DD`.
+fn iso_date(path: &Path, column: &Column, days: i32) -> Result<String, LoadError> {
+    date_text(days).ok_or_else(|| LoadError::DateOutOfRange {
+        path: path.to_path_buf(),
+        column: column.name.clone(),
+        days,
+    })
+}
+
+/// Microseconds since the epoch as the text writers write (see [`rfc3339`]); `None` outside
+/// the range a timestamp can show.
+pub fn timestamp_text(micros: i64) -> Option<String> {
+    let ts = jiff::Timestamp::from_microsecond(micros).ok()?;
+    Some(if micros.rem_euclid(1_000_000) == 0 {
         format!("{ts:.0}")
     } else {
         format!("{ts:.6}")
     })
 }
 
-/// A date as ISO 8601 `YYYY-MM-DD`.
-fn iso_date(path: &Path, column: &Column, days: i32) -> Result<String, LoadError> {
+/// Days since 1970-01-01 as `YYYY-MM-DD`; `None` outside the range a date can show.
+pub fn date_text(days: i32) -> Option<String> {
     // `try_days`, not `days`: the latter panics past ±7,304,484 days.
     jiff::Span::new()
         .try_days(i64::from(days))
         .and_then(|span| jiff::civil::date(1970, 1, 1).checked_add(span))
         .map(|date| date.to_string())
-        .map_err(|_| LoadError::DateOutOfRange {
-            path: path.to_path_buf(),
-            column: column.name.clone(),
-            days,
-        })
+        .ok()
 }
 
 #[cfg(test)]

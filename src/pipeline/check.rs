@@ -85,7 +85,8 @@ impl Checker<'_> {
     pub(super) fn listed<'r, T>(
         &mut self,
         list: Option<&'r Spanned<Vec<T>>>,
-        (key, misspelt): (&str, bool),
+        key: &str,
+        misspelt: bool,
         what: &str,
     ) -> &'r [T] {
         match list {

@@ -117,14 +117,15 @@ pub fn resolve(
         warnings: Vec::new(),
     };
     c.unknown_keys(None, &raw.unknown, RawPipeline::KEYS);
-    let misspelt = |key| (key, Checker::misspelt(&raw.unknown, RawPipeline::KEYS, key));
-    let name = c.name(raw.name.as_ref(), misspelt("name").1);
+    let misspelt = |key| Checker::misspelt(&raw.unknown, RawPipeline::KEYS, key);
+    let name = c.name(raw.name.as_ref(), misspelt("name"));
     let (in_file, sandbox_data) = c.sandbox(raw.sandbox.as_ref());
     let sandbox = sandbox_override || in_file;
     let on_error = c.on_error(&raw);
 
     let raw_sources = c.listed(
         raw.sources.as_ref(),
+        "sources",
         misspelt("sources"),
         "list at least one source",
     );
@@ -144,6 +145,7 @@ pub fn resolve(
 
     let raw_outputs = c.listed(
         raw.outputs.as_ref(),
+        "outputs",
         misspelt("outputs"),
         "list at least one output",
     );

@@ -39,8 +39,8 @@ pub fn change_set(
         .filter(|f| f.summary.format == format)
         .map(|f| (f.temp_path().to_path_buf(), f.summary.format))
         .collect();
-    let (change_format, extension) = diff::change_set_format(format);
-    let path = dir.join(format!("changes.{extension}"));
+    let change_format = diff::change_set_format(format);
+    let path = dir.join(format!("changes.{}", change_format.extension()));
     let failed = |e: diff::DiffError| RunError::Setup(format!("--diff-against {old}: {e}"));
     let (report, writer) = diff::against_run(old, &new_files, |key| {
         Ok(root.create(&path, &change_format, diff::change_set_schema(key))?)
