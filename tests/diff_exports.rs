@@ -506,3 +506,63 @@ fn a_store_url_without_credentials_or_with_a_password_is_a_usage_error() {
         "{err}"
     );
 }
+
+/// `run --diff-against` compares the outputs that identify customers: a pipeline whose outputs
+/// are all `fields: all` (no vendor, customer_id) is refused before it runs, naming what to add;
+/// beside a `fields: all` Parquet, a canonical CSV is the one compared (the change set is CSV).
+#[test]
+fn run_diff_against_compares_the_outputs_with_customer_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let file = at("raw.yaml");
+    let init = customer_export(&["init", "valomnia", "--output", &file]);
+    assert!(init.status.success(), "{init:?}");
+    let starter = std::fs::read_to_string(&file).unwrap();
+    let raw_parquet =
+        "  - format: parquet\n    path: out/raw.parquet\n    transform:\n      fields: all\n";
+    let only_raw = format!(
+        "{}outputs:\n{raw_parquet}",
+        starter.split("outputs:").next().unwrap()
+    );
+    std::fs::write(&file, &only_raw).unwrap();
+    let (night1, night2) = (at("night1"), at("night2"));
+    let run = |previous: &str, out: &str| {
+        customer_export(&[
+            "run",
+            &file,
+            "--sandbox-customers",
+            "30",
+            "--quiet",
+            "--output-dir",
+            out,
+            "--diff-against",
+            previous,
+        ])
+    };
+    let refused = run(&at("nothing"), &night1);
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("has no Parquet or CSV output with vendor and customer_id columns"),
+        "{err}"
+    );
+    assert!(!Path::new(&night1).exists(), "nothing ran");
+
+    let with_csv = format!("{only_raw}  - format: csv\n    path: out/customers.csv\n");
+    std::fs::write(&file, with_csv).unwrap();
+    for (previous, out) in [(at("nothing"), &night1), (format!("{night1}/out"), &night2)] {
+        let ran = run(&previous, out);
+        assert!(
+            ran.status.success(),
+            "{}",
+            String::from_utf8_lossy(&ran.stderr)
+        );
+    }
+    let changes = std::fs::read_to_string(format!("{night2}/out/changes.csv")).unwrap();
+    assert_eq!(
+        changes.lines().next(),
+        Some("change,vendor,customer_id,tenant_id,column,old,new")
+    );
+    // The same data both nights: the change set is its header alone.
+    assert_eq!(changes.lines().count(), 1, "{changes}");
+}

@@ -2,7 +2,8 @@
 //! (S3) and Azurite (Azure Blob). Every object is read back and compared with the manifest; a run
 //! failing half-way — a vendor outage after some sources succeeded, the store gone mid-upload —
 //! leaves the previous night's objects and manifest byte for byte, and no object at a new key.
-//! And `diff` reads two nights published there as it reads the same objects on this machine.
+//! And `diff` reads two nights published there as it reads the same objects on this machine, and
+//! a run publishing there writes its change set (`--diff-against`) as a local one does.
 
 mod common;
 #[path = "common/demo.rs"]
@@ -430,6 +431,15 @@ async fn diff_reads_exports_in_the_store(server: Server) {
         assert_eq!(got, want, "diff {old} {new}");
     }
 
+    // A third night with the second's data, publishing its change set against the first: the
+    // change set is read from the run's staged objects, published and listed with the others,
+    // and holds a line for every line of the diff above.
+    let diffed = change_set_against(&server, &format!("{prefix}/night3"), &at("night1")).await;
+    let local_lines = csv::Reader::from_reader(want.changes.as_bytes())
+        .records()
+        .count() as u64;
+    assert_eq!(diffed, local_lines);
+
     // One file: the first night's first Parquet object, against the second night's.
     let first_parquet = |night: &str| {
         let under = format!("{prefix}/{night}/");
@@ -452,6 +462,37 @@ async fn diff_reads_exports_in_the_store(server: Server) {
     assert_eq!(missing.code, Some(2), "{}", missing.stderr);
     let named = format!("{}/manifest.json: no such object", at("night0"));
     assert!(missing.stderr.contains(&named), "{}", missing.stderr);
+}
+
+/// `run --diff-against previous` of the demo at 120 customers into `prefix` on the store: the rows
+/// of the change set its manifest lists (every output checked against the manifest).
+async fn change_set_against(server: &Server, prefix: &str, previous: &str) -> u64 {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let url = server.url(prefix);
+    let args = [
+        "run",
+        "pipelines/demo.yaml",
+        "--sandbox-customers",
+        "120",
+        "--output-dir",
+        &url,
+        "--diff-against",
+        previous,
+        "--quiet",
+    ];
+    let out = stores::run(server, root, &args).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let manifest = format!("{prefix}/output/demo/manifest.json");
+    let files = check_against_manifest(&*server.client(), &manifest).await;
+    let changes = format!("{prefix}/output/demo/changes.parquet");
+    let found = files.iter().find(|(key, _)| *key == changes);
+    found
+        .unwrap_or_else(|| panic!("{changes} not in {files:?}"))
+        .1
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

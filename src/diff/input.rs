@@ -129,14 +129,22 @@ impl Export {
         Ok(export)
     }
 
-    /// The files `files` — (path, format name) — as one export called `name`.
-    pub fn from_files(name: &str, files: &[(PathBuf, &str)]) -> Result<Export, DiffError> {
-        let kinds = (files.iter())
-            .filter_map(|(path, format)| {
-                Some(Located::local(path.clone(), FileKind::named(format)?))
-            })
-            .collect();
-        Export::of(name, kinds, None)
+    /// A run's own files as one export called `name`.
+    pub fn from_run(name: &str, files: &super::RunFiles<'_>) -> Result<Export, DiffError> {
+        match files {
+            super::RunFiles::Local(files) => {
+                let kinds = (files.iter())
+                    .filter_map(|(path, format)| {
+                        Some(Located::local(path.clone(), FileKind::named(format)?))
+                    })
+                    .collect();
+                Export::of(name, kinds, None)
+            }
+            super::RunFiles::Staged { store, url, keys } => {
+                let (copies, files) = super::remote::download_keys(*store, url, keys)?;
+                Export::of(name, files, Some(copies))
+            }
+        }
     }
 
     /// Keeps the files that have every `key` column (a child table lacks the customer's).
@@ -203,7 +211,7 @@ fn set_text(cell: &mut Option<String>, text: Option<&str>) {
 
 impl FileKind {
     /// The kind a manifest's `format` (or a file's extension) names.
-    fn named(format: &str) -> Option<FileKind> {
+    pub fn named(format: &str) -> Option<FileKind> {
         match format {
             "parquet" => Some(FileKind::Parquet),
             "csv" => Some(FileKind::Csv),
@@ -232,32 +240,53 @@ fn local_manifest_tables(manifest: &Path) -> Result<Vec<Located>, DiffError> {
 }
 
 /// The customer tables a manifest's `text` lists, by their paths relative to its folder (as a
-/// run writes them): its Parquet files if it has any, else its CSV files (never both: the demo
-/// writes the same rows as both). Child tables (`arrays: tables`) are left out by the caller's
-/// key check. `shown` names the manifest in messages.
+/// run writes them), as [`customer_tables`] picks them from the schemas it records. `shown` names
+/// the manifest in messages.
 pub fn manifest_tables(text: &str, shown: &str) -> Result<Vec<(String, FileKind)>, DiffError> {
     let value: serde_json::Value = serde_json::from_str(text)
         .map_err(|e| DiffError::Usage(format!("{shown}: not a run manifest: {e}")))?;
     let outputs = value["outputs"].as_array().cloned().unwrap_or_default();
-    let of_kind = |wanted: FileKind| -> Vec<(String, FileKind)> {
-        (outputs.iter())
-            .filter_map(|o| o["path"].as_str())
-            .filter(|p| kind_of(Path::new(p)) == Some(wanted))
-            .map(|p| (p.to_string(), wanted))
-            .collect()
-    };
-    let parquet = of_kind(FileKind::Parquet);
-    let files = if parquet.is_empty() {
-        of_kind(FileKind::Csv)
-    } else {
-        parquet
-    };
+    let tables = (outputs.iter()).filter_map(|o| {
+        let path = o["path"].as_str()?;
+        let kind = kind_of(Path::new(path))?;
+        let schema = o["schema"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let has = |name: &str| schema.iter().any(|c| c["name"] == name);
+        Some((
+            (path.to_string(), kind),
+            CUSTOMER_KEY.iter().all(|k| has(k)),
+        ))
+    });
+    let files = customer_tables(tables.collect());
     if files.is_empty() {
         return Err(DiffError::Usage(format!(
             "{shown}: the run wrote no Parquet or CSV file to compare"
         )));
     }
     Ok(files)
+}
+
+/// The columns that identify a customer in a canonical export.
+pub const CUSTOMER_KEY: [&str; 2] = ["vendor", "customer_id"];
+
+/// Which of an export's Parquet and CSV tables — each with whether it has the [`CUSTOMER_KEY`]
+/// columns — hold its customers: those with the key if any has it (a `fields: all` file beside
+/// canonical ones is not compared), and of those the Parquet files if there are any, else the CSV
+/// files (never both: the demo writes the same rows as both).
+pub fn customer_tables<T>(tables: Vec<((T, FileKind), bool)>) -> Vec<(T, FileKind)> {
+    let any_keyed = tables.iter().any(|(_, keyed)| *keyed);
+    let candidates: Vec<(T, FileKind)> = (tables.into_iter())
+        .filter(|(_, keyed)| *keyed || !any_keyed)
+        .map(|(table, _)| table)
+        .collect();
+    let parquet = candidates
+        .iter()
+        .any(|(_, kind)| *kind == FileKind::Parquet);
+    (candidates.into_iter())
+        .filter(|(_, kind)| *kind == FileKind::Parquet || !parquet)
+        .collect()
 }
 
 fn columns_of(path: &Path, shown: &str, kind: FileKind) -> Result<Vec<String>, DiffError> {

@@ -19,6 +19,7 @@ use std::process::ExitCode;
 use compare::Columns;
 pub use compare::{Change, ChangeLine, Counts};
 use input::Export;
+pub use input::{CUSTOMER_KEY, FileKind, customer_tables};
 
 use crate::console;
 use crate::load::{self, Format, Writer};
@@ -131,16 +132,28 @@ pub fn diff(args: &DiffArgs) -> Result<DiffReport, DiffError> {
     Ok(report)
 }
 
-/// Compares the export at `old` (as `diff` reads it) with a run's own new files — (path, format
-/// name) of each; the change set goes to the writer `open` makes for the key columns, returned
-/// unfinished for the run to publish with its other files.
+/// A run's complete, unpublished files, each with its format's name.
+pub enum RunFiles<'a> {
+    /// Temporary files on this machine.
+    Local(Vec<(PathBuf, &'a str)>),
+    /// Objects at the staging keys of the run's store at `url` (downloaded to be read).
+    Staged {
+        store: &'a dyn object_store::ObjectStore,
+        url: &'a load::store::StoreUrl,
+        keys: Vec<(String, &'a str)>,
+    },
+}
+
+/// Compares the export at `old` (as `diff` reads it) with a run's own new files; the change set
+/// goes to the writer `open` makes for the key columns, returned unfinished for the run to
+/// publish with its other files.
 pub fn against_run(
     old: &str,
-    new_files: &[(PathBuf, &str)],
+    new_files: &RunFiles<'_>,
     open: impl FnOnce(&[String]) -> Result<Writer, DiffError>,
 ) -> Result<(DiffReport, Writer), DiffError> {
     let old = Export::open(old)?;
-    let new = Export::from_files("tonight's export", new_files)?;
+    let new = Export::from_run("tonight's export", new_files)?;
     let (report, writer) = compare_exports(old, new, &[], |key| open(key).map(Some))?;
     let writer = writer.ok_or_else(|| DiffError::Usage("no change set was opened".into()))?;
     Ok((report, writer))
@@ -213,13 +226,13 @@ fn key_columns(given: &[String], old: &Export, new: &Export) -> Result<Vec<Strin
         }
         return Ok(given.to_vec());
     }
-    if !(both("vendor") && both("customer_id")) {
+    if !CUSTOMER_KEY.iter().all(|c| both(c)) {
         return Err(DiffError::Usage(format!(
             "the exports have no vendor and customer_id columns (they are not canonical); name the columns that identify a row with --key, e.g. --key {}",
             old.columns.first().map_or("id", String::as_str)
         )));
     }
-    let mut key = vec!["vendor".to_string(), "customer_id".to_string()];
+    let mut key: Vec<String> = CUSTOMER_KEY.map(String::from).to_vec();
     if both("tenant_id") {
         key.push("tenant_id".into());
     }

@@ -29,7 +29,7 @@ use tempfile::TempDir;
 use tokio::runtime::{Handle, RuntimeFlavor};
 
 use super::DiffError;
-use super::input::{Located, kind_of, manifest_tables};
+use super::input::{FileKind, Located, kind_of, manifest_tables};
 use crate::load::store::{self, StoreOptions, StoreUrl};
 
 /// Where the README says how a store is reached, for messages.
@@ -48,19 +48,50 @@ pub fn download(url: &StoreUrl) -> Result<(TempDir, Vec<Located>), DiffError> {
     download_from(&*store, url)
 }
 
-/// [`download`] from a store already opened.
-fn download_from(
+/// Downloads the objects at `keys` — a run's staged files, each with its format's name — from
+/// `store` (a run's own, at `url`) into a new temporary folder, as [`download`] does.
+pub fn download_keys(
     store: &dyn ObjectStore,
     url: &StoreUrl,
+    keys: &[(String, &str)],
 ) -> Result<(TempDir, Vec<Located>), DiffError> {
-    let dir = tempfile::Builder::new()
+    let dir = temp_dir(url)?;
+    let copies = async {
+        let mut files = Vec::new();
+        for (n, (key, format)) in keys.iter().enumerate() {
+            let Some(kind) = FileKind::named(format) else {
+                continue;
+            };
+            // Numbered: two staged files may share a name in different folders.
+            let path = dir.path().join(format!("{n}.{format}"));
+            copy(store, url, key, &path, Named::ByManifest).await?;
+            let shown = url.display_key(key);
+            files.push(Located { path, shown, kind });
+        }
+        Ok::<_, DiffError>(files)
+    };
+    let files = block_on(copies)??;
+    Ok((dir, files))
+}
+
+/// A new temporary folder for the copies of `url`'s objects.
+fn temp_dir(url: &StoreUrl) -> Result<TempDir, DiffError> {
+    tempfile::Builder::new()
         .prefix("customer-export-diff-")
         .tempdir()
         .map_err(|e| {
             DiffError::Read(format!(
                 "cannot make a temporary folder to download {url}: {e}; {DISK}"
             ))
-        })?;
+        })
+}
+
+/// [`download`] from a store already opened.
+fn download_from(
+    store: &dyn ObjectStore,
+    url: &StoreUrl,
+) -> Result<(TempDir, Vec<Located>), DiffError> {
+    let dir = temp_dir(url)?;
     let files = block_on(fetch(store, url, dir.path()))??;
     Ok((dir, files))
 }

@@ -68,7 +68,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR|URL")]
     pub output_dir: Option<String>,
     /// After a successful run, write its change set against this earlier export (a manifest,
-    /// its folder, or a file) beside the manifest, published with the run's files.
+    /// its folder, or a file; local or an object-store URL) beside the manifest, published with
+    /// the run's files. Compares the outputs with vendor and customer_id columns.
     #[arg(long, value_name = "PATH")]
     pub diff_against: Option<String>,
     /// Validate and print what would be fetched and written, without any request.
@@ -246,12 +247,8 @@ fn plans_and_root(args: &RunArgs) -> Result<(Vec<Plan>, Location), String> {
         None => Location::Local(std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))),
     };
     for plan in &plans {
-        let to_store = matches!(root, Location::Store(_)) || plan.output_location().is_some();
-        if args.diff_against.is_some() && to_store {
-            return Err(format!(
-                "error: --diff-against: pipeline {:?} writes to object storage; the change set is written for local exports only, so far (run `customer-export diff` on copies instead)",
-                plan.name
-            ));
+        if args.diff_against.is_some() {
+            changes::check(plan)?;
         }
         if let (Some(dir), Some(store)) = (&args.output_dir, plan.output_location()) {
             warn!(pipeline = %plan.name, "--output-dir {dir} does not apply: the pipeline's outputs name their bucket, {store}");

@@ -142,6 +142,11 @@ impl StoreRoot {
         &self.url
     }
 
+    /// The store the run writes to (to read its staged files back).
+    pub fn store(&self) -> &dyn ObjectStore {
+        &*self.store
+    }
+
     /// The run's folder, `{prefix}/.customer-export/runs/{run_id}`.
     fn run_dir(&self) -> String {
         self.url.join(&format!("{STATE_DIR}/{}", self.run_id))
