@@ -482,7 +482,7 @@ fn typos_get_did_you_mean_in_line_order() {
     let (code, err) = validate_text("name: x\nsource:\n  - vendor: crayon\noutputs: []\n");
     assert_eq!(code, Some(2));
     assert!(
-        err.contains("2:1: unknown key `source` (did you mean `sources`?); allowed: name, sandbox, on_error, sources, transform, outputs, storage"),
+        err.contains("2:1: unknown key `source` (did you mean `sources`?); allowed: name, sandbox, on_error, sources_at_once, sources, transform, outputs, storage"),
         "{err}"
     );
 }
@@ -609,8 +609,8 @@ fn unknown_and_missing_keys_hide_no_other_problem() {
     assert_eq!(
         lines,
         [
-            "2:1: unknown key `source` (did you mean `sources`?); allowed: name, sandbox, on_error, sources, transform, outputs, storage",
-            "4:1: unknown key `transfrom` (did you mean `transform`?); allowed: name, sandbox, on_error, sources, transform, outputs, storage",
+            "2:1: unknown key `source` (did you mean `sources`?); allowed: name, sandbox, on_error, sources_at_once, sources, transform, outputs, storage",
+            "4:1: unknown key `transfrom` (did you mean `transform`?); allowed: name, sandbox, on_error, sources_at_once, sources, transform, outputs, storage",
             "6:5: outputs: unknown key `fromat` (did you mean `format`?); allowed: format, path, transform, csv, ndjson, parquet",
             "8:11: csv: unknown key `bomb` (did you mean `bom`?); allowed: spreadsheet_safe, bom, delimiter",
             "9:5: outputs: `format` is missing; allowed: parquet, csv, ndjson, xlsx",

@@ -345,6 +345,12 @@ pub enum LoadError {
     )]
     Xlsx { path: PathBuf, detail: String },
 
+    #[error(
+        "cannot keep the later sources' rows of {} in the temporary folder until their turn: {source}; make room there, set TMPDIR to a folder with room, or run the sources one at a time (`sources_at_once: 1`)",
+        path.display()
+    )]
+    Spill { path: PathBuf, source: io::Error },
+
     #[error("cannot write JSON to {}: {source}", path.display())]
     Json {
         path: PathBuf,

@@ -2,17 +2,22 @@
 //! what was meant.
 
 /// The candidate `word` most likely meant: one it begins or that begins it (`adobe` →
-/// `adobe_vipmp`), else the nearest by edits (a transposition counts one: `page_sise` →
+/// `adobe_vipmp`; of several, the nearest in length), else the nearest by edits (a transposition counts one: `page_sise` →
 /// `page_size`) within a third of the word's length. None when nothing is that close.
 pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let lower = word.to_ascii_lowercase();
-    if lower.len() >= 3
-        && let Some(prefixed) = candidates.iter().find(|c| {
-            let c = c.to_ascii_lowercase();
-            c != lower && (c.starts_with(&lower) || lower.starts_with(&c))
-        })
-    {
-        return Some(prefixed);
+    if lower.len() >= 3 {
+        let folded = |c: &&&str| c.to_ascii_lowercase();
+        // A word cut short (`adobe`), else one run on (`sources_x`); of several, the nearest in
+        // length: `source` means `sources` more than `sources_at_once`.
+        let begun = |c: &&&str| folded(c) != lower && folded(c).starts_with(&lower);
+        let run_on = |c: &&&str| folded(c) != lower && lower.starts_with(&folded(c));
+        let nearest = |c: &&&str| c.len().abs_diff(lower.len());
+        let found = (candidates.iter().filter(begun).min_by_key(nearest))
+            .or_else(|| candidates.iter().filter(run_on).min_by_key(nearest));
+        if let Some(found) = found {
+            return Some(found);
+        }
     }
     let limit = (lower.chars().count() / 3).max(1);
     candidates
@@ -52,6 +57,9 @@ mod tests {
         assert_eq!(did_you_mean("valomia", &vendors), Some("valomnia"));
         assert_eq!(did_you_mean("c4", &vendors), Some("c3"));
         assert_eq!(did_you_mean("xyz", &vendors), None);
+        let top = ["sources_at_once", "sources", "storage"];
+        assert_eq!(did_you_mean("source", &top), Some("sources"));
+        assert_eq!(did_you_mean("sources_at", &top), Some("sources_at_once"));
         assert_eq!(
             hint("parquett", &["parquet", "csv"]),
             " (did you mean `parquet`?)"

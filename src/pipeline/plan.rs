@@ -17,6 +17,9 @@ use crate::transform;
 use crate::vendors::{Settings, Vendor};
 use serde_saphyr::Spanned;
 
+/// The most sources a pipeline may run at once (`sources_at_once:`).
+const MAX_SOURCES_AT_ONCE: u64 = 64;
+
 /// A pipeline ready to run.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -27,6 +30,8 @@ pub struct Plan {
     /// What the sandbox serves, where the pipeline (or the command line) says.
     pub sandbox_data: SandboxData,
     pub on_error: OnError,
+    /// How many sources run at once (`sources_at_once:`; default all of them).
+    pub sources_at_once: usize,
     pub sources: Vec<SourcePlan>,
     /// The distinct transforms the outputs ask for; each output names one by index.
     pub transforms: Vec<transform::Options>,
@@ -122,6 +127,9 @@ pub fn resolve(
     let (in_file, sandbox_data) = c.sandbox(raw.sandbox.as_ref());
     let sandbox = sandbox_override || in_file;
     let on_error = c.on_error(&raw);
+    let sources_at_once = (raw.sources_at_once.as_ref())
+        .and_then(|v| c.integer(v, "sources_at_once", 1, MAX_SOURCES_AT_ONCE))
+        .map(|n| n as usize);
 
     let raw_sources = c.listed(
         raw.sources.as_ref(),
@@ -162,6 +170,7 @@ pub fn resolve(
         sandbox,
         sandbox_data,
         on_error,
+        sources_at_once: sources_at_once.unwrap_or(sources.len()).max(1),
         sources,
         transforms,
         outputs,

@@ -109,6 +109,8 @@ block!(RawPipeline, "a pipeline: a mapping with name, sources and outputs" {
     /// `true`, or the sandbox's data: `{customers: N, seed: S, faults: R}`.
     sandbox: Spanned<Node>,
     on_error: Value,
+    /// How many sources run at once (default: all).
+    sources_at_once: Value,
     sources: Spanned<Vec<Spanned<RawSource>>>,
     transform: RawTransform,
     outputs: Spanned<Vec<Spanned<RawOutput>>>,

@@ -61,6 +61,7 @@ pub fn pipeline_schema() -> Value {
             "name": described(json!({"type": ["string", "number"]}), "The pipeline's name, used in {pipeline} in output paths."),
             "sandbox": described(json!({"anyOf": [boolean(), sandbox_data()]}), "Run every source against the embedded sandbox (its credentials stand in for unset ${VAR}s; no network); a mapping also sets its data."),
             "on_error": described(choice(&["fail", "skip"]), "fail (default): a failed source publishes nothing; skip: the other sources are published and the run still exits 1."),
+            "sources_at_once": described(integer(1, 64), "How many sources run at once (default: all of them), each with its own rate limit and retries; 1 runs them one after the other."),
             "sources": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/source"}, "description": "The vendors to export from, each with its settings."},
             "transform": {"$ref": "#/$defs/transform"},
             "outputs": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/output"}, "description": "The files to write."},

@@ -1,13 +1,14 @@
 //! `customer-export run`: extract → transform → load for each pipeline, then publish.
 //!
-//! Sources run one after the other (each with its own page concurrency), so that a file shared by
-//! several vendors holds them in pipeline order and two runs write identical files. Each source's
-//! records flow through a bounded channel from the async extraction into a blocking writer thread
-//! that writes them (`source`). Nothing becomes visible until every source has succeeded and
+//! Every file is opened first; then the sources run at once (`sources_at_once:` of them, each with
+//! its own session: rate limit, retries, token), and a file several share keeps them in pipeline
+//! order (`shared`), so two runs write identical files. Each source's records flow through a
+//! bounded channel from the async extraction into a blocking writer thread of its own
+//! (`source`). A source failing under `on_error: fail` stops the others. Nothing becomes visible until every source has succeeded and
 //! every file is complete: then all files are renamed into place and the manifest is written last.
 //!
 //! The module is split by job: this file orchestrates; `outputs` plans paths and holds the open
-//! files; `inspect` reads a source's first pages and shows what they hold; `report` makes the summary, the manifest and the dry run's account; `logging` sets up
+//! files; `shared` keeps a shared file in pipeline order; `inspect` reads a source's first pages and shows what they hold; `report` makes the summary, the manifest and the dry run's account; `logging` sets up
 //! what goes to stderr; `sandboxed` points a plan at the embedded sandbox.
 
 mod changes;
@@ -16,6 +17,7 @@ pub mod logging;
 mod outputs;
 pub mod report;
 pub mod sandboxed;
+mod shared;
 mod source;
 
 use std::path::PathBuf;
@@ -24,7 +26,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
 use indicatif::MultiProgress;
+use tokio::sync::watch;
 use tracing::{error, info, warn};
 
 use crate::console;
@@ -38,7 +43,7 @@ use crate::pipeline::paths::{Planner, manifest_path};
 use crate::pipeline::{self, EnvMode, OnError, Plan, SourcePlan};
 use crate::transform::Transforms;
 use logging::{LogFormat, Verbosity};
-use outputs::Files;
+use outputs::{Files, Running, SourceFiles};
 use source::{SourceDone, run_source};
 
 /// `customer-export run`'s arguments.
@@ -445,7 +450,8 @@ async fn run_pipeline_as(
     result
 }
 
-/// Every source in order, then every file published together and the manifest last.
+/// Every source — as many at once as the pipeline lets run, each with its own rate limit and
+/// retries — then every file published together and the manifest last.
 async fn run_sources(
     planner: &Planner<'_>,
     root: &Root,
@@ -454,54 +460,144 @@ async fn run_sources(
 ) -> Result<RunReport, RunError> {
     let plan = planner.plan;
     let client = http_client()?;
-    let mut files = Files::default();
-    let mut summaries = Vec::new();
-    let mut failures = Vec::new();
-
+    let (mut running, prepared) = open_files(planner, root, &client).await?;
     let names = plan.sources.iter().map(|s| s.name.as_str());
     let bars = SourceBars::new(options.bars.as_ref(), names);
-    for (i, source) in plan.sources.iter().enumerate() {
-        let progress = bars.start(i, &source.name);
-        let transforms = Arc::new(transforms(plan, i, &client).await?);
-        let routes = files.route(planner, root, source, &transforms)?;
-        let outcome = run_source(
-            source,
-            &client,
-            transforms.clone(),
-            routes,
-            &mut files,
-            progress.clone(),
-        )
-        .await;
-        progress.finish(outcome.is_ok());
-        // Errors quote what servers said, which may echo a secret: redacted before the manifest.
-        let error = (outcome.as_ref().err()).map(|e| redact(&e.to_string()).into_owned());
-        let mut summary = report::source_summary(source, &progress.counts(), error);
-        match outcome {
-            Ok(done) => source_succeeded(source, &done, &transforms, &mut summary),
-            Err(e) => {
-                error!(source = %source.name, "Source failed: {e}");
-                failures.push(redact(&e.to_string()).into_owned());
-                let skippable =
-                    plan.on_error == OnError::Skip && !files.shared_with_others(&source.name);
-                if !skippable {
-                    // Dropping the writers deletes their temporary files: nothing is published.
-                    drop(files);
-                    return Err(RunError::Sources(failures));
-                }
-                files.discard_source(&source.name);
+    let (cancel, cancelled) = watch::channel(false);
+    let mut waiting = plan.sources.iter().zip(prepared).enumerate();
+    let mut in_flight = FuturesUnordered::new();
+    let mut summaries = Vec::new();
+    let mut failures = Vec::new();
+    loop {
+        while in_flight.len() < plan.sources_at_once {
+            let Some((i, (source, (transforms, files)))) = waiting.next() else {
+                break;
+            };
+            let progress = bars.start(i, &source.name);
+            let run = (source, &client, transforms, files);
+            in_flight.push(run_one(i, run, progress, cancelled.clone()));
+        }
+        let Some(ended) = in_flight.next().await else {
+            break;
+        };
+        let i = ended.i;
+        match take_ended(plan, &mut running, &mut failures, ended) {
+            Ok(summary) => summaries.push((i, summary)),
+            Err(stop) => {
+                // The others stop; dropping the files deletes their temporary files.
+                let _ = cancel.send(true);
+                while in_flight.next().await.is_some() {}
+                return Err(stop);
             }
         }
-        summaries.push(summary);
     }
+    summaries.sort_by_key(|(i, _)| *i);
+    let summaries = summaries.into_iter().map(|(_, s)| s).collect();
+    let writers = running.into_writers()?;
     publish(
         planner,
         root,
-        files.writers,
+        writers,
         options,
         (started, summaries, failures),
     )
     .await
+}
+
+/// Opens every file of the run before any row is written, so which sources share a file is
+/// known: the files, and each source's transforms and part of them.
+async fn open_files(
+    planner: &Planner<'_>,
+    root: &Root,
+    client: &reqwest::Client,
+) -> Result<(Running, Vec<(Arc<Transforms>, SourceFiles)>), RunError> {
+    let plan = planner.plan;
+    let mut files = Files::default();
+    let mut prepared = Vec::new();
+    let mut routes = Vec::new();
+    for (i, source) in plan.sources.iter().enumerate() {
+        let transforms = Arc::new(transforms(plan, i, client).await?);
+        routes.push(files.route(planner, root, source, &transforms)?);
+        prepared.push(transforms);
+    }
+    let (running, handed) = files.start(&plan.sources, routes);
+    Ok((running, prepared.into_iter().zip(handed).collect()))
+}
+
+/// Source `i` run to its end, or until `cancelled`.
+async fn run_one<'a>(
+    i: usize,
+    (source, client, transforms, files): (
+        &'a SourcePlan,
+        &'a reqwest::Client,
+        Arc<Transforms>,
+        SourceFiles,
+    ),
+    progress: SourceProgress,
+    cancelled: watch::Receiver<bool>,
+) -> SourceEnded<'a> {
+    let shares = files.shares;
+    let run = run_source(
+        source,
+        client,
+        transforms.clone(),
+        files,
+        progress.clone(),
+        cancelled,
+    );
+    let (outcome, sinks) = run.await;
+    progress.finish(outcome.is_ok());
+    SourceEnded {
+        i,
+        source,
+        transforms,
+        progress,
+        outcome,
+        sinks,
+        shares,
+    }
+}
+
+/// A source's run, ended.
+struct SourceEnded<'a> {
+    /// Its place in the pipeline.
+    i: usize,
+    source: &'a SourcePlan,
+    transforms: Arc<Transforms>,
+    progress: SourceProgress,
+    outcome: Result<SourceDone, RunError>,
+    sinks: Vec<outputs::Sink>,
+    /// Whether it writes a file other sources write too.
+    shares: bool,
+}
+
+/// Takes an ended source's files back and makes its summary; `Err` when the run must stop: it
+/// failed and cannot be skipped, or its files could not be taken back.
+fn take_ended(
+    plan: &Plan,
+    running: &mut Running,
+    failures: &mut Vec<String>,
+    ended: SourceEnded<'_>,
+) -> Result<SourceSummary, RunError> {
+    let source = ended.source;
+    // Errors quote what servers said, which may echo a secret: redacted before the manifest.
+    let error = (ended.outcome.as_ref().err()).map(|e| redact(&e.to_string()).into_owned());
+    let mut summary = report::source_summary(source, &ended.progress.counts(), error);
+    match ended.outcome {
+        Ok(outcome) => {
+            source_succeeded(source, &outcome, &ended.transforms, &mut summary);
+            running.finished(ended.sinks)?;
+        }
+        Err(e) => {
+            error!(source = %source.name, "Source failed: {e}");
+            failures.push(redact(&e.to_string()).into_owned());
+            if plan.on_error == OnError::Fail || ended.shares {
+                return Err(RunError::Sources(failures.clone()));
+            }
+            // Skipped: its own files are dropped with its sinks, never published.
+        }
+    }
+    Ok(summary)
 }
 
 /// The transforms of source `i`. With `undeclared: columns`, the undeclared scalar paths of the

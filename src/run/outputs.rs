@@ -1,12 +1,16 @@
 //! Where a run's rows go: the open files of a run ([`Files`]) with each source's routes into
-//! them, opened where the pipeline's one path [`Planner`] says.
+//! them, opened where the pipeline's one path [`Planner`] says — every file opened before any
+//! source runs. While the sources run at once ([`Running`]), a file only one source writes is
+//! that source's own; a file several write is shared, in pipeline order ([`SharedFile`]).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::RunError;
-use crate::load::{Format, Root, Writer};
-use crate::model::Schema;
+use super::shared::{SharedFile, SharedSink};
+use crate::load::{Format, LoadError, Root, Writer};
+use crate::model::{Cell, Schema};
 use crate::pipeline::SourcePlan;
 use crate::pipeline::paths::Planner;
 use crate::transform::Transforms;
@@ -82,31 +86,127 @@ impl Files {
         self.by_path.insert(path.to_path_buf(), index);
         Ok(index)
     }
+}
 
-    /// Whether a source wrote to any file that another source also writes.
-    pub fn shared_with_others(&self, source: &str) -> bool {
-        self.users
-            .iter()
-            .any(|users| users.iter().any(|u| u == source) && users.len() > 1)
+/// Where one source's rows go: a file only it writes, or its way into a file shared with other
+/// sources (kept in pipeline order, [`SharedFile`]).
+pub enum Sink {
+    /// The file at this index of the run's files.
+    Own(usize, Box<Writer>),
+    Shared(SharedSink),
+}
+
+impl Sink {
+    pub fn write_row(&mut self, row: &[Cell<'_>]) -> Result<(), LoadError> {
+        match self {
+            Sink::Own(_, writer) => writer.write_row(row),
+            Sink::Shared(sink) => sink.write_row(row),
+        }
     }
 
-    /// Drops the files only `source` wrote (their temporary files go with them).
-    pub fn discard_source(&mut self, source: &str) {
-        let mut index = 0;
-        while index < self.writers.len() {
-            if self.users[index] == [source] {
-                self.writers.remove(index);
-                self.schemas.remove(index);
-                self.users.remove(index);
-            } else {
-                index += 1;
+    pub fn write_json(&mut self, value: &serde_json::Value) -> Result<(), LoadError> {
+        match self {
+            Sink::Own(_, writer) => writer.write_json(value),
+            Sink::Shared(sink) => sink.write_json(value),
+        }
+    }
+}
+
+/// A run's files while its sources run: each file of one source is with that source; each
+/// shared file is here and with each of its sources.
+pub struct Running {
+    files: Vec<RunningFile>,
+}
+
+enum RunningFile {
+    /// With its source, or back from it; `None` once a skipped source's file is dropped.
+    Own(Option<Box<Writer>>),
+    Shared(Arc<SharedFile>),
+}
+
+impl Files {
+    /// Hands each source — `sources` in pipeline order, each with its routes into this run's files
+    /// — its sinks, its routes now indexing them.
+    pub fn start(self, sources: &[SourcePlan], routes: Vec<Routes>) -> (Running, Vec<SourceFiles>) {
+        let mut files: Vec<RunningFile> = (self.writers.into_iter().zip(&self.users))
+            .map(|(writer, users)| match users.len() {
+                0 | 1 => RunningFile::Own(Some(Box::new(writer))),
+                n => RunningFile::Shared(SharedFile::new(writer, n)),
+            })
+            .collect();
+        let mut handed = Vec::new();
+        for (source, routes) in sources.iter().zip(routes) {
+            let mut sinks = Vec::new();
+            // The source's sink of each run file it writes, by the file's index.
+            let mut local: HashMap<usize, usize> = HashMap::new();
+            let mut sink_of = |file: usize| -> Option<usize> {
+                if let Some(&at) = local.get(&file) {
+                    return Some(at);
+                }
+                let sink = match &mut files[file] {
+                    RunningFile::Own(writer) => Sink::Own(file, writer.take()?),
+                    RunningFile::Shared(shared) => {
+                        let position = self.users[file].iter().position(|u| *u == source.name)?;
+                        Sink::Shared(SharedSink::new(shared.clone(), position))
+                    }
+                };
+                sinks.push(sink);
+                local.insert(file, sinks.len() - 1);
+                Some(sinks.len() - 1)
+            };
+            let mut into = |files: &[usize]| files.iter().filter_map(|&f| sink_of(f)).collect();
+            let routes = Routes {
+                tables: routes.tables.iter().map(|t| into(t)).collect(),
+                nested: into(&routes.nested),
+            };
+            let shares =
+                (self.users.iter()).any(|users| users.len() > 1 && users.contains(&source.name));
+            handed.push(SourceFiles {
+                sinks,
+                routes,
+                shares,
+            });
+        }
+        (Running { files }, handed)
+    }
+}
+
+/// A source's part of a run's files.
+pub struct SourceFiles {
+    pub sinks: Vec<Sink>,
+    /// Which of `sinks` each of the source's tables goes to.
+    pub routes: Routes,
+    /// Whether it writes a file another source writes too (a failure of it cannot be skipped).
+    pub shares: bool,
+}
+
+impl Running {
+    /// Takes back a source's sinks once it has succeeded: its own files come back; its turn in
+    /// each shared file ends (the files' later sources' spills are copied in).
+    pub fn finished(&mut self, sinks: Vec<Sink>) -> Result<(), LoadError> {
+        for sink in sinks {
+            match sink {
+                Sink::Own(file, writer) => self.files[file] = RunningFile::Own(Some(writer)),
+                Sink::Shared(sink) => sink.finish()?,
             }
         }
-        self.by_path = self
-            .writers
-            .iter()
-            .enumerate()
-            .map(|(i, w)| (w.final_path().to_path_buf(), i))
-            .collect();
+        Ok(())
+    }
+
+    /// The files to publish, in the order they were opened: a skipped source's are not among
+    /// them (dropped, their temporary files deleted).
+    pub fn into_writers(self) -> Result<Vec<Writer>, RunError> {
+        let mut writers = Vec::new();
+        for file in self.files {
+            match file {
+                RunningFile::Own(writer) => writers.extend(writer.map(|w| *w)),
+                RunningFile::Shared(file) => writers.push(file.into_writer().ok_or_else(|| {
+                    RunError::Setup(
+                        "a file shared by sources was not finished by all of them".into(),
+                    )
+                })?),
+            }
+        }
+        Ok(writers)
     }
 }

@@ -6,15 +6,15 @@ use std::sync::Arc;
 
 use serde::de::{Deserialize, Deserializer, Error as _};
 use serde_json::Value;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use super::RunError;
 use super::logging::spawn_ticker;
-use super::outputs::{Files, Routes};
+use super::outputs::{Routes, Sink, SourceFiles};
 use crate::extract::{
     self, ExtractError, Extracted, RecordReader, Session, SourceProgress, ValueReader,
 };
-use crate::load::{LoadError, Writer};
+use crate::load::LoadError;
 use crate::model::PackedRows;
 use crate::pipeline::SourcePlan;
 use crate::transform::observe::Observed;
@@ -30,42 +30,60 @@ pub struct SourceDone {
     pub report: RecordReport,
 }
 
-/// Extracts one source on the async runtime while a blocking thread writes its rows into `files`.
+/// Extracts one source on the async runtime while a blocking thread writes its rows into its
+/// sinks, until it ends or `cancel` says another source failed. The sinks come back with the
+/// outcome, for the run to take back or drop.
 pub async fn run_source(
     source: &SourcePlan,
     client: &reqwest::Client,
     transforms: Arc<Transforms>,
-    routes: Routes,
-    files: &mut Files,
+    files: SourceFiles,
     progress: SourceProgress,
-) -> Result<SourceDone, RunError> {
-    let session = Arc::new(session(source, client, progress.clone())?);
+    mut cancel: watch::Receiver<bool>,
+) -> (Result<SourceDone, RunError>, Vec<Sink>) {
+    let SourceFiles {
+        mut sinks, routes, ..
+    } = files;
+    let session = match session(source, client, progress.clone()) {
+        Ok(session) => Arc::new(session),
+        Err(e) => return (Err(e), sinks),
+    };
     let reader = Arc::new(RowReader {
         transforms,
         nested: !routes.nested.is_empty(),
     });
     let (tx, rx) = mpsc::channel::<Vec<ReadRecord>>(CHANNEL_PAGES);
-    let mut writers = std::mem::take(&mut files.writers);
     let ticker = (!progress.has_bar()).then(|| spawn_ticker(progress.clone()));
 
     let writing = tokio::task::spawn_blocking(move || {
-        let result = write_records(rx, &routes, &mut writers);
-        (writers, result)
+        let result = write_records(rx, &routes, &mut sinks);
+        (sinks, result)
     });
-    let extracted = extract::extract(session, source.page_size, reader, tx).await;
-    let (writers, written) = writing
-        .await
-        .map_err(|e| RunError::Setup(format!("the writer thread stopped: {e}")))?;
-    files.writers = writers;
+    let extraction = extract::extract(session, source.page_size, reader, tx);
+    let extracted = tokio::select! {
+        extracted = extraction => extracted,
+        // Dropping the extraction closes the channel: the writer thread ends too.
+        _ = cancel.wait_for(|cancelled| *cancelled) => Err(ExtractError::Cancelled {
+            source_name: source.name.clone(),
+        }),
+    };
     if let Some(t) = ticker {
         t.abort();
     }
+    let (sinks, written) = match writing.await {
+        Ok(done) => done,
+        Err(e) => {
+            let stopped = RunError::Setup(format!("the writer thread stopped: {e}"));
+            return (Err(stopped), Vec::new());
+        }
+    };
     // A write error explains a cancelled extraction better than "cancelled" does.
-    let report = written?;
-    Ok(SourceDone {
-        extracted: extracted?,
-        report,
-    })
+    let outcome = match (written, extracted) {
+        (Err(e), _) => Err(e.into()),
+        (Ok(_), Err(e)) => Err(e.into()),
+        (Ok(report), Ok(extracted)) => Ok(SourceDone { extracted, report }),
+    };
+    (outcome, sinks)
 }
 
 /// The source's connector in a session of its own (its token cache, rate limiter and counts).
@@ -208,21 +226,21 @@ impl RowReader {
 fn write_records(
     mut rx: mpsc::Receiver<Vec<ReadRecord>>,
     routes: &Routes,
-    writers: &mut [Writer],
+    sinks: &mut [Sink],
 ) -> Result<RecordReport, LoadError> {
     let mut total = RecordReport::default();
     while let Some(batch) = rx.blocking_recv() {
         for record in batch {
             total += record.report;
             record.rows.try_for_each(|table, row| {
-                for &w in &routes.tables[table] {
-                    writers[w].write_row(row)?;
+                for &sink in &routes.tables[table] {
+                    sinks[sink].write_row(row)?;
                 }
                 Ok::<(), LoadError>(())
             })?;
             if let Some(value) = &record.nested {
-                for &w in &routes.nested {
-                    writers[w].write_json(value)?;
+                for &sink in &routes.nested {
+                    sinks[sink].write_json(value)?;
                 }
             }
         }
