@@ -193,3 +193,47 @@ async fn a_vendor_error_fails_with_the_vendors_own_message() {
         "a 4xx is not retried"
     );
 }
+
+/// Every vendor whose page requests do not need the page before (page numbers, offsets) is paged
+/// `concurrency` pages at a time, with a total (fetched ahead up to it) or without one (fetched
+/// ahead until a page says it is the last: only a few requests past it); one whose pages follow
+/// one another (cursors, links) one page at a time. Exactly the dataset either way. (A rate limit
+/// high enough not to space the requests: pax8 declares 1000/min.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_that_need_no_previous_page_are_fetched_ahead_with_or_without_a_total() {
+    for (vendor, _) in common::vendors() {
+        let id = vendor.id();
+        let config = SandboxConfig {
+            list_delay_ms: 20,
+            ..config(230)
+        };
+        let sandbox = sandbox(config.clone()).await;
+        let keys = common::demo_block(id, Some(PAGE_SIZE));
+        let src = source(
+            &sandbox,
+            id,
+            &format!("{keys}\n    concurrency: 4\n    rate_limit: 1000/s"),
+        );
+        let sequential = src.connector().expect("a connector").sequential();
+        let (records, _) = extract_all(&src)
+            .await
+            .unwrap_or_else(|e| panic!("{id}: {e}"));
+        let want = expected(vendor, &config);
+        assert_eq!(ids(&records, vendor.spec().record.key), want, "{id}");
+        let stats = sandbox.stats().vendors[id].clone();
+        sandbox.shutdown().await;
+        let pages = (want.len() as u64).div_ceil(u64::from(PAGE_SIZE));
+        if !vendor.spec().pages() {
+            assert_eq!(stats.list_requests, 1, "{id}: one response");
+        } else if sequential {
+            assert_eq!(
+                stats.max_lists_in_flight, 1,
+                "{id}: pages follow one another"
+            );
+        } else {
+            assert!(stats.max_lists_in_flight > 1, "{id}: {stats:?}");
+            // The pages, the empty one that may end them, and at most `concurrency` past it.
+            assert!(stats.list_requests <= pages + 1 + 4, "{id}: {stats:?}");
+        }
+    }
+}

@@ -124,9 +124,14 @@ pub async fn extract<R: RecordReader>(
     if let Some(total) = total.filter(|_| !last && !sequential) {
         // The total fixes the page count: fetch ahead, deliver in order.
         let pages = total.div_ceil(u64::from(page_size.max(1))).max(1);
-        last = fetch_ahead(&mut delivery, 1..pages).await?;
+        last = fetch_ahead(&mut delivery, 1..pages, Ahead::AllOf).await?;
         next = pages;
         after = None;
+    } else if !last && !sequential {
+        // No total, but each page's request is known without the one before (page numbers,
+        // offsets): fetch ahead all the same, deliver in order, and stop at the page the vendor
+        // says is the last; the few asked for past it are dropped unread.
+        last = fetch_ahead(&mut delivery, 1..u64::MAX, Ahead::UntilLast).await?;
     }
     // Without a total, with a vendor whose pages follow one another (cursors, next links), or
     // when records were added mid-export and the vendor says more follow the pages the total
@@ -150,11 +155,21 @@ pub async fn extract<R: RecordReader>(
     reconcile(&session)
 }
 
+/// How far [`fetch_ahead`] goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ahead {
+    /// Every page of the range (the total fixed it).
+    AllOf,
+    /// Until a page says it is the last (or is empty).
+    UntilLast,
+}
+
 /// Fetches `pages` `concurrency` at a time and delivers them in order; whether the vendor said
-/// the last of them is the last.
+/// the last delivered is the last.
 async fn fetch_ahead<R: RecordReader>(
     delivery: &mut Delivery<R>,
     pages: std::ops::Range<u64>,
+    ahead: Ahead,
 ) -> Result<bool, ExtractError> {
     let session = delivery.session.clone();
     let reader = delivery.reader.clone();
@@ -177,6 +192,10 @@ async fn fetch_ahead<R: RecordReader>(
         })??;
         last = page.info.last || page.records.is_empty();
         delivery.deliver(page).await?;
+        if last && ahead == Ahead::UntilLast {
+            // Dropping the stream aborts the pages asked for past the last.
+            break;
+        }
     }
     Ok(last)
 }

@@ -342,6 +342,9 @@ pub struct Stats {
 pub struct VendorStats {
     pub requests: u64,
     pub list_requests: u64,
+    /// The most list requests answered at once (a client paging concurrently, or not).
+    #[serde(default)]
+    pub max_lists_in_flight: u64,
     pub token_requests: u64,
     pub tokens_issued: u64,
     /// 429s caused by `rate_limit` (fault-injected 429s count in `faults`).

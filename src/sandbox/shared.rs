@@ -23,6 +23,9 @@ use super::{ALL, Emulator, RetryAfter, SandboxConfig, Stats, VendorStats};
 struct Counters {
     requests: AtomicU64,
     list_requests: AtomicU64,
+    /// List requests being answered now, and the most at once.
+    lists_in_flight: AtomicU64,
+    max_lists_in_flight: AtomicU64,
     token_requests: AtomicU64,
     tokens_issued: AtomicU64,
     rate_limited: AtomicU64,
@@ -138,6 +141,7 @@ impl Shared {
                 let s = VendorStats {
                     requests: get(&c.requests),
                     list_requests: get(&c.list_requests),
+                    max_lists_in_flight: get(&c.max_lists_in_flight),
                     token_requests: get(&c.token_requests),
                     tokens_issued: get(&c.tokens_issued),
                     rate_limited: get(&c.rate_limited),
@@ -301,12 +305,20 @@ async fn gate(State(shared): State<Arc<Shared>>, request: Request, next: Next) -
     };
     let (emulator, counters, _) = &shared.vendors[v];
     bump(&counters.requests);
-    if emulator.is_token_path(&path) {
-        bump(&counters.token_requests);
-    } else {
+    let listing = !emulator.is_token_path(&path);
+    if listing {
         bump(&counters.list_requests);
+        let now = counters.lists_in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+        counters
+            .max_lists_in_flight
+            .fetch_max(now, Ordering::Relaxed);
+    } else {
+        bump(&counters.token_requests);
     }
     let response = gated(&shared, v, &path, request, next).await;
+    if listing {
+        counters.lists_in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
     match response.status() {
         StatusCode::BAD_REQUEST => bump(&counters.bad_requests),
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => bump(&counters.unauthorized),
