@@ -241,6 +241,14 @@ impl Writer {
         }
     }
 
+    /// Shares the memory of a Parquet file's row groups with the other Parquet files of a run,
+    /// `files` in all; other formats hold no row group.
+    pub fn share_memory(&mut self, files: usize) {
+        if let Writer::Parquet(w) = self {
+            w.share_memory(files);
+        }
+    }
+
     /// Writes a raw JSON object as one line (the nested mode). NDJSON only: the other formats
     /// have a fixed schema, so they refuse with [`LoadError::JsonNotSupported`].
     pub fn write_json(&mut self, value: &serde_json::Value) -> Result<(), LoadError> {

@@ -47,8 +47,12 @@ const BATCH_SOFT_TEXT_BYTES: usize = 1024 * 1024;
 
 /// The current row group is closed early once the encoder holds this many bytes (its
 /// dictionaries and encoded pages), whatever `row_group_rows` says, so the writer's memory stays
-/// flat for wide rows too.
+/// flat for wide rows too. Files written at once share it ([`ParquetWriter::share_memory`]).
 const ROW_GROUP_MEMORY_BYTES: usize = 8 * 1024 * 1024;
+
+/// The least a file's row group may hold before it is closed early, however many files share
+/// [`ROW_GROUP_MEMORY_BYTES`]: smaller row groups compress worse and lengthen the footer.
+const MIN_ROW_GROUP_MEMORY_BYTES: usize = 1024 * 1024;
 
 /// The sink under the encoder: bytes pass straight through, except, once `footer` is set, the
 /// tail of the file (page indexes and footer), which is held back and corrected by
@@ -166,6 +170,8 @@ pub struct ParquetWriter {
     pending: usize,
     /// Text bytes in the builders: a batch is also cut at [`BATCH_TEXT_BYTES`].
     pending_text: usize,
+    /// The row group is closed once the encoder holds this many bytes.
+    row_group_bytes: usize,
     rows: u64,
 }
 
@@ -328,8 +334,18 @@ impl ParquetWriter {
             batch_rows: options.batch_rows,
             pending: 0,
             pending_text: 0,
+            row_group_bytes: ROW_GROUP_MEMORY_BYTES,
             rows: 0,
         })
+    }
+
+    /// Shares the row groups' memory with the other files of a run written at the same time,
+    /// `files` in all (this one included): each closes its row group at its part of
+    /// [`ROW_GROUP_MEMORY_BYTES`] (at least [`MIN_ROW_GROUP_MEMORY_BYTES`]). A part of the
+    /// pipeline, not of the moment: two runs of one pipeline cut their row groups alike.
+    pub(crate) fn share_memory(&mut self, files: usize) {
+        self.row_group_bytes =
+            (ROW_GROUP_MEMORY_BYTES / files.max(1)).max(MIN_ROW_GROUP_MEMORY_BYTES);
     }
 
     pub(crate) fn write_row(&mut self, row: &[Cell]) -> Result<(), LoadError> {
@@ -387,7 +403,7 @@ impl ParquetWriter {
                 path: self.staged.final_path().to_path_buf(),
                 source,
             })?;
-        if self.out.memory_size() >= ROW_GROUP_MEMORY_BYTES {
+        if self.out.memory_size() >= self.row_group_bytes {
             self.out.flush().map_err(|source| LoadError::Parquet {
                 path: self.staged.final_path().to_path_buf(),
                 source,

@@ -127,7 +127,18 @@ enum RunningFile {
 impl Files {
     /// Hands each source — `sources` in pipeline order, each with its routes into this run's files
     /// — its sinks, its routes now indexing them.
-    pub fn start(self, sources: &[SourcePlan], routes: Vec<Routes>) -> (Running, Vec<SourceFiles>) {
+    pub fn start(
+        mut self,
+        sources: &[SourcePlan],
+        routes: Vec<Routes>,
+    ) -> (Running, Vec<SourceFiles>) {
+        // Written at the same time, the Parquet files share one budget for their row groups.
+        let parquet = (self.writers.iter())
+            .filter(|w| matches!(w, Writer::Parquet(_)))
+            .count();
+        self.writers
+            .iter_mut()
+            .for_each(|w| w.share_memory(parquet));
         let mut files: Vec<RunningFile> = (self.writers.into_iter().zip(&self.users))
             .map(|(writer, users)| match users.len() {
                 0 | 1 => RunningFile::Own(Some(Box::new(writer))),
