@@ -512,17 +512,6 @@ def run_five(sandbox, vendors, tag, sources_at_once=None):
     return m
 
 
-def knows_sources_at_once():
-    """Whether the binary accepts the pipeline key `sources_at_once` (issue 17). A binary from
-    before it rejects the key (exit 2); the sequential row is then left out, saying why."""
-    probe = WORK / "probe-sources-at-once.yaml"
-    probe.write_text(five_pipeline_yaml("http://127.0.0.1:9", ["valomnia"], sources_at_once=1))
-    r = subprocess.run([str(EXE), "validate", str(probe)], capture_output=True, text=True)
-    refusal = [re.sub(r"^.*?:\d+:\d+: ", "", line) for line in (r.stderr + r.stdout).splitlines()
-               if "sources_at_once" in line]
-    return r.returncode == 0, (refusal[0] if refusal else f"exit {r.returncode}")
-
-
 def write_valomnia_ndjson(sandbox, tag):
     """The sandbox's Valomnia records on disk, one JSON object a line as the API serves them: the
     input of the DuckDB row, not timed. Written by customer-export's nested NDJSON (each record as
@@ -770,17 +759,14 @@ def section_five(args):
     n = args.five_customers
     big = args.five_memory_customers
     vendors = list(FIVE_SOURCES)
-    sequential_ok, refusal = knows_sources_at_once()
-    log(f"== five: {', '.join(vendors)} at {n} customers each: alone, "
-        + ("sequential, " if sequential_ok else "")
-        + f"concurrent; then concurrent at {big} each")
+    log(f"== five: {', '.join(vendors)} at {n} customers each: alone, sequential, concurrent; "
+        f"then concurrent at {big} each")
     rows = []
     with Sandbox(n, every_vendor=True) as sbx:
         for vendor in vendors:
             rows.append((f"{vendor} alone", run_five(sbx, [vendor], f"alone-{vendor}")))
-        if sequential_ok:
-            rows.append(("all five, sequential (sources_at_once: 1)",
-                         run_five(sbx, vendors, "sequential", sources_at_once=1)))
+        rows.append(("all five, sequential (sources_at_once: 1)",
+                     run_five(sbx, vendors, "sequential", sources_at_once=1)))
         rows.append(("all five, concurrent", run_five(sbx, vendors, "concurrent")))
     with Sandbox(big, every_vendor=True) as sbx:
         rows.append((f"all five, concurrent, {big} each", run_five(sbx, vendors, f"concurrent-{big}")))
@@ -789,14 +775,7 @@ def section_five(args):
     print(f"Five vendors, {n} customers each ({FIVE_PAGES}; concurrency 4 where the total is "
           f"known), fields canonical, arrays explode → one Parquet file per vendor; the sandbox is "
           f"a separate process (its RSS is not counted, its CPU shares the cores)")
-    widths = [42, 8, 9, 10, 10, 12]
-    print(fmt_row(["run", "wall s", "peak MB", "records", "rows", "records/s"], widths))
-    print(fmt_row(["-" * w for w in widths], widths))
-    for name, m in rows:
-        records = sum(m.records.values())
-        print(fmt_row([name, f"{m.wall:.2f}", f"{m.rss_mb:.1f}", records, m.rows, f"{records / m.wall:,.0f}"], widths))
-    if not sequential_ok:
-        print(f"all five, sequential: not run — this binary refuses `sources_at_once` ({refusal})")
+    print_five_rows(rows)
     by_name = dict(rows)
     alone = {v: by_name[f"{v} alone"] for v in vendors}
     together = by_name["all five, concurrent"]
@@ -808,15 +787,24 @@ def section_five(args):
     print("targets (this run):")
     targets = [(f"concurrent ÷ slowest alone ({slowest}, {alone[slowest].wall:.2f} s) ≤ {FIVE_RATIO}×",
                 f"{x:.2f}×", x <= FIVE_RATIO)]
-    if sequential_ok:
-        seq = by_name["all five, sequential (sources_at_once: 1)"]
-        targets.append(("concurrent ÷ sequential (no target)",
-                        f"wall {together.wall / seq.wall:.2f}×, peak RSS {together.rss_mb / seq.rss_mb:.2f}× "
-                        f"({together.rss_mb - seq.rss_mb:+.1f} MB)", None))
+    seq = by_name["all five, sequential (sources_at_once: 1)"]
+    targets.append(("concurrent ÷ sequential (no target)",
+                    f"wall {together.wall / seq.wall:.2f}×, peak RSS {together.rss_mb / seq.rss_mb:.2f}× "
+                    f"({together.rss_mb - seq.rss_mb:+.1f} MB)", None))
     top = by_name[f"all five, concurrent, {big} each"].rss_mb
     targets.append((f"peak RSS, five × {big} concurrently ≤ {RSS_MB} MB", f"{top:.1f} MB", top <= RSS_MB))
     print_targets(targets)
     return five_with_latency(args) and same
+
+
+def print_five_rows(rows):
+    """A five-vendor table: (name, measurement) per run."""
+    widths = [42, 8, 9, 10, 10, 12]
+    print(fmt_row(["run", "wall s", "peak MB", "records", "rows", "records/s"], widths))
+    print(fmt_row(["-" * w for w in widths], widths))
+    for name, m in rows:
+        records = sum(m.records.values())
+        print(fmt_row([name, f"{m.wall:.2f}", f"{m.rss_mb:.1f}", records, m.rows, f"{records / m.wall:,.0f}"], widths))
 
 
 def five_with_latency(args):
@@ -838,12 +826,7 @@ def five_with_latency(args):
     print()
     print(f"Five vendors with a vendor's latency: every list response {delay} ms late, {n} customers "
           f"each ({FIVE_PAGES}; concurrency 4 pages)")
-    widths = [42, 8, 9, 10, 10, 12]
-    print(fmt_row(["run", "wall s", "peak MB", "records", "rows", "records/s"], widths))
-    print(fmt_row(["-" * w for w in widths], widths))
-    for name, m in rows:
-        records = sum(m.records.values())
-        print(fmt_row([name, f"{m.wall:.2f}", f"{m.rss_mb:.1f}", records, m.rows, f"{records / m.wall:,.0f}"], widths))
+    print_five_rows(rows)
     by_name = dict(rows)
     slowest = max(vendors, key=lambda v: by_name[f"{v} alone"].wall)
     together, seq = by_name["all five, concurrent"], by_name["all five, sequential (sources_at_once: 1)"]
