@@ -191,9 +191,22 @@ pub struct SourceFiles {
     pub shares: bool,
 }
 
+/// Ends a succeeded source's turn in each file it shares (the later sources' spills waiting for
+/// it are copied in: blocking work, for a blocking thread); returns its own files' sinks.
+pub fn end_turns(sinks: Vec<Sink>) -> Result<Vec<Sink>, LoadError> {
+    let mut own = Vec::new();
+    for sink in sinks {
+        match sink {
+            Sink::Shared(sink) => sink.finish()?,
+            own_file => own.push(own_file),
+        }
+    }
+    Ok(own)
+}
+
 impl Running {
     /// Takes back a source's sinks once it has succeeded: its own files come back; its turn in
-    /// each shared file ends (the files' later sources' spills are copied in).
+    /// each shared file ends, if [`end_turns`] has not ended it.
     pub fn finished(&mut self, sinks: Vec<Sink>) -> Result<(), LoadError> {
         for sink in sinks {
             match sink {

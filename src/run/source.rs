@@ -10,7 +10,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::RunError;
 use super::logging::spawn_ticker;
-use super::outputs::{Routes, Sink, SourceFiles};
+use super::outputs::{Routes, Sink, SourceFiles, end_turns};
 use crate::extract::{
     self, ExtractError, Extracted, RecordReader, Session, SourceProgress, ValueReader,
 };
@@ -31,8 +31,9 @@ pub struct SourceDone {
 }
 
 /// Extracts one source on the async runtime while a blocking thread writes its rows into its
-/// sinks, until it ends or `cancel` says another source failed. The sinks come back with the
-/// outcome, for the run to take back or drop.
+/// sinks, until it ends or `cancel` says another source failed. Once it has succeeded, its turn
+/// in each shared file ends; its own files' sinks come back with the outcome, for the run to take
+/// back or drop.
 pub async fn run_source(
     source: &SourcePlan,
     client: &reqwest::Client,
@@ -83,7 +84,17 @@ pub async fn run_source(
         (Ok(_), Err(e)) => Err(e.into()),
         (Ok(report), Ok(extracted)) => Ok(SourceDone { extracted, report }),
     };
-    (outcome, sinks)
+    if outcome.is_err() {
+        return (outcome, sinks);
+    }
+    match tokio::task::spawn_blocking(move || end_turns(sinks)).await {
+        Ok(Ok(own)) => (outcome, own),
+        Ok(Err(e)) => (Err(e.into()), Vec::new()),
+        Err(e) => {
+            let stopped = RunError::Setup(format!("the writer thread stopped: {e}"));
+            (Err(stopped), Vec::new())
+        }
+    }
 }
 
 /// The source's connector in a session of its own (its token cache, rate limiter and counts).
