@@ -20,6 +20,12 @@ pub trait Connector: Send + Sync + 'static {
     /// for a vendor whose pages follow one another ([`Connector::sequential`]).
     fn page_request(&self, index: u64, after: Option<&Next>) -> PageRequest;
 
+    /// Whether the whole list comes in one response, however many records (no paging): it is
+    /// then read as it arrives, its records handed on in batches, never held whole.
+    fn one_response(&self) -> bool {
+        false
+    }
+
     /// Whether a page can only be asked for with what the previous one said (cursor, next-link
     /// and continuation paging): then pages are fetched one after another even when the total
     /// is known.

@@ -11,6 +11,7 @@
 pub mod auth;
 pub mod connector;
 pub mod error;
+mod one_response;
 pub mod pace;
 pub mod page;
 pub mod progress;
@@ -101,6 +102,9 @@ pub async fn extract<R: RecordReader>(
     reader: Arc<R>,
     out: mpsc::Sender<Vec<R::Record>>,
 ) -> Result<Extracted, ExtractError> {
+    if session.connector().one_response() {
+        return one_response::extract(session, reader, out).await;
+    }
     let first = session.fetch_page(0, None, &*reader).await?;
     let total = first.info.total;
     if let Some(total) = total {

@@ -58,31 +58,7 @@ pub fn read_page<R: RecordReader>(
     })?;
     let mut input = serde_json::Deserializer::from_str(text);
     let mut records = Vec::new();
-    let parsed = match at {
-        RecordsAt::Key(keys) => EnvelopeSeed {
-            keys,
-            list: ListSeed {
-                reader,
-                out: &mut records,
-            },
-        }
-        .deserialize(&mut input),
-        RecordsAt::Body => ListSeed {
-            reader,
-            out: &mut records,
-        }
-        .deserialize(&mut input)
-        .map(|list| (Map::new(), Some((0, list)))),
-        RecordsAt::Path(path) => PathSeed {
-            path,
-            list: ListSeed {
-                reader,
-                out: &mut records,
-            },
-        }
-        .deserialize(&mut input),
-    };
-    let (fields, found) = parsed
+    let parts = read_parts(&mut input, at, reader, &mut records)
         .and_then(|parts| input.end().map(|()| parts))
         .map_err(|e| {
             VendorError::new(format!(
@@ -90,6 +66,44 @@ pub fn read_page<R: RecordReader>(
                 excerpt(body)
             ))
         })?;
+    Ok((envelope(at, parts), records))
+}
+
+/// Reads a successful body as it arrives from `body`: its records go to `out` as they are
+/// parsed, and its envelope is returned at the end.
+pub fn read_streamed<R: RecordReader>(
+    body: impl std::io::Read,
+    at: RecordsAt,
+    reader: &R,
+    out: &mut dyn Collect<R::Record>,
+) -> Result<Envelope, VendorError> {
+    let mut input = serde_json::Deserializer::from_reader(body);
+    let parts = read_parts(&mut input, at, reader, out)
+        .and_then(|parts| input.end().map(|()| parts))
+        .map_err(|e| VendorError::new(format!("the response is not the JSON expected ({e})")))?;
+    Ok(envelope(at, parts))
+}
+
+/// The envelope's keys and the records list, read from `input`.
+fn read_parts<'de, D: Deserializer<'de>, R: RecordReader>(
+    input: D,
+    at: RecordsAt,
+    reader: &R,
+    out: &mut dyn Collect<R::Record>,
+) -> Result<EnvelopeParts, D::Error> {
+    let list = ListSeed { reader, out };
+    match at {
+        RecordsAt::Key(keys) => EnvelopeSeed { keys, list }.deserialize(input),
+        RecordsAt::Body => list
+            .deserialize(input)
+            .map(|list| (Map::new(), Some((0, list)))),
+        RecordsAt::Path(path) => PathSeed { path, list }.deserialize(input),
+    }
+}
+
+/// The envelope of a body read as `parts`: its other keys, and its records' count or why it has
+/// none.
+fn envelope(at: RecordsAt, (fields, found): EnvelopeParts) -> Envelope {
     let count = match (at, found) {
         (_, Some((_, List::Items(n)))) => Ok(n),
         (_, Some((_, List::Null))) => Ok(0),
@@ -112,14 +126,36 @@ pub fn read_page<R: RecordReader>(
         )),
         (RecordsAt::Body, None) => Err("the response is not a list".to_string()),
     };
-    Ok((
-        Envelope {
-            fields: Value::Object(fields),
-            headers: reqwest::header::HeaderMap::new(),
-            records: count,
-        },
-        records,
-    ))
+    Envelope {
+        fields: Value::Object(fields),
+        headers: reqwest::header::HeaderMap::new(),
+        records: count,
+    }
+}
+
+/// Where a list's records go as they are read: a page's `Vec`, or batches handed on while a
+/// long body still arrives ([`super::one_response`]).
+pub trait Collect<T> {
+    /// Takes one record; `Err` (a message) stops the reading.
+    fn push(&mut self, record: T) -> Result<(), String>;
+    /// How many records it has taken.
+    fn taken(&self) -> usize;
+    /// Forgets the records taken after the first `count` (a better list found later in the body).
+    fn forget_after(&mut self, count: usize) -> Result<(), String>;
+}
+
+impl<T> Collect<T> for Vec<T> {
+    fn push(&mut self, record: T) -> Result<(), String> {
+        Vec::push(self, record);
+        Ok(())
+    }
+    fn taken(&self) -> usize {
+        self.len()
+    }
+    fn forget_after(&mut self, count: usize) -> Result<(), String> {
+        self.truncate(count);
+        Ok(())
+    }
 }
 
 /// A records list as found: how many items it had, `null`, or something else (named).
@@ -132,7 +168,7 @@ enum List {
 /// Reads a list, each item through the reader into `out`.
 struct ListSeed<'r, 'o, R: RecordReader> {
     reader: &'r R,
-    out: &'o mut Vec<R::Record>,
+    out: &'o mut dyn Collect<R::Record>,
 }
 
 impl<'de, R: RecordReader> DeserializeSeed<'de> for ListSeed<'_, '_, R> {
@@ -159,11 +195,11 @@ impl<'de, R: RecordReader> Visitor<'de> for ListSeed<'_, '_, R> {
         f.write_str("a list of records")
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<List, A::Error> {
-        let before = self.out.len();
+        let before = self.out.taken();
         while let Some(record) = seq.next_element_seed(ItemSeed(self.reader))? {
-            self.out.push(record);
+            self.out.push(record).map_err(de::Error::custom)?;
         }
-        Ok(List::Items((self.out.len() - before) as u64))
+        Ok(List::Items((self.out.taken() - before) as u64))
     }
     fn visit_unit<E: de::Error>(self) -> Result<List, E> {
         Ok(List::Null)
@@ -247,13 +283,13 @@ impl<'de, R: RecordReader> Visitor<'de> for EnvelopeSeed<'_, '_, '_, R> {
         let EnvelopeSeed { keys, list } = self;
         let mut fields = Map::new();
         let mut found: Option<(usize, List)> = None;
-        let start = list.out.len();
+        let start = list.out.taken();
         while let Some(key) = map.next_key::<String>()? {
             match keys.iter().position(|k| *k == key) {
                 // The list under the first of `keys` wins wherever it stands in the body (a vendor
                 // sends one); the records of a lesser one read before it are dropped.
                 Some(rank) if found.as_ref().is_none_or(|(r, _)| rank < *r) => {
-                    list.out.truncate(start);
+                    list.out.forget_after(start).map_err(de::Error::custom)?;
                     let seed = ListSeed {
                         reader: list.reader,
                         out: &mut *list.out,

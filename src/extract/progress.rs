@@ -162,6 +162,11 @@ impl SourceProgress {
     /// A page arrived with `kept` new records and `duplicates` already seen.
     pub fn page(&self, kept: u64, duplicates: u64) {
         self.inner.fetched.pages.fetch_add(1, Relaxed);
+        self.records(kept, duplicates);
+    }
+
+    /// Records of a page still arriving: `kept` handed on, `duplicates` dropped.
+    pub fn records(&self, kept: u64, duplicates: u64) {
         self.inner.records.fetch_add(kept, Relaxed);
         self.inner.duplicates.fetch_add(duplicates, Relaxed);
         if let Some(bar) = &self.inner.bar {

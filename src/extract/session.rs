@@ -32,7 +32,7 @@ use super::page::{RecordReader, read_page};
 use super::progress::SourceProgress;
 
 /// What one attempt came to.
-enum Attempt<T> {
+pub(super) enum Attempt<T> {
     Done(T),
     Retry {
         reason: String,
@@ -118,6 +118,16 @@ impl Session {
         after: Option<&Next>,
         reader: &R,
     ) -> Result<Page<R::Record>, ExtractError> {
+        self.fetch(index, after, &mut WholePage { reader }).await
+    }
+
+    /// Fetches page `index`, its reply read by `reading`, retrying as the policy allows.
+    pub(super) async fn fetch<H: ReadReply>(
+        &self,
+        index: u64,
+        after: Option<&Next>,
+        reading: &mut H,
+    ) -> Result<H::Out, ExtractError> {
         let request = self.connector.page_request(index, after);
         let url = redacted(&request.url);
         let mut budget = Budget::new(self, &url);
@@ -127,10 +137,9 @@ impl Session {
             let (token, fetched) = self.turn_with_token().await?;
             let builder = self.list_request(&request, &token);
             let sent = Instant::now();
-            let outcome = match self.send(builder).await {
-                Err(SendFailure::Transport(reason)) => retry(reason),
-                Err(SendFailure::TooLarge(detail)) => Attempt::Fail(self.too_large(&url, detail)),
-                Ok(reply) => self.classify_page(index, reply, &url, reader),
+            let outcome = match self.start(builder).await {
+                Err(failure) => self.send_failed(failure, &url),
+                Ok(started) => reading.read(self, index, started, &url).await,
             };
             match outcome {
                 Attempt::Done(page) => {
@@ -252,7 +261,15 @@ impl Session {
         self.classify_failure(status, &reply.headers, vendor, url)
     }
 
-    fn classify_failure<T>(
+    /// What a failed send means: a transport failure is retried, a body over the cap is not.
+    pub(super) fn send_failed<T>(&self, failure: SendFailure, url: &str) -> Attempt<T> {
+        match failure {
+            SendFailure::Transport(reason) => retry(reason),
+            SendFailure::TooLarge(detail) => Attempt::Fail(self.too_large(url, detail)),
+        }
+    }
+
+    pub(super) fn classify_failure<T>(
         &self,
         status: StatusCode,
         headers: &HeaderMap,
@@ -285,7 +302,12 @@ impl Session {
         }
     }
 
-    fn vendor_error(&self, url: &str, status: StatusCode, vendor: VendorError) -> ExtractError {
+    pub(super) fn vendor_error(
+        &self,
+        url: &str,
+        status: StatusCode,
+        vendor: VendorError,
+    ) -> ExtractError {
         ExtractError::Vendor {
             source_name: self.name.clone(),
             url: url.to_string(),
@@ -303,6 +325,12 @@ impl Session {
 
     /// [`Session::exchange`] for a request that has had its turn already.
     async fn send(&self, builder: RequestBuilder) -> Result<Reply, SendFailure> {
+        let started = self.start(builder).await?;
+        self.read_body(started).await
+    }
+
+    /// Sends a request that has had its turn; the reply's status and headers, its body to come.
+    async fn start(&self, builder: RequestBuilder) -> Result<Started, SendFailure> {
         self.progress.request();
         let transport = |e: reqwest::Error| SendFailure::Transport(describe(&e));
         let mut response = builder
@@ -320,6 +348,24 @@ impl Session {
         if response.content_length().is_some_and(|n| n > cap as u64) {
             return Err(too_large());
         }
+        Ok(Started {
+            status,
+            headers,
+            response,
+        })
+    }
+
+    /// Reads a started reply's whole body, within the cap and the source's in-flight budget.
+    pub(super) async fn read_body(&self, started: Started) -> Result<Reply, SendFailure> {
+        let Started {
+            status,
+            headers,
+            mut response,
+        } = started;
+        let cap = self.limits.max_body_bytes;
+        let too_large =
+            || SendFailure::TooLarge(format!("the response is larger than {cap} bytes"));
+        let transport = |e: reqwest::Error| SendFailure::Transport(describe(&e));
         let mut reservation = Reservation::new(&self.body_budget);
         let mut body = Vec::with_capacity(16 * 1024);
         // Chunks come decompressed, so the cap holds for what a gzip body expands to.
@@ -453,6 +499,47 @@ impl Session {
 }
 
 /// Why a request got no reply to read.
+/// A reply whose status and headers have come, its body not yet read.
+pub(super) struct Started {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub response: reqwest::Response,
+}
+
+/// How [`Session::fetch`] reads a reply: whole, as a page ([`WholePage`]), or as it arrives.
+pub(super) trait ReadReply {
+    type Out;
+    fn read<'s>(
+        &'s mut self,
+        session: &'s Session,
+        index: u64,
+        started: Started,
+        url: &'s str,
+    ) -> impl Future<Output = Attempt<Self::Out>> + Send + 's;
+}
+
+/// A page's reply read whole, then its records through the reader.
+struct WholePage<'r, R> {
+    reader: &'r R,
+}
+
+impl<R: RecordReader> ReadReply for WholePage<'_, R> {
+    type Out = Page<R::Record>;
+
+    async fn read(
+        &mut self,
+        session: &Session,
+        index: u64,
+        started: Started,
+        url: &str,
+    ) -> Attempt<Self::Out> {
+        match session.read_body(started).await {
+            Err(failure) => session.send_failed(failure, url),
+            Ok(reply) => session.classify_page(index, reply, url, self.reader),
+        }
+    }
+}
+
 pub(super) enum SendFailure {
     /// The transport failed (refused, dropped, timed out, cut off): worth another try.
     Transport(String),
@@ -561,7 +648,7 @@ impl<'a> Budget<'a> {
     }
 }
 
-fn retry<T>(reason: String) -> Attempt<T> {
+pub(super) fn retry<T>(reason: String) -> Attempt<T> {
     Attempt::Retry {
         reason,
         after: None,
@@ -606,7 +693,7 @@ pub fn redacted(url: &url::Url) -> String {
 }
 
 /// A transport error in one line, without the request (whose body may hold credentials).
-fn describe(error: &reqwest::Error) -> String {
+pub(super) fn describe(error: &reqwest::Error) -> String {
     let kind = if error.is_timeout() {
         "timed out"
     } else if error.is_connect() {

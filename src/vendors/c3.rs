@@ -144,6 +144,11 @@ impl Connector for Connection {
         RecordsAt::Key(&["Data"])
     }
 
+    /// Every active customer in one response: read as it arrives.
+    fn one_response(&self) -> bool {
+        true
+    }
+
     fn read_page(&self, _index: u64, page: &Envelope) -> Result<PageInfo, VendorError> {
         let json = &page.fields;
         let correlation = json_text(json, &["RequestCorrelationID"]);
