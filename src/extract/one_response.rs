@@ -109,11 +109,7 @@ impl<R: RecordReader> StreamedList<R> {
         let reader = self.reader.clone();
         let at = session.connector().records_at();
         let parsing = tokio::task::spawn_blocking(move || {
-            let mut batches = Batches {
-                batch: Vec::new(),
-                handed: 0,
-                out: batch_tx,
-            };
+            let mut batches = Batches::new(batch_tx);
             let body = BufReader::with_capacity(READ_BUFFER, Chunks::new(chunk_rx));
             let envelope = read_streamed(body, at, &*reader, &mut batches)?;
             batches.flush().map_err(super::VendorError::new)?;
@@ -252,6 +248,14 @@ struct Batches<T> {
 }
 
 impl<T> Batches<T> {
+    fn new(out: mpsc::Sender<Vec<T>>) -> Batches<T> {
+        Batches {
+            batch: Vec::new(),
+            handed: 0,
+            out,
+        }
+    }
+
     fn flush(&mut self) -> Result<(), String> {
         if self.batch.is_empty() {
             return Ok(());
@@ -308,6 +312,19 @@ mod tests {
         serde_json::to_vec(&body).unwrap()
     }
 
+    /// Parses a C3 body from `chunks`, its records handed on to `out`: the envelope's keys.
+    fn parse(
+        chunks: mpsc::Receiver<Bytes>,
+        out: mpsc::Sender<Vec<serde_json::Value>>,
+    ) -> Result<serde_json::Value, crate::extract::VendorError> {
+        let mut batches = Batches::new(out);
+        let reader = ValueReader { record_key: "Id" };
+        let body = BufReader::new(Chunks::new(chunks));
+        let envelope = read_streamed(body, RecordsAt::Key(&["Data"]), &reader, &mut batches)?;
+        batches.flush().map_err(crate::extract::VendorError::new)?;
+        Ok(envelope.fields)
+    }
+
     /// Records are handed on while the body still arrives: with the first half of a body sent
     /// and the second held back, batches of the first half's records come out; then the whole
     /// list, in order, and the envelope.
@@ -317,18 +334,7 @@ mod tests {
         let (first, second) = bytes.split_at(bytes.len() / 2);
         let (chunk_tx, chunk_rx) = mpsc::channel::<Bytes>(4);
         let (batch_tx, mut batch_rx) = mpsc::channel::<Vec<serde_json::Value>>(8);
-        let parser = std::thread::spawn(move || {
-            let mut batches = Batches {
-                batch: Vec::new(),
-                handed: 0,
-                out: batch_tx,
-            };
-            let reader = ValueReader { record_key: "Id" };
-            let body = BufReader::new(Chunks::new(chunk_rx));
-            let envelope = read_streamed(body, RecordsAt::Key(&["Data"]), &reader, &mut batches);
-            batches.flush().unwrap();
-            envelope.map(|e| e.fields)
-        });
+        let parser = std::thread::spawn(move || parse(chunk_rx, batch_tx));
         chunk_tx
             .blocking_send(Bytes::copy_from_slice(first))
             .unwrap();
@@ -364,16 +370,7 @@ mod tests {
             .blocking_send(Bytes::copy_from_slice(&bytes[..bytes.len() * 3 / 4]))
             .unwrap();
         drop(chunk_tx);
-        let mut batches = Batches {
-            batch: Vec::new(),
-            handed: 0,
-            out: batch_tx,
-        };
-        let reader = ValueReader { record_key: "Id" };
-        let body = BufReader::new(Chunks::new(chunk_rx));
-        let read = read_streamed(body, RecordsAt::Key(&["Data"]), &reader, &mut batches);
-        assert!(read.is_err());
-        drop(batches);
+        assert!(parse(chunk_rx, batch_tx).is_err());
         assert_eq!(
             batch_rx.blocking_recv().map(|b| b.len()),
             Some(BATCH_RECORDS)
