@@ -13,9 +13,7 @@ use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::routing::get;
-use customer_export::extract::{
-    self, ExtractError, Extracted, Session, SourceProgress, ValueReader,
-};
+use customer_export::extract::{self, ExtractError, Extracted, SourceProgress, ValueReader};
 use futures_util::{StreamExt, stream};
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
@@ -99,15 +97,8 @@ async fn extract_from(
         "name: c3\nsources:\n  - vendor: c3\n    base_url: http://{addr}\n    auth:\n      token: static-test-token\n    max_attempts: 3\noutputs:\n  - format: ndjson\n    path: out/customers.ndjson\n"
     );
     let source = common::plan(&text, &[]).sources.remove(0);
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let progress = SourceProgress::new(&source.name, None);
-    let session = Arc::new(Session::new(
-        &source.name,
-        &source.limits,
-        reqwest::Client::new(),
-        source.connector().expect("connector builds"),
-        progress,
-    ));
+    let session = common::session(&source, progress);
     let reader = Arc::new(ValueReader { record_key: "Id" });
     let (tx, mut rx) = mpsc::channel::<Vec<Value>>(4);
     let extraction = tokio::spawn(extract::extract(session, source.page_size, reader, tx));

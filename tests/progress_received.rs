@@ -11,7 +11,7 @@ use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::routing::get;
-use customer_export::extract::{self, Session, SourceProgress, ValueReader};
+use customer_export::extract::{self, SourceProgress, ValueReader};
 use customer_export::sandbox::{SandboxConfig, expected_records};
 use futures_util::{StreamExt, stream};
 use serde_json::{Value, json};
@@ -78,15 +78,8 @@ async fn a_page_moves_the_byte_counter_as_its_body_arrives() {
         "name: bytes\nsources:\n  - vendor: valomnia\n    base_url: http://{addr}\n    auth:\n      token: static-test-token\n    page_size: 50\n    max_attempts: 1\noutputs:\n  - format: ndjson\n    path: out/customers.ndjson\n"
     );
     let source = common::plan(&text, &[]).sources.remove(0);
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let progress = SourceProgress::new(&source.name, None);
-    let session = Arc::new(Session::new(
-        &source.name,
-        &source.limits,
-        reqwest::Client::new(),
-        source.connector().expect("connector builds"),
-        progress.clone(),
-    ));
+    let session = common::session(&source, progress.clone());
     let reader = Arc::new(ValueReader {
         record_key: source.vendor.spec().record.key,
     });

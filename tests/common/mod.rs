@@ -184,23 +184,27 @@ pub fn expected(vendor: &str, config: &SandboxConfig) -> Vec<Value> {
     sandbox::expected_records(vendor, config, &demo_filters(vendor)).expect("truth")
 }
 
-/// Extracts one source the way a run does (pages in order, repeats of a key dropped, the count
-/// checked), keeping each record as a `Value`.
-pub async fn extract_all(source: &SourcePlan) -> Result<(Vec<Value>, Extracted), ExtractError> {
+/// A session of `source` as a run makes one (no redirects followed), counting into `progress`.
+pub fn session(source: &SourcePlan, progress: SourceProgress) -> Arc<Session> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
     let connector = source.connector().expect("connector builds");
-    let progress = SourceProgress::new(&source.name, None);
-    let session = Arc::new(Session::new(
+    Arc::new(Session::new(
         &source.name,
         &source.limits,
         client,
         connector,
         progress,
-    ));
+    ))
+}
+
+/// Extracts one source the way a run does (pages in order, repeats of a key dropped, the count
+/// checked), keeping each record as a `Value`.
+pub async fn extract_all(source: &SourcePlan) -> Result<(Vec<Value>, Extracted), ExtractError> {
+    let session = session(source, SourceProgress::new(&source.name, None));
     let reader = Arc::new(ValueReader {
         record_key: source.vendor.spec().record.key,
     });
