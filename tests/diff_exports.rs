@@ -381,16 +381,20 @@ fn csv_files_with_different_columns_compare_on_the_shared_ones() {
         "Id,Name,Zip,Score\n1,Alpha,06000,5\n2,Beta Ltd,,7\n4,Delta,2000,9\n",
     )
     .unwrap();
+    // `diff OLD NEW --key Id --output {output}`.
+    let diff_to = |output: &Path| {
+        customer_export(&[
+            "diff",
+            old.to_str().unwrap(),
+            new.to_str().unwrap(),
+            "--key",
+            "Id",
+            "--output",
+            output.to_str().unwrap(),
+        ])
+    };
     let changes = dir.path().join("changes.ndjson");
-    let out = customer_export(&[
-        "diff",
-        old.to_str().unwrap(),
-        new.to_str().unwrap(),
-        "--key",
-        "Id",
-        "--output",
-        changes.to_str().unwrap(),
-    ]);
+    let out = diff_to(&changes);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         out.status.code(),
@@ -437,15 +441,7 @@ fn csv_files_with_different_columns_compare_on_the_shared_ones() {
     );
     // As a spreadsheet: one sheet per kind of change, each with its own frozen header.
     let sheet = dir.path().join("changes.xlsx");
-    let out = customer_export(&[
-        "diff",
-        old.to_str().unwrap(),
-        new.to_str().unwrap(),
-        "--key",
-        "Id",
-        "--output",
-        sheet.to_str().unwrap(),
-    ]);
+    let out = diff_to(&sheet);
     assert_eq!(
         out.status.code(),
         Some(0),

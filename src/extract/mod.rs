@@ -270,15 +270,7 @@ impl<R: RecordReader> Delivery<R> {
         if let Some(passed) = self.ceiling.passed(counts.pages, counts.records) {
             return Err(self.stuck(passed));
         }
-        if records.is_empty() {
-            return Ok(());
-        }
-        self.out
-            .send(records)
-            .await
-            .map_err(|_| ExtractError::Cancelled {
-                source_name: self.session.name.clone(),
-            })
+        send_on(&self.out, records, &self.session).await
     }
 
     fn stuck(&self, detail: String) -> ExtractError {
@@ -287,6 +279,22 @@ impl<R: RecordReader> Delivery<R> {
             detail,
         }
     }
+}
+
+/// Sends `records` on to the run; a closed channel is the run no longer reading the source.
+async fn send_on<T>(
+    out: &mpsc::Sender<Vec<T>>,
+    records: Vec<T>,
+    session: &Session,
+) -> Result<(), ExtractError> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    out.send(records)
+        .await
+        .map_err(|_| ExtractError::Cancelled {
+            source_name: session.name.clone(),
+        })
 }
 
 /// How far paging may go before it is taken for a vendor that never says the end has come.

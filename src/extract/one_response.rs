@@ -19,7 +19,7 @@ use super::connector::PageInfo;
 use super::error::ExtractError;
 use super::page::{Collect, RecordReader, read_streamed};
 use super::session::{Attempt, ReadReply, SendFailure, Session, Started, retry};
-use super::{Extracted, reconcile};
+use super::{Extracted, reconcile, send_on};
 
 /// Records parsed before they are handed on together.
 const BATCH_RECORDS: usize = 1000;
@@ -48,6 +48,7 @@ pub(super) async fn extract<R: RecordReader>(
     if let Some(count) = info.in_page {
         progress.add_to_total(count);
     }
+    // Its records are counted as they went on: the one response counts as one page.
     progress.page(0, 0);
     if !info.last {
         return Err(ExtractError::Paging {
@@ -167,15 +168,7 @@ impl<R: RecordReader> StreamedList<R> {
             .collect();
         let kept = fresh.len() as u64;
         session.progress().records(kept, before - kept);
-        if fresh.is_empty() {
-            return Ok(());
-        }
-        self.out
-            .send(fresh)
-            .await
-            .map_err(|_| ExtractError::Cancelled {
-                source_name: session.name.clone(),
-            })
+        send_on(&self.out, fresh, session).await
     }
 }
 
@@ -188,24 +181,17 @@ async fn pump(
 ) -> Result<(), SendFailure> {
     let cap = session.limits().max_body_bytes;
     let mut received = 0;
-    loop {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                session.progress().received(chunk.len() as u64);
-                received += chunk.len();
-                if received > cap {
-                    return Err(SendFailure::TooLarge(format!(
-                        "the response is larger than {cap} bytes"
-                    )));
-                }
-                if chunks.send(chunk).await.is_err() {
-                    return Ok(());
-                }
-            }
-            Ok(None) => return Ok(()),
-            Err(e) => return Err(SendFailure::Transport(super::session::describe(&e))),
+    while let Some(chunk) = response.chunk().await.map_err(SendFailure::transport)? {
+        session.progress().received(chunk.len() as u64);
+        received += chunk.len();
+        if received > cap {
+            return Err(SendFailure::over_cap(cap));
+        }
+        if chunks.send(chunk).await.is_err() {
+            break;
         }
     }
+    Ok(())
 }
 
 /// The body's chunks as a `Read`, on the parser's blocking thread.

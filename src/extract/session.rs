@@ -332,21 +332,18 @@ impl Session {
     /// Sends a request that has had its turn; the reply's status and headers, its body to come.
     async fn start(&self, builder: RequestBuilder) -> Result<Started, SendFailure> {
         self.progress.request();
-        let transport = |e: reqwest::Error| SendFailure::Transport(describe(&e));
         let mut response = builder
             .timeout(self.limits.timeout)
             .send()
             .await
-            .map_err(transport)?;
+            .map_err(SendFailure::transport)?;
         let status = response.status();
         let headers = std::mem::take(response.headers_mut());
         let cap = self.limits.max_body_bytes;
-        let too_large =
-            || SendFailure::TooLarge(format!("the response is larger than {cap} bytes"));
         // A declared length is a claim, not a reason to allocate: refuse one over the cap at once,
         // and let the buffer grow with what really arrives.
         if response.content_length().is_some_and(|n| n > cap as u64) {
-            return Err(too_large());
+            return Err(SendFailure::over_cap(cap));
         }
         Ok(Started {
             status,
@@ -363,17 +360,14 @@ impl Session {
             mut response,
         } = started;
         let cap = self.limits.max_body_bytes;
-        let too_large =
-            || SendFailure::TooLarge(format!("the response is larger than {cap} bytes"));
-        let transport = |e: reqwest::Error| SendFailure::Transport(describe(&e));
         let mut reservation = Reservation::new(&self.body_budget);
         let mut body = Vec::with_capacity(16 * 1024);
         // Chunks come decompressed, so the cap holds for what a gzip body expands to.
-        while let Some(chunk) = response.chunk().await.map_err(transport)? {
+        while let Some(chunk) = response.chunk().await.map_err(SendFailure::transport)? {
             self.progress.received(chunk.len() as u64);
             let len = body.len() + chunk.len();
             if len > cap {
-                return Err(too_large());
+                return Err(SendFailure::over_cap(cap));
             }
             if !reservation.grow(len) {
                 return Err(SendFailure::TooLarge(format!(
@@ -389,6 +383,7 @@ impl Session {
             _budget: reservation,
         })
     }
+
     async fn wait_for_turn(&self) {
         loop {
             let until = *self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
@@ -548,6 +543,17 @@ pub(super) enum SendFailure {
     TooLarge(String),
 }
 
+impl SendFailure {
+    pub(super) fn transport(e: reqwest::Error) -> SendFailure {
+        SendFailure::Transport(describe(&e))
+    }
+
+    /// A body past the source's cap of `cap` bytes.
+    pub(super) fn over_cap(cap: usize) -> SendFailure {
+        SendFailure::TooLarge(format!("the response is larger than {cap} bytes"))
+    }
+}
+
 /// The bytes a source may hold in response bodies at once, whatever its concurrency: a few
 /// hostile pages expanding towards the cap together cannot multiply the memory it allows.
 struct BodyBudget {
@@ -693,7 +699,7 @@ pub fn redacted(url: &url::Url) -> String {
 }
 
 /// A transport error in one line, without the request (whose body may hold credentials).
-pub(super) fn describe(error: &reqwest::Error) -> String {
+fn describe(error: &reqwest::Error) -> String {
     let kind = if error.is_timeout() {
         "timed out"
     } else if error.is_connect() {

@@ -545,7 +545,7 @@ async fn run_one<'a>(
         progress.clone(),
         cancelled,
     );
-    let (outcome, sinks) = run.await;
+    let outcome = run.await;
     progress.finish(outcome.is_ok());
     SourceEnded {
         i,
@@ -553,7 +553,6 @@ async fn run_one<'a>(
         transforms,
         progress,
         outcome,
-        sinks,
         shares,
     }
 }
@@ -566,13 +565,12 @@ struct SourceEnded<'a> {
     transforms: Arc<Transforms>,
     progress: SourceProgress,
     outcome: Result<SourceDone, RunError>,
-    sinks: Vec<outputs::Sink>,
     /// Whether it writes a file other sources write too.
     shares: bool,
 }
 
 /// Takes an ended source's files back and makes its summary; `Err` when the run must stop: it
-/// failed and cannot be skipped, or its files could not be taken back.
+/// failed and cannot be skipped.
 fn take_ended(
     plan: &Plan,
     running: &mut Running,
@@ -584,9 +582,9 @@ fn take_ended(
     let error = (ended.outcome.as_ref().err()).map(|e| redact(&e.to_string()).into_owned());
     let mut summary = report::source_summary(source, &ended.progress.counts(), error);
     match ended.outcome {
-        Ok(outcome) => {
-            source_succeeded(source, &outcome, &ended.transforms, &mut summary);
-            running.finished(ended.sinks)?;
+        Ok(done) => {
+            source_succeeded(source, &done, &ended.transforms, &mut summary);
+            running.finished(done.own);
         }
         Err(e) => {
             error!(source = %source.name, "Source failed: {e}");
@@ -594,7 +592,7 @@ fn take_ended(
             if plan.on_error == OnError::Fail || ended.shares {
                 return Err(RunError::Sources(failures.clone()));
             }
-            // Skipped: its own files are dropped with its sinks, never published.
+            // Skipped: its own files were dropped with it, never published.
         }
     }
     Ok(summary)

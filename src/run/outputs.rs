@@ -191,30 +191,28 @@ pub struct SourceFiles {
     pub shares: bool,
 }
 
+/// A file only one source writes, back from it: its index among the run's files, its writer.
+pub type OwnFile = (usize, Box<Writer>);
+
 /// Ends a succeeded source's turn in each file it shares (the later sources' spills waiting for
-/// it are copied in: blocking work, for a blocking thread); returns its own files' sinks.
-pub fn end_turns(sinks: Vec<Sink>) -> Result<Vec<Sink>, LoadError> {
+/// it are copied in: blocking work, for a blocking thread); returns its own files.
+pub fn end_turns(sinks: Vec<Sink>) -> Result<Vec<OwnFile>, LoadError> {
     let mut own = Vec::new();
     for sink in sinks {
         match sink {
             Sink::Shared(sink) => sink.finish()?,
-            own_file => own.push(own_file),
+            Sink::Own(file, writer) => own.push((file, writer)),
         }
     }
     Ok(own)
 }
 
 impl Running {
-    /// Takes back a source's sinks once it has succeeded: its own files come back; its turn in
-    /// each shared file ends, if [`end_turns`] has not ended it.
-    pub fn finished(&mut self, sinks: Vec<Sink>) -> Result<(), LoadError> {
-        for sink in sinks {
-            match sink {
-                Sink::Own(file, writer) => self.files[file] = RunningFile::Own(Some(writer)),
-                Sink::Shared(sink) => sink.finish()?,
-            }
+    /// Takes back a succeeded source's own files.
+    pub fn finished(&mut self, own: Vec<OwnFile>) {
+        for (file, writer) in own {
+            self.files[file] = RunningFile::Own(Some(writer));
         }
-        Ok(())
     }
 
     /// The files to publish, in the order they were opened: a skipped source's are not among

@@ -158,6 +158,8 @@ impl SharedSink {
 /// each cell's tag and value; a JSON value its text's length and text.
 struct Spill {
     file: BufWriter<File>,
+    /// One row's bytes, reused from row to row.
+    entry: Vec<u8>,
 }
 
 const ROW: u8 = 0;
@@ -175,17 +177,18 @@ impl Spill {
         let file = tempfile::tempfile()?;
         Ok(Spill {
             file: BufWriter::with_capacity(SPILL_BUFFER, file),
+            entry: Vec::new(),
         })
     }
 
     fn row(&mut self, row: &[Cell<'_>]) -> io::Result<()> {
-        let mut entry = Vec::with_capacity(16 * row.len());
-        entry.push(ROW);
-        entry.extend_from_slice(&(row.len() as u32).to_le_bytes());
+        self.entry.clear();
+        self.entry.push(ROW);
+        self.entry.extend_from_slice(&(row.len() as u32).to_le_bytes());
         for cell in row {
-            encode(cell, &mut entry);
+            encode(cell, &mut self.entry);
         }
-        self.file.write_all(&entry)
+        self.file.write_all(&self.entry)
     }
 
     fn json(&mut self, value: &Value) -> io::Result<()> {

@@ -10,7 +10,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::RunError;
 use super::logging::spawn_ticker;
-use super::outputs::{Routes, Sink, SourceFiles, end_turns};
+use super::outputs::{OwnFile, Routes, Sink, SourceFiles, end_turns};
 use crate::extract::{
     self, ExtractError, Extracted, RecordReader, Session, SourceProgress, ValueReader,
 };
@@ -24,16 +24,18 @@ use crate::transform::{ParsedRecord, RecordReport, Transformer, Transforms};
 /// 2 MB but stalled the readers while the writer encoded a row group (100k export 1.5 → 1.9 s).
 const CHANNEL_PAGES: usize = 4;
 
-/// What a source's run came to.
+/// What a succeeded source's run came to.
 pub struct SourceDone {
     pub extracted: Extracted,
     pub report: RecordReport,
+    /// The files only it wrote, for the run to take back.
+    pub own: Vec<OwnFile>,
 }
 
 /// Extracts one source on the async runtime while a blocking thread writes its rows into its
 /// sinks, until it ends or `cancel` says another source failed. Once it has succeeded, its turn
-/// in each shared file ends; its own files' sinks come back with the outcome, for the run to take
-/// back or drop.
+/// in each shared file ends and its own files come back with it; if it fails, they are dropped
+/// (their temporary files deleted).
 pub async fn run_source(
     source: &SourcePlan,
     client: &reqwest::Client,
@@ -41,14 +43,11 @@ pub async fn run_source(
     files: SourceFiles,
     progress: SourceProgress,
     mut cancel: watch::Receiver<bool>,
-) -> (Result<SourceDone, RunError>, Vec<Sink>) {
+) -> Result<SourceDone, RunError> {
     let SourceFiles {
         mut sinks, routes, ..
     } = files;
-    let session = match session(source, client, progress.clone()) {
-        Ok(session) => Arc::new(session),
-        Err(e) => return (Err(e), sinks),
-    };
+    let session = Arc::new(session(source, client, progress.clone())?);
     let reader = Arc::new(RowReader {
         transforms,
         nested: !routes.nested.is_empty(),
@@ -71,30 +70,17 @@ pub async fn run_source(
     if let Some(t) = ticker {
         t.abort();
     }
-    let (sinks, written) = match writing.await {
-        Ok(done) => done,
-        Err(e) => {
-            let stopped = RunError::Setup(format!("the writer thread stopped: {e}"));
-            return (Err(stopped), Vec::new());
-        }
-    };
+    let stopped = |e| RunError::Setup(format!("the writer thread stopped: {e}"));
+    let (sinks, written) = writing.await.map_err(stopped)?;
     // A write error explains a cancelled extraction better than "cancelled" does.
-    let outcome = match (written, extracted) {
-        (Err(e), _) => Err(e.into()),
-        (Ok(_), Err(e)) => Err(e.into()),
-        (Ok(report), Ok(extracted)) => Ok(SourceDone { extracted, report }),
-    };
-    if outcome.is_err() {
-        return (outcome, sinks);
-    }
-    match tokio::task::spawn_blocking(move || end_turns(sinks)).await {
-        Ok(Ok(own)) => (outcome, own),
-        Ok(Err(e)) => (Err(e.into()), Vec::new()),
-        Err(e) => {
-            let stopped = RunError::Setup(format!("the writer thread stopped: {e}"));
-            (Err(stopped), Vec::new())
-        }
-    }
+    let report = written?;
+    let extracted = extracted?;
+    let own = (tokio::task::spawn_blocking(move || end_turns(sinks)).await).map_err(stopped)??;
+    Ok(SourceDone {
+        extracted,
+        report,
+        own,
+    })
 }
 
 /// The source's connector in a session of its own (its token cache, rate limiter and counts).
