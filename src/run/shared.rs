@@ -184,7 +184,8 @@ impl Spill {
     fn row(&mut self, row: &[Cell<'_>]) -> io::Result<()> {
         self.entry.clear();
         self.entry.push(ROW);
-        self.entry.extend_from_slice(&(row.len() as u32).to_le_bytes());
+        self.entry
+            .extend_from_slice(&(row.len() as u32).to_le_bytes());
         for cell in row {
             encode(cell, &mut self.entry);
         }
