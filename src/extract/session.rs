@@ -46,6 +46,9 @@ pub(super) enum Attempt<T> {
 /// The first gap a 429 opens between requests when the source has no rate limit of its own.
 const DEFAULT_GAP: Duration = Duration::from_millis(50);
 
+/// The least a body's buffer starts at.
+const MIN_BODY_CAPACITY: usize = 16 * 1024;
+
 pub struct Session {
     pub name: String,
     client: reqwest::Client,
@@ -63,6 +66,10 @@ pub struct Session {
     /// The greatest age at which a token of the source has been accepted (`None`: none yet):
     /// its tokens live at least that long.
     proven_lifetime: std::sync::Mutex<Option<Duration>>,
+    /// The length of the last body read whole: the next body's buffer starts at about that size
+    /// rather than doubling its way up from a few KiB (each doubling a copy, and fresh pages the
+    /// kernel must fault in). A size that really arrived, so never more than the cap allows.
+    body_hint: AtomicUsize,
 }
 
 impl Session {
@@ -90,6 +97,7 @@ impl Session {
             paused_until: std::sync::Mutex::new(None),
             pace: Pace::new(period.unwrap_or(DEFAULT_GAP)),
             proven_lifetime: std::sync::Mutex::new(None),
+            body_hint: AtomicUsize::new(MIN_BODY_CAPACITY),
         }
     }
 
@@ -361,7 +369,9 @@ impl Session {
         } = started;
         let cap = self.limits.max_body_bytes;
         let mut reservation = Reservation::new(&self.body_budget);
-        let mut body = Vec::with_capacity(16 * 1024);
+        let hint = self.body_hint.load(Relaxed);
+        let mut body =
+            Vec::with_capacity(hint.clamp(MIN_BODY_CAPACITY, cap.max(MIN_BODY_CAPACITY)));
         // Chunks come decompressed, so the cap holds for what a gzip body expands to.
         while let Some(chunk) = response.chunk().await.map_err(SendFailure::transport)? {
             self.progress.received(chunk.len() as u64);
@@ -376,6 +386,8 @@ impl Session {
             }
             body.extend_from_slice(&chunk);
         }
+        // A little over the last length, so a page a few bytes longer still fits.
+        self.body_hint.store(body.len() + body.len() / 16, Relaxed);
         Ok(Reply {
             status,
             headers,

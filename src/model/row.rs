@@ -101,6 +101,21 @@ enum Packed {
 }
 
 impl PackedRows {
+    /// Empty, with room for `text` bytes of text and `cells` cells, so that rows of about that
+    /// size are packed without growing the buffers a doubling at a time.
+    pub fn with_capacity(text: usize, cells: usize) -> PackedRows {
+        PackedRows {
+            text: String::with_capacity(text),
+            cells: Vec::with_capacity(cells),
+            rows: Vec::with_capacity(1),
+        }
+    }
+
+    /// (text bytes, cells) packed so far.
+    pub fn size(&self) -> (usize, usize) {
+        (self.text.len(), self.cells.len())
+    }
+
     /// Appends one row of `table`.
     pub fn push(&mut self, table: usize, row: &[Cell<'_>]) {
         self.rows.push((table, row.len()));

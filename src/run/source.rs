@@ -3,6 +3,7 @@
 //! bounded channel so memory holds a few pages, however many there are.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use serde::de::{Deserialize, Deserializer, Error as _};
 use serde_json::Value;
@@ -51,6 +52,7 @@ pub async fn run_source(
     let reader = Arc::new(RowReader {
         transforms,
         nested: !routes.nested.is_empty(),
+        last_size: Default::default(),
     });
     let (tx, rx) = mpsc::channel::<Vec<ReadRecord>>(CHANNEL_PAGES);
     let ticker = (!progress.has_bar()).then(|| spawn_ticker(progress.clone()));
@@ -151,6 +153,9 @@ struct RowReader {
     transforms: Arc<Transforms>,
     /// NDJSON in nested form also wants the record as it came.
     nested: bool,
+    /// The text bytes and cells of the last record packed: the next record's buffers start at
+    /// that size (records of a source are alike), not a doubling at a time from nothing.
+    last_size: [AtomicUsize; 2],
 }
 
 /// One record, transformed.
@@ -169,6 +174,7 @@ impl RecordReader for RowReader {
             let mut read = self.start();
             let record = self.transformer(0).read(input)?;
             self.add(&mut read, 0, &record);
+            self.end(&read);
             return Ok(read);
         }
         // Several transforms (or the record as it came) read one tree of the record.
@@ -179,6 +185,7 @@ impl RecordReader for RowReader {
             self.add(&mut read, i, &record);
         }
         read.nested = self.nested.then_some(value);
+        self.end(&read);
         Ok(read)
     }
 
@@ -189,12 +196,24 @@ impl RecordReader for RowReader {
 
 impl RowReader {
     fn start(&self) -> ReadRecord {
+        let [text, cells] = &self.last_size;
+        // A little over the last record's size, so one a few bytes longer still fits.
+        let room = |n: &AtomicUsize| {
+            let n = n.load(Relaxed);
+            n + n / 8
+        };
         ReadRecord {
             key: None,
-            rows: PackedRows::default(),
+            rows: PackedRows::with_capacity(room(text), room(cells)),
             report: RecordReport::default(),
             nested: None,
         }
+    }
+
+    fn end(&self, read: &ReadRecord) {
+        let (text, cells) = read.rows.size();
+        self.last_size[0].store(text, Relaxed);
+        self.last_size[1].store(cells, Relaxed);
     }
 
     fn transformer(&self, i: usize) -> &Transformer {
