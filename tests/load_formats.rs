@@ -405,6 +405,61 @@ fn parquet_many_rows_span_bounded_row_groups() {
     assert!(metadata.row_groups().iter().all(|rg| rg.num_rows() <= 4096));
 }
 
+/// Whether a column chunk is dictionary-encoded.
+fn dictionary_encoded(column: &parquet::file::metadata::ColumnChunkMetaData) -> bool {
+    column.dictionary_page_offset().is_some()
+}
+
+#[test]
+fn parquet_dictionary_encodes_only_the_columns_whose_values_repeat() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("repeats.parquet");
+    let options = ParquetOptions {
+        row_group_rows: 10_000,
+        batch_rows: 1000,
+        zstd_level: 1,
+    };
+    let mut w = Writer::create(&path, &Format::Parquet(options), schema()).unwrap();
+    // name: unique; count: 3 values; score: unique; seen_at: 4 values, a few nulls.
+    let n = 3000u64;
+    for i in 0..n {
+        let row = vec![
+            Cell::Str(format!("customer {i}").into()),
+            Cell::Int((i % 3) as i64),
+            Cell::Float(i as f64 / 7.0),
+            Cell::Bool(i % 2 == 0),
+            if i % 10 == 0 {
+                Cell::Null
+            } else {
+                Cell::Timestamp(T0 + (i % 4) as i64)
+            },
+        ];
+        w.write_row(&row).unwrap();
+    }
+    w.finish().unwrap().publish().unwrap();
+    let (_, batches, metadata) = read_parquet(&path);
+    assert_eq!(batches.iter().map(|b| b.num_rows() as u64).sum::<u64>(), n);
+    let group = metadata.row_group(0);
+    let encoded: Vec<(String, bool)> = group
+        .columns()
+        .iter()
+        .map(|c| (c.column_path().string(), dictionary_encoded(c)))
+        .filter(|(name, _)| name != "active")
+        .collect();
+    let expected = [
+        ("name", false),
+        ("count", true),
+        ("score", false),
+        ("seen_at", true),
+    ]
+    .map(|(name, dictionary)| (name.to_string(), dictionary));
+    assert_eq!(encoded, expected);
+    // The values are the same either way: spot checks on the last batch.
+    let last = batches.last().unwrap();
+    let names = last.column(0).as_string::<i32>();
+    assert_eq!(names.value(names.len() - 1), format!("customer {}", n - 1));
+}
+
 #[test]
 fn parquet_with_zero_rows_is_readable_with_its_schema() {
     let dir = tempfile::tempdir().unwrap();

@@ -14,6 +14,11 @@
 //! in the encoder), so wide rows do not make memory grow with `batch_rows` or `row_group_rows`. The footer is written by [`ParquetWriter::finish`]; a file that was not
 //! finished is unreadable, which is why it stays a temporary file until then. A file of zero
 //! rows is still valid and carries the schema.
+//!
+//! Encoding: a column is dictionary-encoded only where its values repeat (a country, a status, a
+//! currency), decided from the file's first batch ([`repeats`]): interning values that never come
+//! again (ids, e-mails, timestamps) costs the writer a hash per value and ends in Parquet's
+//! fallback to plain encoding anyway, once the dictionary outgrows its page.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -27,6 +32,7 @@ use arrow_schema::{DataType, Field, SchemaRef, TimeUnit};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
 
 use super::publish::{self, Sink, StageAt, Staged};
 use super::{Finished, LoadError, ParquetOptions, check_row};
@@ -160,7 +166,7 @@ fn list_header(count: usize) -> Vec<u8> {
 /// A Parquet file being written.
 pub struct ParquetWriter {
     // Declared before `staged`: the file is closed before the temporary path is deleted.
-    out: ArrowWriter<FooterFix>,
+    out: Encoder,
     staged: Staged,
     schema: Schema,
     arrow_schema: SchemaRef,
@@ -183,6 +189,109 @@ impl std::fmt::Debug for ParquetWriter {
             .field("pending", &self.pending)
             .finish_non_exhaustive()
     }
+}
+
+/// The encoder under a file: waiting for the first batch, which decides the columns' encodings,
+/// then writing.
+enum Encoder {
+    Waiting {
+        sink: FooterFix,
+        props: parquet::file::properties::WriterPropertiesBuilder,
+    },
+    Writing(ArrowWriter<FooterFix>),
+    /// Only between [`Encoder::start`]'s taking the waiting parts and its putting the writer back.
+    Gone,
+}
+
+impl Encoder {
+    /// The writer, started on the first call: `first`, the file's first batch (`None` for a file
+    /// of no rows), decides which columns are dictionary-encoded.
+    fn writer(
+        &mut self,
+        schema: &SchemaRef,
+        first: Option<&RecordBatch>,
+    ) -> Result<&mut ArrowWriter<FooterFix>, parquet::errors::ParquetError> {
+        if let Encoder::Waiting { .. } = self {
+            let Encoder::Waiting { sink, mut props } = std::mem::replace(self, Encoder::Gone)
+            else {
+                unreachable!("matched just above")
+            };
+            for (field, column) in schema
+                .fields()
+                .iter()
+                .zip(first.map(|b| b.columns()).unwrap_or_default())
+            {
+                if !repeats(column) {
+                    props = props.set_column_dictionary_enabled(
+                        ColumnPath::from(field.name().as_str()),
+                        false,
+                    );
+                }
+            }
+            *self = Encoder::Writing(ArrowWriter::try_new(
+                sink,
+                schema.clone(),
+                Some(props.build()),
+            )?);
+        }
+        match self {
+            Encoder::Writing(writer) => Ok(writer),
+            _ => Err(encoder_gone()),
+        }
+    }
+
+    /// The writer, to be finished: started now for a file that got no rows.
+    fn into_writer(
+        mut self,
+        schema: &SchemaRef,
+    ) -> Result<ArrowWriter<FooterFix>, parquet::errors::ParquetError> {
+        self.writer(schema, None)?;
+        match self {
+            Encoder::Writing(writer) => Ok(writer),
+            _ => Err(encoder_gone()),
+        }
+    }
+}
+
+/// A writer whose encoder failed to start (an error already reported) is used again.
+fn encoder_gone() -> parquet::errors::ParquetError {
+    parquet::errors::ParquetError::General("the Parquet encoder failed to start before".into())
+}
+
+/// Whether a column's values repeat enough for a dictionary to pay: at most half of its values
+/// (nulls aside) are distinct. A column of nulls only, or of booleans (which Parquet never
+/// dictionary-encodes), says yes: nothing is interned either way.
+fn repeats(column: &ArrayRef) -> bool {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{Date32Type, Float64Type, Int64Type, TimestampMicrosecondType};
+    use std::collections::HashSet;
+    fn distinct<T: std::hash::Hash + Eq>(
+        values: impl Iterator<Item = Option<T>>,
+    ) -> (usize, usize) {
+        let mut seen = HashSet::new();
+        let mut present = 0;
+        for value in values.flatten() {
+            present += 1;
+            seen.insert(value);
+        }
+        (seen.len(), present)
+    }
+    let (distinct, present) = match column.data_type() {
+        DataType::Utf8 => distinct(column.as_string::<i32>().iter()),
+        DataType::Int64 => distinct(column.as_primitive::<Int64Type>().iter()),
+        DataType::Float64 => distinct(
+            column
+                .as_primitive::<Float64Type>()
+                .iter()
+                .map(|v| v.map(f64::to_bits)),
+        ),
+        DataType::Timestamp(..) => {
+            distinct(column.as_primitive::<TimestampMicrosecondType>().iter())
+        }
+        DataType::Date32 => distinct(column.as_primitive::<Date32Type>().iter()),
+        _ => return true,
+    };
+    distinct * 2 <= present
 }
 
 /// One column's values for the current batch. A closed set, so an enum rather than
@@ -302,8 +411,7 @@ impl ParquetWriter {
             .set_created_by(format!(
                 "customer-export version {}",
                 env!("CARGO_PKG_VERSION")
-            ))
-            .build();
+            ));
 
         let arrow_schema = to_arrow_schema(&schema);
         let (sink, staged) = publish::stage(final_path, at)?;
@@ -312,13 +420,7 @@ impl ParquetWriter {
             footer: None,
             columns: schema.len(),
         };
-        let out =
-            ArrowWriter::try_new(sink, arrow_schema.clone(), Some(props)).map_err(|source| {
-                LoadError::Parquet {
-                    path: final_path.to_path_buf(),
-                    source,
-                }
-            })?;
+        let out = Encoder::Waiting { sink, props };
         // Builders never need more than one batch, and a huge batch_rows must not reserve
         // memory up front.
         let capacity = options.batch_rows.min(8192);
@@ -397,17 +499,17 @@ impl ParquetWriter {
                 source,
             }
         })?;
-        self.out
-            .write(&batch)
-            .map_err(|source| LoadError::Parquet {
-                path: self.staged.final_path().to_path_buf(),
-                source,
-            })?;
-        if self.out.memory_size() >= self.row_group_bytes {
-            self.out.flush().map_err(|source| LoadError::Parquet {
-                path: self.staged.final_path().to_path_buf(),
-                source,
-            })?;
+        let parquet_error = |source| LoadError::Parquet {
+            path: self.staged.final_path().to_path_buf(),
+            source,
+        };
+        let out = self
+            .out
+            .writer(&self.arrow_schema, Some(&batch))
+            .map_err(parquet_error)?;
+        out.write(&batch).map_err(parquet_error)?;
+        if out.memory_size() >= self.row_group_bytes {
+            out.flush().map_err(parquet_error)?;
         }
         Ok(())
     }
@@ -430,6 +532,7 @@ impl ParquetWriter {
             out,
             staged,
             schema,
+            arrow_schema,
             rows,
             ..
         } = self;
@@ -437,9 +540,9 @@ impl ParquetWriter {
             path: staged.final_path().to_path_buf(),
             source,
         };
+        let mut out = out.into_writer(&arrow_schema).map_err(parquet_error)?;
         // The last row group goes out as is; what follows it (page indexes, the footer) is held
         // back to be corrected before it is written.
-        let mut out = out;
         out.flush().map_err(parquet_error)?;
         out.inner_mut().footer = Some(Vec::new());
         let fix = out.into_inner().map_err(parquet_error)?;
