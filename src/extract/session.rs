@@ -92,6 +92,7 @@ impl Session {
             body_budget: Arc::new(BodyBudget {
                 used: AtomicUsize::new(0),
                 limit: limits.max_body_bytes,
+                spare: Default::default(),
             }),
             progress,
             paused_until: std::sync::Mutex::new(None),
@@ -244,7 +245,7 @@ impl Session {
     fn classify_page<R: RecordReader>(
         &self,
         index: u64,
-        reply: Reply,
+        mut reply: Reply,
         url: &str,
         reader: &R,
     ) -> Attempt<Page<R::Record>> {
@@ -252,7 +253,7 @@ impl Session {
         if status.is_success() {
             let page = read_page(&reply.body, self.connector.records_at(), reader).and_then(
                 |(mut envelope, records)| {
-                    envelope.headers = reply.headers;
+                    envelope.headers = std::mem::take(&mut reply.headers);
                     let info = self.connector.read_page(index, &envelope)?;
                     Ok(Page { records, info })
                 },
@@ -370,8 +371,8 @@ impl Session {
         let cap = self.limits.max_body_bytes;
         let mut reservation = Reservation::new(&self.body_budget);
         let hint = self.body_hint.load(Relaxed);
-        let mut body =
-            Vec::with_capacity(hint.clamp(MIN_BODY_CAPACITY, cap.max(MIN_BODY_CAPACITY)));
+        let mut body = reservation.spare_buffer();
+        body.reserve(hint.clamp(MIN_BODY_CAPACITY, cap.max(MIN_BODY_CAPACITY)));
         // Chunks come decompressed, so the cap holds for what a gzip body expands to.
         while let Some(chunk) = response.chunk().await.map_err(SendFailure::transport)? {
             self.progress.received(chunk.len() as u64);
@@ -571,7 +572,16 @@ impl SendFailure {
 struct BodyBudget {
     used: AtomicUsize,
     limit: usize,
+    /// Buffers of bodies already read, emptied, for the next bodies: a page's buffer is reused
+    /// rather than freed and allocated again, which (memory being handed back to the system as
+    /// soon as it is freed) would cost the kernel a page fault for every 4 KiB of every page.
+    spare: std::sync::Mutex<Vec<Vec<u8>>>,
 }
+
+/// The most emptied body buffers a source keeps for reuse, and the largest one it keeps: a few
+/// pages' worth; an unusually large body's buffer goes back to the system.
+const SPARE_BODIES: usize = 8;
+const SPARE_BODY_BYTES: usize = 1024 * 1024;
 
 /// One body's share of the budget, given back when the body is dropped.
 pub(super) struct Reservation {
@@ -597,6 +607,26 @@ impl Reservation {
         }
         self.held += more;
         true
+    }
+}
+
+impl Reservation {
+    /// An emptied buffer of an earlier body, or a new one.
+    fn spare_buffer(&self) -> Vec<u8> {
+        let mut spare = self.budget.spare.lock().unwrap_or_else(|p| p.into_inner());
+        spare.pop().unwrap_or_default()
+    }
+
+    /// Keeps a body's buffer for a later body, if there is room for it.
+    pub(super) fn give_back(&self, mut body: Vec<u8>) {
+        if body.capacity() == 0 || body.capacity() > SPARE_BODY_BYTES {
+            return;
+        }
+        body.clear();
+        let mut spare = self.budget.spare.lock().unwrap_or_else(|p| p.into_inner());
+        if spare.len() < SPARE_BODIES {
+            spare.push(body);
+        }
     }
 }
 
@@ -764,6 +794,7 @@ mod tests {
         let budget = Arc::new(BodyBudget {
             used: AtomicUsize::new(0),
             limit: 100,
+            spare: Default::default(),
         });
         let mut first = Reservation::new(&budget);
         let mut second = Reservation::new(&budget);
@@ -774,6 +805,38 @@ mod tests {
         assert!(second.grow(90), "the first body's share came back");
         drop(second);
         assert_eq!(budget.used.load(Relaxed), 0);
+    }
+
+    #[test]
+    fn a_body_buffer_is_reused_unless_too_large_or_too_many() {
+        let budget = Arc::new(BodyBudget {
+            used: AtomicUsize::new(0),
+            limit: usize::MAX,
+            spare: Default::default(),
+        });
+        let reservation = Reservation::new(&budget);
+        assert_eq!(reservation.spare_buffer().capacity(), 0, "none kept yet");
+        let mut body = Vec::with_capacity(200_000);
+        body.extend_from_slice(b"{\"customers\": []}");
+        let at = body.as_ptr();
+        reservation.give_back(body);
+        let reused = reservation.spare_buffer();
+        assert!(reused.is_empty() && reused.capacity() >= 200_000);
+        assert_eq!(reused.as_ptr(), at, "the same buffer");
+
+        reservation.give_back(Vec::with_capacity(SPARE_BODY_BYTES + 1));
+        assert_eq!(
+            reservation.spare_buffer().capacity(),
+            0,
+            "too large to keep"
+        );
+        for _ in 0..SPARE_BODIES + 3 {
+            reservation.give_back(Vec::with_capacity(1000));
+        }
+        let kept = std::iter::from_fn(|| Some(reservation.spare_buffer()))
+            .take_while(|b| b.capacity() > 0)
+            .count();
+        assert_eq!(kept, SPARE_BODIES);
     }
 
     #[test]

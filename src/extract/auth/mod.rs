@@ -92,8 +92,15 @@ pub struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Vec<u8>,
-    /// The body's share of the source's in-flight budget, given back with the reply.
+    /// The body's share of the source's in-flight budget, given back with the reply (and its
+    /// buffer, for a later reply).
     pub(super) _budget: super::session::Reservation,
+}
+
+impl Drop for Reply {
+    fn drop(&mut self) {
+        self._budget.give_back(std::mem::take(&mut self.body));
+    }
 }
 
 /// The HTTP the engine lends a flow: the source's client, its rate limit and its counters.
