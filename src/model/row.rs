@@ -111,6 +111,13 @@ impl PackedRows {
         }
     }
 
+    /// Empties it, keeping its buffers for the next rows.
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.cells.clear();
+        self.rows.clear();
+    }
+
     /// (text bytes, cells) packed so far.
     pub fn size(&self) -> (usize, usize) {
         (self.text.len(), self.cells.len())

@@ -49,16 +49,18 @@ pub async fn run_source(
         mut sinks, routes, ..
     } = files;
     let session = Arc::new(session(source, client, progress.clone())?);
+    let spare = Arc::new(SpareRows::default());
     let reader = Arc::new(RowReader {
         transforms,
         nested: !routes.nested.is_empty(),
         last_size: Default::default(),
+        spare: spare.clone(),
     });
     let (tx, rx) = mpsc::channel::<Vec<ReadRecord>>(CHANNEL_PAGES);
     let ticker = (!progress.has_bar()).then(|| spawn_ticker(progress.clone()));
 
     let writing = tokio::task::spawn_blocking(move || {
-        let result = write_records(rx, &routes, &mut sinks);
+        let result = write_records(rx, &routes, &mut sinks, &spare);
         (sinks, result)
     });
     let extraction = extract::extract(session, source.page_size, reader, tx);
@@ -156,6 +158,39 @@ struct RowReader {
     /// The text bytes and cells of the last record packed: the next record's buffers start at
     /// that size (records of a source are alike), not a doubling at a time from nothing.
     last_size: [AtomicUsize; 2],
+    /// Buffers of records the writer has written, for the next records.
+    spare: Arc<SpareRows>,
+}
+
+/// Emptied [`PackedRows`] on their way back from the writer thread to the readers: a record's
+/// buffers are reused rather than freed on one thread and allocated on another, which (memory
+/// being handed back to the system as soon as it is free) costs the kernel a page fault per
+/// 4 KiB of every record written.
+#[derive(Default)]
+struct SpareRows(std::sync::Mutex<Vec<PackedRows>>);
+
+/// The most emptied buffers kept (about the records a source holds in flight at page size 100),
+/// and the largest text one may keep: an unusually large record's buffer goes back to the system.
+const SPARE_RECORDS: usize = 1024;
+const SPARE_TEXT_BYTES: usize = 64 * 1024;
+
+impl SpareRows {
+    fn take(&self) -> Option<PackedRows> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).pop()
+    }
+
+    fn give_back(&self, rows: impl Iterator<Item = PackedRows>) {
+        let mut spare = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        for mut packed in rows {
+            if spare.len() >= SPARE_RECORDS {
+                break;
+            }
+            if packed.size().0 <= SPARE_TEXT_BYTES {
+                packed.clear();
+                spare.push(packed);
+            }
+        }
+    }
 }
 
 /// One record, transformed.
@@ -204,7 +239,8 @@ impl RowReader {
         };
         ReadRecord {
             key: None,
-            rows: PackedRows::with_capacity(room(text), room(cells)),
+            rows: (self.spare.take())
+                .unwrap_or_else(|| PackedRows::with_capacity(room(text), room(cells))),
             report: RecordReport::default(),
             nested: None,
         }
@@ -243,10 +279,11 @@ fn write_records(
     mut rx: mpsc::Receiver<Vec<ReadRecord>>,
     routes: &Routes,
     sinks: &mut [Sink],
+    spare: &SpareRows,
 ) -> Result<RecordReport, LoadError> {
     let mut total = RecordReport::default();
     while let Some(batch) = rx.blocking_recv() {
-        for record in batch {
+        for record in &batch {
             total += record.report;
             record.rows.try_for_each(|table, row| {
                 for &sink in &routes.tables[table] {
@@ -260,6 +297,7 @@ fn write_records(
                 }
             }
         }
+        spare.give_back(batch.into_iter().map(|record| record.rows));
     }
     Ok(total)
 }
