@@ -118,6 +118,13 @@ impl PackedRows {
         self.rows.clear();
     }
 
+    /// The bytes its buffers hold, used or not.
+    pub fn capacity_bytes(&self) -> usize {
+        self.text.capacity()
+            + self.cells.capacity() * std::mem::size_of::<Packed>()
+            + self.rows.capacity() * std::mem::size_of::<(usize, usize)>()
+    }
+
     /// (text bytes, cells) packed so far.
     pub fn size(&self) -> (usize, usize) {
         (self.text.len(), self.cells.len())

@@ -167,28 +167,38 @@ struct RowReader {
 /// being handed back to the system as soon as it is free) costs the kernel a page fault per
 /// 4 KiB of every record written.
 #[derive(Default)]
-struct SpareRows(std::sync::Mutex<Vec<PackedRows>>);
+struct SpareRows(std::sync::Mutex<Spare>);
 
-/// The most emptied buffers kept (about the records a source holds in flight at page size 100),
-/// and the largest text one may keep: an unusually large record's buffer goes back to the system.
-const SPARE_RECORDS: usize = 1024;
-const SPARE_TEXT_BYTES: usize = 64 * 1024;
+#[derive(Default)]
+struct Spare {
+    rows: Vec<PackedRows>,
+    /// Their buffers' bytes.
+    bytes: usize,
+}
+
+/// The most bytes of emptied buffers a source keeps: about the records it holds in flight at
+/// page size 100 — enough for the readers to find one waiting at a steady pace, little enough
+/// for five sources at once to stay within the memory bound. A record's buffer beyond it is freed.
+const SPARE_BYTES: usize = 1024 * 1024;
 
 impl SpareRows {
     fn take(&self) -> Option<PackedRows> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).pop()
+        let mut spare = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let rows = spare.rows.pop()?;
+        spare.bytes -= rows.capacity_bytes();
+        Some(rows)
     }
 
     fn give_back(&self, rows: impl Iterator<Item = PackedRows>) {
         let mut spare = self.0.lock().unwrap_or_else(|p| p.into_inner());
         for mut packed in rows {
-            if spare.len() >= SPARE_RECORDS {
-                break;
+            let bytes = packed.capacity_bytes();
+            if spare.bytes + bytes > SPARE_BYTES {
+                continue;
             }
-            if packed.size().0 <= SPARE_TEXT_BYTES {
-                packed.clear();
-                spare.push(packed);
-            }
+            packed.clear();
+            spare.bytes += bytes;
+            spare.rows.push(packed);
         }
     }
 }
@@ -300,4 +310,31 @@ fn write_records(
         spare.give_back(batch.into_iter().map(|record| record.rows));
     }
     Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Cell;
+
+    #[test]
+    fn written_rows_come_back_empty_with_their_buffers_up_to_the_bound() {
+        let spare = SpareRows::default();
+        assert!(spare.take().is_none());
+        let record = || {
+            let mut rows = PackedRows::with_capacity(4096, 80);
+            rows.push(0, &[Cell::Str("Acme".into()), Cell::Int(7)]);
+            rows
+        };
+        let each = record().capacity_bytes();
+        let fit = SPARE_BYTES / each;
+        spare.give_back((0..fit + 10).map(|_| record()));
+        let kept: Vec<PackedRows> = std::iter::from_fn(|| spare.take()).collect();
+        assert_eq!(kept.len(), fit, "as many as the bound holds");
+        assert!(
+            kept.iter()
+                .all(|r| r.size() == (0, 0) && r.capacity_bytes() == each)
+        );
+        assert_eq!(spare.0.lock().unwrap().bytes, 0);
+    }
 }
