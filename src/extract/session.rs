@@ -578,9 +578,11 @@ struct BodyBudget {
     spare: std::sync::Mutex<Vec<Vec<u8>>>,
 }
 
-/// The most emptied body buffers a source keeps for reuse, and the largest one it keeps: a few
-/// pages' worth; an unusually large body's buffer goes back to the system.
-const SPARE_BODIES: usize = 8;
+/// The most emptied body buffers a source keeps for reuse, and the largest one it keeps: two
+/// pages' worth (a page's buffer is wanted again as soon as the next request is answered), little
+/// enough for five sources at once to stay within the memory bound; an unusually large body's
+/// buffer goes back to the system.
+const SPARE_BODIES: usize = 2;
 const SPARE_BODY_BYTES: usize = 1024 * 1024;
 
 /// One body's share of the budget, given back when the body is dropped.

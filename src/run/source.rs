@@ -176,10 +176,10 @@ struct Spare {
     bytes: usize,
 }
 
-/// The most bytes of emptied buffers a source keeps: about the records it holds in flight at
-/// page size 100 — enough for the readers to find one waiting at a steady pace, little enough
-/// for five sources at once to stay within the memory bound. A record's buffer beyond it is freed.
-const SPARE_BYTES: usize = 1024 * 1024;
+/// The most bytes of emptied buffers a source keeps: a page or two of records at page size 100,
+/// enough for the readers to find one waiting at a steady pace, little enough for five sources at
+/// once to stay within the memory bound. A record's buffer beyond it is freed.
+const SPARE_BYTES: usize = 512 * 1024;
 
 impl SpareRows {
     fn take(&self) -> Option<PackedRows> {
