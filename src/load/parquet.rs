@@ -199,7 +199,7 @@ enum Encoder {
         props: parquet::file::properties::WriterPropertiesBuilder,
     },
     Writing(ArrowWriter<FooterFix>),
-    /// Only between [`Encoder::start`]'s taking the waiting parts and its putting the writer back.
+    /// Only between [`Encoder::writer`]'s taking the waiting parts and its putting the writer back.
     Gone,
 }
 
