@@ -80,10 +80,7 @@ impl<R: RecordReader> ReadReply for StreamedList<R> {
         if !started.status.is_success() {
             return match session.read_body(started).await {
                 Err(failure) => session.send_failed(failure, url),
-                Ok(reply) => {
-                    let vendor = session.connector().parse_error(&reply.body);
-                    session.classify_failure(reply.status, &reply.headers, vendor, url)
-                }
+                Ok(reply) => session.classify_unsuccessful(&reply, url),
             };
         }
         self.stream(session, index, started, url).await

@@ -266,8 +266,14 @@ impl Session {
                 Err(vendor) => retry(format!("unusable {status} response: {vendor}")),
             };
         }
+        self.classify_unsuccessful(&reply, url)
+    }
+
+    /// What a reply that is not a success means, from its status, headers and the vendor's error
+    /// body.
+    pub(super) fn classify_unsuccessful<T>(&self, reply: &Reply, url: &str) -> Attempt<T> {
         let vendor = self.connector.parse_error(&reply.body);
-        self.classify_failure(status, &reply.headers, vendor, url)
+        self.classify_failure(reply.status, &reply.headers, vendor, url)
     }
 
     /// What a failed send means: a transport failure is retried, a body over the cap is not.
@@ -278,7 +284,7 @@ impl Session {
         }
     }
 
-    pub(super) fn classify_failure<T>(
+    fn classify_failure<T>(
         &self,
         status: StatusCode,
         headers: &HeaderMap,
