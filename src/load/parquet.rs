@@ -11,8 +11,9 @@
 //! current row group and writes the group out once it holds `row_group_rows` rows. So the
 //! writer holds at most one batch of raw values plus one encoded row group, however many rows
 //! the file gets. Both are also capped in bytes (a batch at 1 MiB of text, a row group at 8 MiB
-//! in the encoder), so wide rows do not make memory grow with `batch_rows` or `row_group_rows`. The footer is written by [`ParquetWriter::finish`]; a file that was not
-//! finished is unreadable, which is why it stays a temporary file until then. A file of zero
+//! in the encoder; files written at once share those), so wide rows do not make memory grow
+//! with `batch_rows` or `row_group_rows`. The footer is written by [`ParquetWriter::finish`]; a
+//! file that was not finished is unreadable, which is why it stays a temporary file until then. A file of zero
 //! rows is still valid and carries the schema.
 //!
 //! Encoding: a column is dictionary-encoded only where its values repeat (a country, a status, a
@@ -48,8 +49,13 @@ const UTC: &str = "UTC";
 const BATCH_TEXT_BYTES: usize = 64 * 1024 * 1024;
 
 /// A batch is also handed on once its text reaches this many bytes: wide rows (a vendor's 70
-/// fields, arrays as JSON) would otherwise hold `batch_rows` × a few KiB of raw text.
+/// fields, arrays as JSON) would otherwise hold `batch_rows` × a few KiB of raw text. Files
+/// written at once share it, as they share [`ROW_GROUP_MEMORY_BYTES`].
 const BATCH_SOFT_TEXT_BYTES: usize = 1024 * 1024;
+
+/// The least text a file's batch may gather before it is handed on, however many files share
+/// [`BATCH_SOFT_TEXT_BYTES`]: each batch costs the encoder a pass over every column.
+const MIN_BATCH_SOFT_TEXT_BYTES: usize = 256 * 1024;
 
 /// The current row group is closed early once the encoder holds this many bytes (its
 /// dictionaries and encoded pages), whatever `row_group_rows` says, so the writer's memory stays
@@ -178,6 +184,8 @@ pub struct ParquetWriter {
     pending_text: usize,
     /// The row group is closed once the encoder holds this many bytes.
     row_group_bytes: usize,
+    /// A batch is handed on once its text reaches this many bytes.
+    batch_text_bytes: usize,
     rows: u64,
 }
 
@@ -437,17 +445,21 @@ impl ParquetWriter {
             pending: 0,
             pending_text: 0,
             row_group_bytes: ROW_GROUP_MEMORY_BYTES,
+            batch_text_bytes: BATCH_SOFT_TEXT_BYTES,
             rows: 0,
         })
     }
 
-    /// Shares the row groups' memory with the other files of a run written at the same time,
-    /// `files` in all (this one included): each closes its row group at its part of
-    /// [`ROW_GROUP_MEMORY_BYTES`] (at least [`MIN_ROW_GROUP_MEMORY_BYTES`]). A part of the
-    /// pipeline, not of the moment: two runs of one pipeline cut their row groups alike.
+    /// Shares the memory of batches and row groups with the other files of a run written at the
+    /// same time, `files` in all (this one included): each hands a batch on at its part of
+    /// [`BATCH_SOFT_TEXT_BYTES`] (at least [`MIN_BATCH_SOFT_TEXT_BYTES`]) and closes its row
+    /// group at its part of [`ROW_GROUP_MEMORY_BYTES`] (at least [`MIN_ROW_GROUP_MEMORY_BYTES`]).
+    /// A part of the pipeline, not of the moment: two runs of one pipeline cut their batches and
+    /// row groups alike.
     pub(crate) fn share_memory(&mut self, files: usize) {
-        self.row_group_bytes =
-            (ROW_GROUP_MEMORY_BYTES / files.max(1)).max(MIN_ROW_GROUP_MEMORY_BYTES);
+        let files = files.max(1);
+        self.batch_text_bytes = (BATCH_SOFT_TEXT_BYTES / files).max(MIN_BATCH_SOFT_TEXT_BYTES);
+        self.row_group_bytes = (ROW_GROUP_MEMORY_BYTES / files).max(MIN_ROW_GROUP_MEMORY_BYTES);
     }
 
     pub(crate) fn write_row(&mut self, row: &[Cell]) -> Result<(), LoadError> {
@@ -480,7 +492,7 @@ impl ParquetWriter {
         self.pending += 1;
         self.pending_text += text;
         self.rows += 1;
-        if self.pending >= self.batch_rows || self.pending_text >= BATCH_SOFT_TEXT_BYTES {
+        if self.pending >= self.batch_rows || self.pending_text >= self.batch_text_bytes {
             self.flush_batch()?;
         }
         Ok(())
