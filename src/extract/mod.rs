@@ -368,6 +368,8 @@ impl<T> Future for PageTask<T> {
 pub const SEEN_WINDOW: usize = 50_000;
 
 /// The most recent keys, as 64-bit hashes (8 bytes a key, not the key's text), oldest first out.
+/// Its room is taken once, for the whole window: memory is the same at the window's size as at a
+/// million records, rather than doubling its way up as the export grows.
 struct Seen {
     window: usize,
     hashes: HashSet<u64>,
@@ -376,10 +378,12 @@ struct Seen {
 
 impl Seen {
     fn new(window: usize) -> Self {
+        let window = window.max(1);
         Seen {
-            window: window.max(1),
-            hashes: HashSet::new(),
-            order: std::collections::VecDeque::new(),
+            window,
+            // One more than the window: a key goes in before the oldest comes out.
+            hashes: HashSet::with_capacity(window + 1),
+            order: std::collections::VecDeque::with_capacity(window + 1),
         }
     }
 
