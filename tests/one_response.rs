@@ -1,7 +1,8 @@
 //! C3's list comes whole in one response; it is read as it arrives. A tiny axum server on
 //! 127.0.0.1 plays C3: its records reach the run while the body is still being sent (the second
 //! half held back), and a body broken off half-way, after records were handed on, is fetched
-//! again with every customer coming out once, in order.
+//! again with every customer coming out once, in order — or, when the list changed in between,
+//! fails the source rather than lose or repeat a customer.
 
 mod common;
 
@@ -22,7 +23,12 @@ use tokio::sync::{mpsc, oneshot};
 const RECORDS: usize = 5000;
 
 fn body() -> Bytes {
-    let data: Vec<Value> = (0..RECORDS)
+    list(0..RECORDS)
+}
+
+/// The list of customers `ids` in C3's envelope.
+fn list(ids: std::ops::Range<usize>) -> Bytes {
+    let data: Vec<Value> = ids
         .map(|i| json!({"Id": format!("c{i:05}"), "Name": format!("Customer {i}"), "Zip": "06000"}))
         .collect();
     let envelope =
@@ -37,6 +43,8 @@ enum Reply {
     /// The first half, then the connection broken once released.
     Broken(oneshot::Receiver<()>),
     Whole,
+    /// Another body, whole.
+    Other(Bytes),
 }
 
 struct Server {
@@ -60,6 +68,7 @@ async fn customers(State(server): State<Arc<Server>>) -> Body {
     let first = stream::once(async move { Ok::<_, std::io::Error>(first) });
     match reply {
         Reply::Whole => Body::from(server.body.clone()),
+        Reply::Other(body) => Body::from(body),
         Reply::Held(release) => Body::from_stream(first.chain(stream::once(async move {
             let _ = release.await;
             Ok(second)
@@ -169,4 +178,25 @@ async fn a_body_broken_half_way_is_fetched_again_without_repeats() {
         "records of the broken body were handed on before it broke: {:?}",
         extracted.counts
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_changed_before_it_is_read_again_fails_the_source() {
+    // The body breaks once records have reached the run; the list read again has lost its
+    // first customer, so its first records are not the ones handed on already: passing over as
+    // many would drop a customer never handed on.
+    let (release, released) = oneshot::channel();
+    let replies = vec![Reply::Broken(released), Reply::Other(list(1..RECORDS))];
+    let run = extract_from(replies, once(release));
+    let (records, extracted, served) = tokio::time::timeout(Duration::from_secs(60), run)
+        .await
+        .expect("the extraction ends");
+    assert_eq!(served, 2, "fetched again");
+    let error = extracted
+        .expect_err("a changed list fails the source")
+        .to_string();
+    assert!(error.contains("the list changed"), "{error}");
+    let got = ids(&records);
+    let distinct = got.iter().collect::<std::collections::HashSet<_>>().len();
+    assert_eq!(distinct, got.len(), "no customer handed on twice");
 }

@@ -5,10 +5,12 @@
 //!
 //! The response is fetched as a page is (rate limit, token, retries); a reply that is not a
 //! success is read whole, as an error. A body that breaks off half-way (a dropped connection,
-//! truncated JSON) is fetched again: its records handed on already are recognised by their keys
-//! (every key of the list is remembered, 8 bytes each, not a window) and not handed on twice.
+//! truncated JSON) is fetched again, and the records read from the broken one are passed over:
+//! the list read again must begin with them, told by their number and a digest of their keys in
+//! order (16 bytes, however long the list; keeping every key would grow with it). A list that
+//! changed in between fails the source rather than lose or repeat records. Repeats within the
+//! list are dropped as a paged source's are ([`Seen`]).
 
-use std::collections::HashSet;
 use std::io::{BufReader, Read};
 use std::sync::Arc;
 
@@ -19,7 +21,7 @@ use super::connector::PageInfo;
 use super::error::ExtractError;
 use super::page::{Collect, RecordReader, read_streamed};
 use super::session::{Attempt, ReadReply, SendFailure, Session, Started, retry};
-use super::{Extracted, reconcile, send_on};
+use super::{Extracted, SEEN_WINDOW, Seen, reconcile, send_on};
 
 /// Records parsed before they are handed on together.
 const BATCH_RECORDS: usize = 1000;
@@ -38,7 +40,9 @@ pub(super) async fn extract<R: RecordReader>(
     let mut list = StreamedList {
         reader,
         out,
-        seen: HashSet::new(),
+        seen: Seen::new(SEEN_WINDOW),
+        read_before: ListPrefix::default(),
+        read_now: ListPrefix::default(),
     };
     let info = session.fetch(0, None, &mut list).await?;
     let progress = session.progress();
@@ -63,9 +67,33 @@ pub(super) async fn extract<R: RecordReader>(
 struct StreamedList<R: RecordReader> {
     reader: Arc<R>,
     out: mpsc::Sender<Vec<R::Record>>,
-    /// The keys of every record handed on: a fetch again after a broken body repeats them.
-    seen: HashSet<u64>,
+    /// Recent keys: a record the list repeats is handed on once.
+    seen: Seen,
+    /// The records read from earlier replies that broke off: a reply read again begins with them.
+    read_before: ListPrefix,
+    /// The records read from the reply being read.
+    read_now: ListPrefix,
 }
+
+/// The first records of a list, told by their number and a digest of their keys in order.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct ListPrefix {
+    records: u64,
+    digest: u64,
+}
+
+impl ListPrefix {
+    /// Adds the next record, by its key's hash (`None`: a record without a key).
+    fn add(&mut self, key: Option<u64>) {
+        self.records += 1;
+        // The keys are 64-bit hashes already; rotating before each one makes the order count.
+        let key = key.unwrap_or(KEYLESS);
+        self.digest = (self.digest.rotate_left(23) ^ key).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+/// What a record without a key adds to a list's digest.
+const KEYLESS: u64 = 0x5f3c_0a11_d00d_f00d;
 
 impl<R: RecordReader> ReadReply for StreamedList<R> {
     type Out = PageInfo;
@@ -102,8 +130,12 @@ impl<R: RecordReader> StreamedList<R> {
             headers,
             response,
         } = started;
+        if self.read_now.records > self.read_before.records {
+            self.read_before = self.read_now;
+        }
+        self.read_now = ListPrefix::default();
         let (chunk_tx, chunk_rx) = mpsc::channel::<Bytes>(CHUNKS_AHEAD);
-        let (batch_tx, mut batch_rx) = mpsc::channel::<Vec<R::Record>>(BATCHES_AHEAD);
+        let (batch_tx, batch_rx) = mpsc::channel::<Vec<R::Record>>(BATCHES_AHEAD);
         let reader = self.reader.clone();
         let at = session.connector().records_at();
         let parsing = tokio::task::spawn_blocking(move || {
@@ -115,6 +147,9 @@ impl<R: RecordReader> StreamedList<R> {
         });
         let pumping = pump(session, response, chunk_tx);
         let handing = async {
+            // Owned here, so that stopping early closes it: the parser's next hand-on fails,
+            // it stops reading, and the pump stops with it.
+            let mut batch_rx = batch_rx;
             while let Some(batch) = batch_rx.recv().await {
                 self.hand_on(session, batch).await?;
             }
@@ -141,6 +176,9 @@ impl<R: RecordReader> StreamedList<R> {
             Ok(Err(vendor)) => return retry(format!("unusable {status} response: {vendor}")),
             Ok(Ok(envelope)) => envelope,
         };
+        if self.read_now.records < self.read_before.records {
+            return Attempt::Fail(list_changed(session));
+        }
         envelope.headers = headers;
         match session.connector().read_page(index, &envelope) {
             Ok(info) => Attempt::Done(info),
@@ -151,21 +189,44 @@ impl<R: RecordReader> StreamedList<R> {
         }
     }
 
-    /// Hands on the records of `batch` not handed on before, counting them.
+    /// Hands on the records of `batch` not read before, counting them: those an earlier reply
+    /// gave (checked to be the same records), and repeats.
     async fn hand_on(
         &mut self,
         session: &Session,
         batch: Vec<R::Record>,
     ) -> Result<(), ExtractError> {
         let before = batch.len() as u64;
-        let reader = &self.reader;
-        let seen = &mut self.seen;
-        let fresh: Vec<R::Record> = (batch.into_iter())
-            .filter(|r| reader.key_hash(r).is_none_or(|key| seen.insert(key)))
-            .collect();
+        let mut fresh = Vec::with_capacity(batch.len());
+        for record in batch {
+            let key = self.reader.key_hash(&record);
+            self.read_now.add(key);
+            if self.read_now.records < self.read_before.records {
+                continue;
+            }
+            if self.read_now.records == self.read_before.records {
+                if self.read_now != self.read_before {
+                    return Err(list_changed(session));
+                }
+                continue;
+            }
+            if self.seen.first_time(key) {
+                fresh.push(record);
+            }
+        }
         let kept = fresh.len() as u64;
         session.progress().records(kept, before - kept);
         send_on(&self.out, fresh, session).await
+    }
+}
+
+/// The list read again after a broken reply does not begin with the records read from that reply.
+fn list_changed(session: &Session) -> ExtractError {
+    ExtractError::Paging {
+        source_name: session.name.clone(),
+        detail: "the list changed between a reply that broke off and the one read after it, so \
+                 the records handed on already cannot be told from the rest; run the export again"
+            .into(),
     }
 }
 
