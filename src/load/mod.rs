@@ -241,8 +241,8 @@ impl Writer {
         }
     }
 
-    /// Shares the memory of a Parquet file's row groups with the other Parquet files of a run,
-    /// `files` in all; other formats hold no row group.
+    /// Shares the memory of a Parquet file's batches and row groups with the other Parquet files
+    /// of a run, `files` in all; other formats hold neither.
     pub fn share_memory(&mut self, files: usize) {
         if let Writer::Parquet(w) = self {
             w.share_memory(files);

@@ -132,7 +132,8 @@ impl Files {
         sources: &[SourcePlan],
         routes: Vec<Routes>,
     ) -> (Running, Vec<SourceFiles>) {
-        // Written at the same time, the Parquet files share one budget for their row groups.
+        // Written at the same time, the Parquet files share one budget for their batches and
+        // row groups.
         let parquet = (self.writers.iter())
             .filter(|w| matches!(w, Writer::Parquet(_)))
             .count();
