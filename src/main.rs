@@ -1,29 +1,28 @@
-// Reading turns every page into many short-lived strings and rows on the reading threads, freed
-// on the writer's; mimalloc does that markedly faster than the system allocator (see
-// bench/README.md). The `system-alloc` feature builds without it, for heap profilers
-// (valgrind massif, heaptrack) that only see the system allocator.
-#[cfg(not(feature = "system-alloc"))]
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> std::process::ExitCode {
-    #[cfg(not(feature = "system-alloc"))]
-    return_freed_memory_at_once();
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    tune_the_allocator();
     customer_export::cli::main()
 }
 
-/// mimalloc gives freed memory back to the system 10 ms after it is freed; at once (a purge delay
-/// of 0), a 1M-customer export peaks 16 MB lower for a few percent of time (bench/README.md), and
-/// the upload to object storage fits in the 64 MB bound beside it. `MIMALLOC_PURGE_DELAY`, when
-/// set, still decides.
-#[cfg(not(feature = "system-alloc"))]
-fn return_freed_memory_at_once() {
-    // `mi_option_purge_delay` in mimalloc v2's `mi_option_e` (mimalloc.h): the option after
-    // `mi_option_eager_commit_delay`; libmimalloc-sys names the one but not the other.
-    const PURGE_DELAY: libmimalloc_sys::mi_option_t =
-        libmimalloc_sys::mi_option_eager_commit_delay + 1;
-    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
-        // SAFETY: sets one integer option of the allocator; any value is valid.
-        unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, 0) }
+/// glibc's allocator, told to keep little: two arenas (not eight a core: the reading workers,
+/// the writers and a C3 parser would each fragment their own), buffers of 32 KiB and more (page
+/// bodies, Parquet pages, upload parts) mapped and unmapped on their own, and free memory at the
+/// top of the heap handed back past 64 KiB. Measured against mimalloc (bench/README.md, issue 17):
+/// the same CPU, and less memory everywhere — five sources × 200k 63 against 72 MB, C3 alone at
+/// 500k 46 against 116–131 MB. An environment variable that sets one of these
+/// (`MALLOC_ARENA_MAX`, `MALLOC_MMAP_THRESHOLD_`, `MALLOC_TRIM_THRESHOLD_`) still decides it.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn tune_the_allocator() {
+    let settings = [
+        ("MALLOC_ARENA_MAX", libc::M_ARENA_MAX, 2),
+        ("MALLOC_MMAP_THRESHOLD_", libc::M_MMAP_THRESHOLD, 32 * 1024),
+        ("MALLOC_TRIM_THRESHOLD_", libc::M_TRIM_THRESHOLD, 64 * 1024),
+    ];
+    for (variable, parameter, value) in settings {
+        if std::env::var_os(variable).is_none() {
+            // SAFETY: sets one of glibc's documented malloc parameters, before any thread starts;
+            // a refused value leaves the default in place.
+            unsafe { libc::mallopt(parameter, value) };
+        }
     }
 }
