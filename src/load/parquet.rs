@@ -13,8 +13,8 @@
 //! the file gets. Both are also capped in bytes (a batch at 1 MiB of text, a row group at 8 MiB
 //! in the encoder; files written at once share those), so wide rows do not make memory grow
 //! with `batch_rows` or `row_group_rows`. The footer is written by [`ParquetWriter::finish`]; a
-//! file that was not finished is unreadable, which is why it stays a temporary file until then. A file of zero
-//! rows is still valid and carries the schema.
+//! file that was not finished is unreadable, which is why it stays a temporary file until then.
+//! A file of zero rows is still valid and carries the schema.
 //!
 //! Encoding: a column is dictionary-encoded only where its values repeat (a country, a status, a
 //! currency), decided from the file's first batch ([`repeats`]): interning values that never come
