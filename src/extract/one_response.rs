@@ -11,6 +11,7 @@
 //! changed in between fails the source rather than lose or repeat records. Repeats within the
 //! list are dropped as a paged source's are ([`Seen`]).
 
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::{BufReader, Read};
 use std::sync::Arc;
 
@@ -83,17 +84,15 @@ struct ListPrefix {
 }
 
 impl ListPrefix {
-    /// Adds the next record, by its key's hash (`None`: a record without a key).
+    /// Adds the next record, by its key's hash (`None`: a record without a key). Each digest hashes
+    /// the one before it with the key, so the order counts.
     fn add(&mut self, key: Option<u64>) {
         self.records += 1;
-        // The keys are 64-bit hashes already; rotating before each one makes the order count.
-        let key = key.unwrap_or(KEYLESS);
-        self.digest = (self.digest.rotate_left(23) ^ key).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let mut hasher = DefaultHasher::new();
+        (self.digest, key).hash(&mut hasher);
+        self.digest = hasher.finish();
     }
 }
-
-/// What a record without a key adds to a list's digest.
-const KEYLESS: u64 = 0x5f3c_0a11_d00d_f00d;
 
 impl<R: RecordReader> ReadReply for StreamedList<R> {
     type Out = PageInfo;
