@@ -10,8 +10,9 @@
 //!
 //! Modules depend one way: `model` ← `extract`, `transform`, `load` ← `vendors` ← `pipeline` ←
 //! `run` ← `cli`; `sandbox` and [`console`] (where text leaves the process) depend on `model`
-//! only.
+//! only; [`allocator`] (what the process asks of `malloc`) on nothing.
 
+pub mod allocator;
 pub mod cli;
 pub mod console;
 pub mod diff;

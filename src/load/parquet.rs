@@ -12,9 +12,10 @@
 //! writer holds at most one batch of raw values plus one encoded row group, however many rows
 //! the file gets. Both are also capped in bytes (a batch at 1 MiB of text, a row group at 8 MiB
 //! in the encoder; files written at once share those), so wide rows do not make memory grow
-//! with `batch_rows` or `row_group_rows`. The footer is written by [`ParquetWriter::finish`]; a
-//! file that was not finished is unreadable, which is why it stays a temporary file until then.
-//! A file of zero rows is still valid and carries the schema.
+//! with `batch_rows` or `row_group_rows`; once a group is written out, the allocator is asked to
+//! hand back the holes its buffers left ([`crate::allocator`]). The footer is written by
+//! [`ParquetWriter::finish`]; a file that was not finished is unreadable, which is why it stays a
+//! temporary file until then. A file of zero rows is still valid and carries the schema.
 //!
 //! Encoding: a column is dictionary-encoded only where its values repeat (a country, a status, a
 //! currency), decided from the file's first batch ([`repeats`]): interning values that never come
@@ -519,9 +520,14 @@ impl ParquetWriter {
             .out
             .writer(&self.arrow_schema, Some(&batch))
             .map_err(parquet_error)?;
+        let groups = out.flushed_row_groups().len();
         out.write(&batch).map_err(parquet_error)?;
         if out.memory_size() >= self.row_group_bytes {
             out.flush().map_err(parquet_error)?;
+        }
+        if out.flushed_row_groups().len() > groups {
+            // A row group's buffers, thousands of blocks, were just freed.
+            crate::allocator::hand_back_free_memory();
         }
         Ok(())
     }
