@@ -36,8 +36,8 @@ pub fn tune() {
 /// It walks the free lists of the two arenas: cheap next to the row group it follows.
 pub fn hand_back_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only releases free memory; it is safe to call from any thread.
-    unsafe {
-        libc::malloc_trim(0);
+    {
+        // SAFETY: malloc_trim only releases free memory; it is safe to call from any thread.
+        unsafe { libc::malloc_trim(0) };
     }
 }
