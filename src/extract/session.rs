@@ -580,8 +580,8 @@ struct BodyBudget {
     limit: usize,
     /// Buffers of bodies already read, emptied, for the next bodies: a page's buffer is reused
     /// rather than freed and allocated again, which (a body's buffer being mapped on its own and
-    /// handed back to the system when freed, see [`crate::allocator`]) would cost the kernel a page fault for
-    /// every 4 KiB of every page.
+    /// handed back to the system when freed, see [`crate::allocator`]) would cost the kernel a
+    /// page fault for every 4 KiB of every page.
     spare: std::sync::Mutex<Vec<Vec<u8>>>,
 }
 

@@ -164,8 +164,8 @@ struct RowReader {
 
 /// Emptied [`PackedRows`] on their way back from the writer thread to the readers: a record's
 /// buffers are reused rather than freed on one thread and allocated on another, which (the
-/// allocator handing free memory back to the system early, see [`crate::allocator`]) costs the kernel a page
-/// fault per 4 KiB of every record written.
+/// allocator handing free memory back to the system early, see [`crate::allocator`]) costs the
+/// kernel a page fault per 4 KiB of every record written.
 #[derive(Default)]
 struct SpareRows(std::sync::Mutex<Spare>);
 
