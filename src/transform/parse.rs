@@ -204,8 +204,11 @@ impl Shape {
         input: D,
         keep: bool,
     ) -> Result<Parsed<'de>, D::Error> {
+        let mut slots = Vec::with_capacity(self.kinds.len());
+        // Not `vec![Slot::Absent; n]`, which clones the first through a match on every variant.
+        slots.resize_with(self.kinds.len(), || Slot::Absent);
         let mut parsed = Parsed {
-            slots: vec![Slot::Absent; self.kinds.len()],
+            slots,
             keep,
             ..Parsed::default()
         };
@@ -789,6 +792,41 @@ impl JsonWriter<'_, '_, '_> {
         let _ = serde_json::to_writer(&mut *self.out, &value);
         Seen::Other
     }
+
+    /// Writes `text` as a JSON string. Most text needs no escaping (a string read without escapes
+    /// from the page has none of the characters to escape): copied as it is, without serde_json's
+    /// byte-by-byte escape table.
+    fn string(&mut self, text: &str) {
+        if needs_escape(text) {
+            let _ = serde_json::to_writer(&mut *self.out, text);
+        } else {
+            self.out.reserve(text.len() + 2);
+            self.out.push(b'"');
+            self.out.extend_from_slice(text.as_bytes());
+            self.out.push(b'"');
+        }
+    }
+}
+
+/// Whether `text` holds a character a JSON string must escape: `"`, `\` or a control character.
+/// Eight bytes at a time (the bit tricks of serde_json's own scanner): a byte-by-byte loop cost
+/// as much as the escaping it avoids.
+fn needs_escape(text: &str) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // Whether some byte of `x` is below `n` (for n ≤ 128), or is zero.
+    let below = |x: u64, n: u8| x.wrapping_sub(ONES * n as u64) & !x & HIGHS;
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let mut chunks = text.as_bytes().chunks_exact(8);
+    for chunk in chunks.by_ref() {
+        let x = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+        if below(x, 0x20) | zero(x ^ (ONES * b'"' as u64)) | zero(x ^ (ONES * b'\\' as u64)) != 0 {
+            return true;
+        }
+    }
+    (chunks.remainder())
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
 }
 
 impl<'de> Visitor<'de> for &mut JsonWriter<'_, '_, '_> {
@@ -810,7 +848,8 @@ impl<'de> Visitor<'de> for &mut JsonWriter<'_, '_, '_> {
         Ok(self.scalar(Number::from_f64(v)))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Seen, E> {
-        Ok(self.scalar(v))
+        self.string(v);
+        Ok(Seen::Other)
     }
     fn visit_unit<E: de::Error>(self) -> Result<Seen, E> {
         self.out.extend_from_slice(b"null");
@@ -843,7 +882,7 @@ impl<'de> Visitor<'de> for &mut JsonWriter<'_, '_, '_> {
                 self.out.push(b',');
             }
             first = false;
-            let _ = serde_json::to_writer(&mut *self.out, &*key);
+            self.string(&key);
             self.out.push(b':');
             let child = match self.declared {
                 Some(node) if !key.starts_with("//") => match node.child(&key, &mut previous) {
@@ -871,5 +910,34 @@ impl<'de> Visitor<'de> for &mut JsonWriter<'_, '_, '_> {
         }
         self.out.push(b'}');
         Ok(Seen::Object)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::needs_escape;
+
+    #[test]
+    fn needs_escape_agrees_with_serde_json_for_every_byte_at_every_place() {
+        let escapes = |s: &str| serde_json::to_string(s).unwrap_or_default() != format!("\"{s}\"");
+        for len in 1..20 {
+            for at in 0..len {
+                for b in 0u8..0x80 {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[at] = b;
+                    let text = String::from_utf8(bytes).unwrap_or_default();
+                    assert_eq!(needs_escape(&text), escapes(&text), "{text:?}");
+                }
+            }
+        }
+        for text in [
+            "",
+            "Ωmega, é \u{7f}",
+            "日本語のテキスト",
+            "ÿÿÿÿÿÿÿÿ\"",
+            "ÿÿÿÿÿÿÿÿ\u{1}",
+        ] {
+            assert_eq!(needs_escape(text), escapes(text), "{text:?}");
+        }
     }
 }
