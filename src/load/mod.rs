@@ -33,7 +33,7 @@ mod xlsx;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::model::row::{Cell, Column, ColumnType, Schema};
+use crate::model::row::{Cell, CellRef, Column, ColumnType, PackedRow, Schema};
 
 pub use self::csv::CsvWriter;
 pub use self::manifest::{Manifest, RunStatus, SourceStatus, SourceSummary, write_manifest};
@@ -229,6 +229,21 @@ impl Writer {
             Writer::Parquet(w) => w.write_row(row),
             Writer::Xlsx(w) => w.write_row(row),
         }
+    }
+
+    /// Writes one packed row, as [`Writer::write_row`] does. Parquet appends its cells to the
+    /// columns where they lie; the other formats read them from `scratch`, a row's worth of
+    /// cells kept by the caller from row to row.
+    pub fn write_packed<'a>(
+        &mut self,
+        row: PackedRow<'a>,
+        scratch: &mut Vec<Cell<'a>>,
+    ) -> Result<(), LoadError> {
+        if let Writer::Parquet(w) = self {
+            return w.write_packed(row);
+        }
+        row.unpack_into(scratch);
+        self.write_row(scratch)
     }
 
     /// Writes one row on the sheet named `sheet`, in a format with sheets (XLSX: the sheet starts,
@@ -495,15 +510,15 @@ fn type_name(ty: ColumnType) -> &'static str {
     }
 }
 
-fn cell_name(cell: &Cell) -> &'static str {
+fn cell_name(cell: CellRef) -> &'static str {
     match cell {
-        Cell::Null => "null",
-        Cell::Str(_) => "a string",
-        Cell::Int(_) => "an integer",
-        Cell::Float(_) => "a float",
-        Cell::Bool(_) => "a boolean",
-        Cell::Timestamp(_) => "a timestamp",
-        Cell::Date(_) => "a date",
+        CellRef::Null => "null",
+        CellRef::Str(_) => "a string",
+        CellRef::Int(_) => "an integer",
+        CellRef::Float(_) => "a float",
+        CellRef::Bool(_) => "a boolean",
+        CellRef::Timestamp(_) => "a timestamp",
+        CellRef::Date(_) => "a date",
     }
 }
 
@@ -511,23 +526,33 @@ fn cell_name(cell: &Cell) -> &'static str {
 /// partial record (or mismatched Parquet column builders) behind. No coercion: the transform
 /// stage owns types, and a silent Int→Float here would hide its bugs.
 fn check_row(path: &Path, schema: &[Column], row: &[Cell]) -> Result<(), LoadError> {
-    if row.len() != schema.len() {
+    check_cells(path, schema, row.len(), row.iter().map(CellRef::from))
+}
+
+/// [`check_row`] for a row of `len` cells read one at a time.
+fn check_cells<'c>(
+    path: &Path,
+    schema: &[Column],
+    len: usize,
+    cells: impl Iterator<Item = CellRef<'c>>,
+) -> Result<(), LoadError> {
+    if len != schema.len() {
         return Err(LoadError::RowLength {
             path: path.to_path_buf(),
             expected: schema.len(),
-            found: row.len(),
+            found: len,
         });
     }
-    for (column, cell) in schema.iter().zip(row) {
+    for (column, cell) in schema.iter().zip(cells) {
         let ok = matches!(
             (column.ty, cell),
-            (_, Cell::Null)
-                | (ColumnType::Utf8, Cell::Str(_))
-                | (ColumnType::Int64, Cell::Int(_))
-                | (ColumnType::Float64, Cell::Float(_))
-                | (ColumnType::Boolean, Cell::Bool(_))
-                | (ColumnType::Timestamp, Cell::Timestamp(_))
-                | (ColumnType::Date, Cell::Date(_))
+            (_, CellRef::Null)
+                | (ColumnType::Utf8, CellRef::Str(_))
+                | (ColumnType::Int64, CellRef::Int(_))
+                | (ColumnType::Float64, CellRef::Float(_))
+                | (ColumnType::Boolean, CellRef::Bool(_))
+                | (ColumnType::Timestamp, CellRef::Timestamp(_))
+                | (ColumnType::Date, CellRef::Date(_))
         );
         if !ok {
             return Err(LoadError::TypeMismatch {

@@ -37,8 +37,8 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
 use super::publish::{self, Sink, StageAt, Staged};
-use super::{Finished, LoadError, ParquetOptions, check_row};
-use crate::model::row::{Cell, ColumnType, Schema};
+use super::{Finished, LoadError, ParquetOptions, check_cells, check_row};
+use crate::model::row::{Cell, CellRef, ColumnType, PackedRow, Schema};
 
 /// The time zone written on timestamp columns. Cells are UTC instants; saying so lets readers
 /// treat them as instants rather than local wall-clock times.
@@ -328,22 +328,23 @@ impl ColumnBuilder {
         }
     }
 
-    /// Appends a cell already checked against the column type by [`check_row`]; a mismatch
+    /// Appends a cell already checked against the column type by [`check_cells`]; a mismatch
     /// here is unreachable, and is reported rather than panicking all the same.
-    fn append(&mut self, cell: &Cell) -> bool {
+    #[inline]
+    fn append(&mut self, cell: CellRef) -> bool {
         match (self, cell) {
-            (ColumnBuilder::Utf8(b), Cell::Null) => b.append_null(),
-            (ColumnBuilder::Int64(b), Cell::Null) => b.append_null(),
-            (ColumnBuilder::Float64(b), Cell::Null) => b.append_null(),
-            (ColumnBuilder::Boolean(b), Cell::Null) => b.append_null(),
-            (ColumnBuilder::Timestamp(b), Cell::Null) => b.append_null(),
-            (ColumnBuilder::Date(b), Cell::Null) => b.append_null(),
-            (ColumnBuilder::Utf8(b), Cell::Str(s)) => b.append_value(s),
-            (ColumnBuilder::Int64(b), Cell::Int(i)) => b.append_value(*i),
-            (ColumnBuilder::Float64(b), Cell::Float(f)) => b.append_value(*f),
-            (ColumnBuilder::Boolean(b), Cell::Bool(v)) => b.append_value(*v),
-            (ColumnBuilder::Timestamp(b), Cell::Timestamp(t)) => b.append_value(*t),
-            (ColumnBuilder::Date(b), Cell::Date(d)) => b.append_value(*d),
+            (ColumnBuilder::Utf8(b), CellRef::Null) => b.append_null(),
+            (ColumnBuilder::Int64(b), CellRef::Null) => b.append_null(),
+            (ColumnBuilder::Float64(b), CellRef::Null) => b.append_null(),
+            (ColumnBuilder::Boolean(b), CellRef::Null) => b.append_null(),
+            (ColumnBuilder::Timestamp(b), CellRef::Null) => b.append_null(),
+            (ColumnBuilder::Date(b), CellRef::Null) => b.append_null(),
+            (ColumnBuilder::Utf8(b), CellRef::Str(s)) => b.append_value(s),
+            (ColumnBuilder::Int64(b), CellRef::Int(i)) => b.append_value(i),
+            (ColumnBuilder::Float64(b), CellRef::Float(f)) => b.append_value(f),
+            (ColumnBuilder::Boolean(b), CellRef::Bool(v)) => b.append_value(v),
+            (ColumnBuilder::Timestamp(b), CellRef::Timestamp(t)) => b.append_value(t),
+            (ColumnBuilder::Date(b), CellRef::Date(d)) => b.append_value(d),
             _ => return false,
         }
         true
@@ -465,10 +466,30 @@ impl ParquetWriter {
 
     pub(crate) fn write_row(&mut self, row: &[Cell]) -> Result<(), LoadError> {
         check_row(self.staged.final_path(), &self.schema, row)?;
-        let text: usize = row
-            .iter()
+        let text = (row.iter())
             .map(|c| if let Cell::Str(s) = c { s.len() } else { 0 })
             .sum();
+        self.append(row.iter().map(CellRef::from), text)
+    }
+
+    /// [`ParquetWriter::write_row`] for a packed row: its cells go to the columns as they are
+    /// read, and its text's size is known without adding it up.
+    pub(crate) fn write_packed(&mut self, row: PackedRow<'_>) -> Result<(), LoadError> {
+        check_cells(
+            self.staged.final_path(),
+            &self.schema,
+            row.len(),
+            row.cells(),
+        )?;
+        self.append(row.cells(), row.text_bytes())
+    }
+
+    /// Appends a row checked against the schema, whose text cells hold `text` bytes.
+    fn append<'c>(
+        &mut self,
+        row: impl Iterator<Item = CellRef<'c>>,
+        text: usize,
+    ) -> Result<(), LoadError> {
         if text > BATCH_TEXT_BYTES {
             return Err(LoadError::RowTooLarge {
                 path: self.staged.final_path().to_path_buf(),
@@ -481,7 +502,7 @@ impl ParquetWriter {
         }
         for ((builder, cell), column) in self.builders.iter_mut().zip(row).zip(self.schema.iter()) {
             if !builder.append(cell) {
-                // check_row makes this unreachable; a bug must still not panic on data.
+                // The check makes this unreachable; a bug must still not panic on data.
                 return Err(LoadError::TypeMismatch {
                     path: self.staged.final_path().to_path_buf(),
                     column: column.name.clone(),

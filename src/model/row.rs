@@ -75,6 +75,47 @@ impl Cell<'_> {
     }
 }
 
+/// A [`Cell`] borrowed where it lies (a packed row's text): `Copy`, so a writer that reads a row
+/// cell by cell pays no copy of a `Cow` and no drop per cell.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CellRef<'a> {
+    Null,
+    Str(&'a str),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Timestamp(i64),
+    Date(i32),
+}
+
+impl<'a> From<&'a Cell<'_>> for CellRef<'a> {
+    fn from(cell: &'a Cell<'_>) -> CellRef<'a> {
+        match cell {
+            Cell::Null => CellRef::Null,
+            Cell::Str(s) => CellRef::Str(s),
+            Cell::Int(i) => CellRef::Int(*i),
+            Cell::Float(f) => CellRef::Float(*f),
+            Cell::Bool(b) => CellRef::Bool(*b),
+            Cell::Timestamp(t) => CellRef::Timestamp(*t),
+            Cell::Date(d) => CellRef::Date(*d),
+        }
+    }
+}
+
+impl<'a> From<CellRef<'a>> for Cell<'a> {
+    fn from(cell: CellRef<'a>) -> Cell<'a> {
+        match cell {
+            CellRef::Null => Cell::Null,
+            CellRef::Str(s) => Cell::Str(Cow::Borrowed(s)),
+            CellRef::Int(i) => Cell::Int(i),
+            CellRef::Float(f) => Cell::Float(f),
+            CellRef::Bool(b) => Cell::Bool(b),
+            CellRef::Timestamp(t) => Cell::Timestamp(t),
+            CellRef::Date(d) => Cell::Date(d),
+        }
+    }
+}
+
 /// One output row: one cell per schema column, in schema order.
 pub type Row<'a> = Vec<Cell<'a>>;
 
@@ -148,27 +189,71 @@ impl PackedRows {
         }));
     }
 
-    /// Calls `each(table, row)` for every row, in order.
-    pub fn try_for_each<E>(
-        &self,
-        mut each: impl FnMut(usize, &[Cell<'_>]) -> Result<(), E>,
-    ) -> Result<(), E> {
-        let mut row: Vec<Cell<'_>> = Vec::new();
-        let mut cells = self.cells.iter();
-        for &(table, len) in &self.rows {
-            row.clear();
-            row.extend(cells.by_ref().take(len).map(|cell| match *cell {
-                Packed::Null => Cell::Null,
-                Packed::Str(start, end) => Cell::Str(Cow::Borrowed(&self.text[start..end])),
-                Packed::Int(i) => Cell::Int(i),
-                Packed::Float(f) => Cell::Float(f),
-                Packed::Bool(b) => Cell::Bool(b),
-                Packed::Timestamp(t) => Cell::Timestamp(t),
-                Packed::Date(d) => Cell::Date(d),
-            }));
-            each(table, &row)?;
-        }
-        Ok(())
+    /// Its rows, in order, as (table, row).
+    pub fn rows(&self) -> impl Iterator<Item = (usize, PackedRow<'_>)> {
+        let mut from = 0;
+        self.rows.iter().map(move |&(table, len)| {
+            let cells = &self.cells[from..from + len];
+            from += len;
+            let row = PackedRow {
+                text: &self.text,
+                cells,
+            };
+            (table, row)
+        })
+    }
+}
+
+/// One packed row, read where it lies: its cells come out one at a time, so a writer that
+/// appends them to columns (Parquet) never builds the row as a `Vec<Cell>`.
+#[derive(Debug, Clone, Copy)]
+pub struct PackedRow<'a> {
+    text: &'a str,
+    cells: &'a [Packed],
+}
+
+impl<'a> PackedRow<'a> {
+    /// How many cells it has.
+    pub fn len(&self) -> usize {
+        self.cells.len()
+    }
+
+    /// Whether it has no cells.
+    pub fn is_empty(&self) -> bool {
+        self.cells.is_empty()
+    }
+
+    /// Its cells, in order, borrowing their text.
+    pub fn cells(&self) -> impl Iterator<Item = CellRef<'a>> + use<'a> {
+        let text = self.text;
+        self.cells.iter().map(move |cell| match *cell {
+            Packed::Null => CellRef::Null,
+            Packed::Str(start, end) => CellRef::Str(&text[start..end]),
+            Packed::Int(i) => CellRef::Int(i),
+            Packed::Float(f) => CellRef::Float(f),
+            Packed::Bool(b) => CellRef::Bool(b),
+            Packed::Timestamp(t) => CellRef::Timestamp(t),
+            Packed::Date(d) => CellRef::Date(d),
+        })
+    }
+
+    /// The bytes of its text cells together (they were packed one after another).
+    pub fn text_bytes(&self) -> usize {
+        let text = |cell: &Packed| match *cell {
+            Packed::Str(start, end) => Some((start, end)),
+            _ => None,
+        };
+        let first = self.cells.iter().find_map(text);
+        let last = self.cells.iter().rev().find_map(text);
+        first
+            .zip(last)
+            .map_or(0, |((start, _), (_, end))| end - start)
+    }
+
+    /// Its cells into `row` (emptied first), for a writer that takes a slice of cells.
+    pub fn unpack_into(&self, row: &mut Vec<Cell<'a>>) {
+        row.clear();
+        row.extend(self.cells().map(Cell::from));
     }
 }
 
@@ -198,18 +283,25 @@ mod tests {
                 ],
             ),
             (0, vec![]),
+            (1, vec![Cell::Str("one".into()), Cell::Int(1)]),
         ];
         let mut packed = PackedRows::default();
         for (table, row) in &rows {
             packed.push(*table, row);
         }
         let mut back = Vec::new();
-        packed
-            .try_for_each(|table, row| {
-                back.push((table, row.iter().cloned().map(Cell::into_owned).collect()));
-                Ok::<(), ()>(())
-            })
-            .unwrap();
+        let mut unpacked = Vec::new();
+        for (table, row) in packed.rows() {
+            row.unpack_into(&mut unpacked);
+            assert_eq!(unpacked, row.cells().map(Cell::from).collect::<Vec<_>>());
+            assert!(unpacked.iter().map(CellRef::from).eq(row.cells()));
+            assert_eq!(row.len(), unpacked.len());
+            let text: usize = (unpacked.iter())
+                .map(|c| if let Cell::Str(s) = c { s.len() } else { 0 })
+                .sum();
+            assert_eq!(row.text_bytes(), text);
+            back.push((table, unpacked.drain(..).map(Cell::into_owned).collect()));
+        }
         assert_eq!(back, rows);
     }
 }

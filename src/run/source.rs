@@ -293,14 +293,14 @@ fn write_records(
 ) -> Result<RecordReport, LoadError> {
     let mut total = RecordReport::default();
     while let Some(batch) = rx.blocking_recv() {
+        let mut scratch = Vec::new();
         for record in &batch {
             total += record.report;
-            record.rows.try_for_each(|table, row| {
+            for (table, row) in record.rows.rows() {
                 for &sink in &routes.tables[table] {
-                    sinks[sink].write_row(row)?;
+                    sinks[sink].write_packed(row, &mut scratch)?;
                 }
-                Ok::<(), LoadError>(())
-            })?;
+            }
             if let Some(value) = &record.nested {
                 for &sink in &routes.nested {
                     sinks[sink].write_json(value)?;
