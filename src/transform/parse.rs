@@ -666,6 +666,9 @@ impl<'de> DeserializeSeed<'de> for ArraySeed<'_, '_> {
     }
 }
 
+/// The bytes a list's JSON text starts with room for.
+const ARRAY_TEXT_START: usize = 256;
+
 /// The drift count of the elements of an array read whole.
 pub(crate) fn count_elements(element: &Declared, items: &[Value], report: &mut RecordReport) {
     let mut prefix = String::new();
@@ -691,7 +694,9 @@ impl<'de> Visitor<'de> for ArraySeed<'_, '_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Slot<'de>, A::Error> {
-        let mut text = Vec::new();
+        // Room for a usual list's text from the start (a short-lived buffer): grown a doubling
+        // at a time from nothing, a list took four or five reallocations.
+        let mut text = Vec::with_capacity(ARRAY_TEXT_START);
         let mut writer = JsonWriter {
             out: &mut text,
             declared: Some(self.element),
