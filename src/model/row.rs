@@ -193,7 +193,9 @@ impl PackedRows {
     pub fn rows(&self) -> impl Iterator<Item = (usize, PackedRow<'_>)> {
         let mut from = 0;
         self.rows.iter().map(move |&(table, len)| {
-            let cells = &self.cells[from..from + len];
+            // Always in range (`push` adds a row's cells and its length together); an empty
+            // row rather than a panic should that ever not hold.
+            let cells = self.cells.get(from..from + len).unwrap_or_default();
             from += len;
             let row = PackedRow {
                 text: &self.text,
