@@ -16,6 +16,7 @@
 //! - No I/O, no panics on any JSON input, and no per-record work that `new` could do once: paths
 //!   are split, columns resolved and names built up front.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::ops::AddAssign;
 use std::sync::Arc;
@@ -407,6 +408,9 @@ impl Transformer {
         element: Option<&'a Value>,
         key: Option<&str>,
     ) -> Result<Cell<'a>, Option<Raw>> {
+        if let Some(cell) = plain_cell(col, parsed) {
+            return Ok(cell);
+        }
         let value = match &col.source {
             Source::Null | Source::Index | Source::Extra | Source::Path { .. } => None,
             Source::Const(text) => Some(Scalar::Str(text)),
@@ -493,6 +497,25 @@ impl ParsedRecord<'_> {
             Scalar::Number(n) => Some(key_hash(KeyRef::Number(n))),
             _ => None,
         }
+    }
+}
+
+/// The cell of the commonest column, a value of the record in its own slot and already of the
+/// column's type (text for text, an integer for an integer, or nothing), read without the general
+/// path's conversions; `None` for any other column or value. Exactly what that path gives.
+fn plain_cell<'a>(col: &Col, parsed: &'a Parsed<'_>) -> Option<Cell<'a>> {
+    let (Source::Slot { slot, rest }, Render::Typed) = (&col.source, &col.render) else {
+        return None;
+    };
+    if !rest.is_empty() {
+        return None;
+    }
+    match (parsed.slots.get(*slot)?, col.ty) {
+        (Slot::Absent | Slot::Null, _) => Some(Cell::Null),
+        (Slot::Str(text), ColumnType::Utf8) => Some(Cell::Str(Cow::Borrowed(text))),
+        (Slot::Text(text), ColumnType::Utf8) => Some(Cell::Str(Cow::Borrowed(text))),
+        (Slot::Number(n), ColumnType::Int64) => n.as_i64().map(Cell::Int),
+        _ => None,
     }
 }
 
