@@ -632,6 +632,61 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_plain_cell_is_what_the_general_path_gives() {
+        use crate::transform::value::JsonPath;
+        let number = |text: &str| Slot::Number(serde_json::from_str(text).unwrap());
+        let slots = [
+            Slot::Absent,
+            Slot::Null,
+            Slot::Bool(true),
+            number("7"),
+            number("-7"),
+            number("7.0"),
+            number("7.5"),
+            number("18446744073709551615"),
+            Slot::Digits("123456789012345678901234567890".into()),
+            Slot::Str("12".into()),
+            Slot::Str(" 12 ".into()),
+            Slot::Str("".into()),
+            Slot::Str("Ωmega".into()),
+            Slot::Text("[1,2]".into()),
+            Slot::Json(json!({"a": 1})),
+        ];
+        let types = [
+            ColumnType::Utf8,
+            ColumnType::Int64,
+            ColumnType::Float64,
+            ColumnType::Boolean,
+            ColumnType::Timestamp,
+            ColumnType::Date,
+        ];
+        let mut taken = 0;
+        for slot in &slots {
+            for ty in types {
+                let parsed = Parsed {
+                    slots: vec![slot.clone()],
+                    ..Parsed::default()
+                };
+                let source = Source::Slot {
+                    slot: 0,
+                    rest: JsonPath::new(""),
+                };
+                let render = Render::Typed;
+                let col = Col { source, ty, render };
+                // What `Transformer::cell` does for such a column when the plain path declines.
+                let general = to_cell(scalar(&parsed.slots[0]), ty).ok();
+                if let Some(plain) = plain_cell(&col, &parsed) {
+                    assert_eq!(Some(plain), general, "{slot:?} in a {ty:?} column");
+                    taken += 1;
+                }
+            }
+        }
+        // Null and absent in all six types, text in text (four strings and a list), 7 and -7 in
+        // an integer column; every other pair went the general way.
+        assert_eq!(taken, 2 * 6 + 5 + 2);
+    }
+
+    #[test]
     fn drift_skips_comment_keys_and_reports_full_paths() {
         let mut declared = Declared::default();
         declared.insert("a.b");
