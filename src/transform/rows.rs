@@ -81,6 +81,9 @@ pub struct Transformer {
     shape: Shape,
     /// For a mapping, whether each column of table 0 has held a value yet.
     filled: Option<Box<[AtomicBool]>>,
+    /// A column (or the child tables) writes the record's key: its text is made only then, not
+    /// for every record (`fields: all` has no such column).
+    writes_key: bool,
 }
 
 /// One record read by [`Transformer::read`], its values borrowed from the input where possible.
@@ -141,6 +144,7 @@ impl Transformer {
         let extra = main.iter().position(|c| matches!(c.source, Source::Extra));
         let filled = matches!(plan.fields, Fields::Mapping(_))
             .then(|| main.iter().map(|_| AtomicBool::new(false)).collect());
+        let writes_key = children || main.iter().any(|c| matches!(c.source, Source::Key));
         Transformer {
             vendor,
             tables,
@@ -152,6 +156,7 @@ impl Transformer {
             children,
             shape,
             filled,
+            writes_key,
         }
     }
 
@@ -199,7 +204,7 @@ impl Transformer {
         let mut report = parsed.report;
         // Drift found by the reader: undeclared keys and shape mismatches, by path.
         let mut extra: BTreeMap<String, Raw> = parsed.extra.clone();
-        let key = record.key();
+        let key = if self.writes_key { record.key() } else { None };
         let mut base = self.base_row(parsed, key.as_deref(), &mut report, &mut extra);
         let elements = self.exploded_elements(parsed, &mut report, &mut extra);
         // `_extra` as written when the row adds nothing of its own, serialised once per record.
