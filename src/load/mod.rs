@@ -33,7 +33,7 @@ mod xlsx;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::model::row::{Cell, CellRef, Column, ColumnType, PackedRow, Schema};
+use crate::model::row::{Cell, CellRef, Column, ColumnType, RowForWriters, Schema};
 
 pub use self::csv::CsvWriter;
 pub use self::manifest::{Manifest, RunStatus, SourceStatus, SourceSummary, write_manifest};
@@ -232,18 +232,12 @@ impl Writer {
     }
 
     /// Writes one packed row, as [`Writer::write_row`] does. Parquet appends its cells to the
-    /// columns where they lie; the other formats read them from `scratch`, a row's worth of
-    /// cells kept by the caller from row to row.
-    pub fn write_packed<'a>(
-        &mut self,
-        row: PackedRow<'a>,
-        scratch: &mut Vec<Cell<'a>>,
-    ) -> Result<(), LoadError> {
-        if let Writer::Parquet(w) = self {
-            return w.write_packed(row);
+    /// columns where they lie; the other formats take them as a slice, unpacked once for all.
+    pub fn write_packed(&mut self, row: &mut RowForWriters<'_, '_>) -> Result<(), LoadError> {
+        match self {
+            Writer::Parquet(w) => w.write_packed(row.packed()),
+            other => other.write_row(row.cells()),
         }
-        row.unpack_into(scratch);
-        self.write_row(scratch)
     }
 
     /// Writes one row on the sheet named `sheet`, in a format with sheets (XLSX: the sheet starts,

@@ -11,5 +11,7 @@ pub mod suggest;
 
 pub use key::{KeyRef, key_hash};
 pub use record::{RecordSpec, VendorRecord};
-pub use row::{Cell, CellRef, Column, ColumnType, PackedRow, PackedRows, Row, Schema};
+pub use row::{
+    Cell, CellRef, Column, ColumnType, PackedRow, PackedRows, Row, RowForWriters, Schema,
+};
 pub use secret::Secret;

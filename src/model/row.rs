@@ -251,11 +251,41 @@ impl<'a> PackedRow<'a> {
             .zip(last)
             .map_or(0, |((start, _), (_, end))| end - start)
     }
+}
 
-    /// Its cells into `row` (emptied first), for a writer that takes a slice of cells.
-    pub fn unpack_into(&self, row: &mut Vec<Cell<'a>>) {
-        row.clear();
-        row.extend(self.cells().map(Cell::from));
+/// A packed row on its way to every file its table goes to: Parquet reads it packed
+/// ([`RowForWriters::packed`]); the other formats take its cells as a slice
+/// ([`RowForWriters::cells`]), unpacked once, by the first of them to ask, for all of them.
+pub struct RowForWriters<'s, 'a> {
+    packed: PackedRow<'a>,
+    /// A row's worth of cells kept by the caller from row to row.
+    cells: &'s mut Vec<Cell<'a>>,
+    unpacked: bool,
+}
+
+impl<'s, 'a> RowForWriters<'s, 'a> {
+    /// `packed`, to be unpacked into `scratch` if a writer asks for its cells.
+    pub fn new(packed: PackedRow<'a>, scratch: &'s mut Vec<Cell<'a>>) -> Self {
+        RowForWriters {
+            packed,
+            cells: scratch,
+            unpacked: false,
+        }
+    }
+
+    /// The row as it was packed.
+    pub fn packed(&self) -> PackedRow<'a> {
+        self.packed
+    }
+
+    /// Its cells as a slice, unpacked on the first call.
+    pub fn cells(&mut self) -> &[Cell<'a>] {
+        if !self.unpacked {
+            self.cells.clear();
+            self.cells.extend(self.packed.cells().map(Cell::from));
+            self.unpacked = true;
+        }
+        self.cells
     }
 }
 
@@ -292,9 +322,9 @@ mod tests {
             packed.push(*table, row);
         }
         let mut back = Vec::new();
-        let mut unpacked = Vec::new();
+        let mut scratch = Vec::new();
         for (table, row) in packed.rows() {
-            row.unpack_into(&mut unpacked);
+            let mut unpacked = RowForWriters::new(row, &mut scratch).cells().to_vec();
             assert_eq!(unpacked, row.cells().map(Cell::from).collect::<Vec<_>>());
             assert!(unpacked.iter().map(CellRef::from).eq(row.cells()));
             assert_eq!(row.len(), unpacked.len());

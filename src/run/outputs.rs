@@ -10,7 +10,7 @@ use std::sync::Arc;
 use super::RunError;
 use super::shared::{SharedFile, SharedSink};
 use crate::load::{Format, LoadError, Root, Writer};
-use crate::model::{Cell, PackedRow, Schema};
+use crate::model::{RowForWriters, Schema};
 use crate::pipeline::SourcePlan;
 use crate::pipeline::paths::Planner;
 use crate::transform::Transforms;
@@ -97,19 +97,11 @@ pub enum Sink {
 }
 
 impl Sink {
-    /// Writes one packed row; `scratch` is a row's worth of cells kept from row to row, for the
-    /// writers that take a slice of cells ([`Writer::write_packed`]).
-    pub fn write_packed<'a>(
-        &mut self,
-        row: PackedRow<'a>,
-        scratch: &mut Vec<Cell<'a>>,
-    ) -> Result<(), LoadError> {
+    /// Writes one packed row ([`Writer::write_packed`]); a shared file takes its cells.
+    pub fn write_packed(&mut self, row: &mut RowForWriters<'_, '_>) -> Result<(), LoadError> {
         match self {
-            Sink::Own(_, writer) => writer.write_packed(row, scratch),
-            Sink::Shared(sink) => {
-                row.unpack_into(scratch);
-                sink.write_row(scratch)
-            }
+            Sink::Own(_, writer) => writer.write_packed(row),
+            Sink::Shared(sink) => sink.write_row(row.cells()),
         }
     }
 

@@ -16,7 +16,7 @@ use crate::extract::{
     self, ExtractError, Extracted, RecordReader, Session, SourceProgress, ValueReader,
 };
 use crate::load::LoadError;
-use crate::model::PackedRows;
+use crate::model::{PackedRows, RowForWriters};
 use crate::pipeline::SourcePlan;
 use crate::transform::observe::Observed;
 use crate::transform::{ParsedRecord, RecordReport, Transformer, Transforms};
@@ -297,8 +297,9 @@ fn write_records(
         for record in &batch {
             total += record.report;
             for (table, row) in record.rows.rows() {
+                let mut row = RowForWriters::new(row, &mut scratch);
                 for &sink in &routes.tables[table] {
-                    sinks[sink].write_packed(row, &mut scratch)?;
+                    sinks[sink].write_packed(&mut row)?;
                 }
             }
             if let Some(value) = &record.nested {
