@@ -10,7 +10,7 @@
 /// 116–131 MB. An environment variable that sets one of these (`MALLOC_ARENA_MAX`,
 /// `MALLOC_MMAP_THRESHOLD_`, `MALLOC_TRIM_THRESHOLD_`) still decides it.
 ///
-/// Call it first thing in `main`, before any thread starts.
+/// Call it before any thread starts (`cli::main` does, once the arguments are parsed).
 pub fn tune() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {

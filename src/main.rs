@@ -1,4 +1,3 @@
 fn main() -> std::process::ExitCode {
-    customer_export::allocator::tune();
     customer_export::cli::main()
 }
