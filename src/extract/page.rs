@@ -50,9 +50,13 @@ pub fn read_page<R: RecordReader>(
     at: RecordsAt,
     reader: &R,
 ) -> Result<(Envelope, Vec<R::Record>), VendorError> {
-    let text = std::str::from_utf8(body).map_err(|e| {
+    // simdutf8 checks 32 or 64 bytes at a time (its width chosen at run time), where std's
+    // check cost 1.4 % of an export's instructions; std's, on failure only, says where.
+    let text = simdutf8::basic::from_utf8(body).map_err(|_| {
+        let reason = std::str::from_utf8(body).err().map(|e| e.to_string());
         VendorError::new(format!(
-            "the response is not UTF-8 text ({e}); it starts: {}",
+            "the response is not UTF-8 text ({}); it starts: {}",
+            reason.unwrap_or_default(),
             excerpt(body)
         ))
     })?;
