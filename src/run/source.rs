@@ -16,7 +16,7 @@ use crate::extract::{
     self, ExtractError, Extracted, RecordReader, Session, SourceProgress, ValueReader,
 };
 use crate::load::LoadError;
-use crate::model::{PackedRows, RowForWriters};
+use crate::model::{PackedRows, Row, RowForWriters};
 use crate::pipeline::SourcePlan;
 use crate::transform::observe::Observed;
 use crate::transform::{ParsedRecord, RecordReport, Transformer, Transforms};
@@ -269,18 +269,32 @@ impl RowReader {
     /// Packs transform `i`'s rows of one record for the writer thread, numbering its tables
     /// across every transform.
     fn add(&self, read: &mut ReadRecord, i: usize, record: &ParsedRecord<'_>) {
-        let mut rows = Vec::new();
-        let report = self.transformer(i).emit(record, &mut rows);
-        let first_table = self.transforms.first_table(i);
-        for (table, row) in &rows {
-            read.rows.push(first_table + *table, row);
-        }
+        let mut packer = Packer {
+            rows: &mut read.rows,
+            first_table: self.transforms.first_table(i),
+        };
+        let report = self.transformer(i).emit(record, &mut packer);
         read.report = if i == 0 {
             report
         } else {
             read.report.most(report)
         };
         read.key = read.key.or(record.key_hash());
+    }
+}
+
+/// Packs each row as a transform makes it (no list of the record's rows in between), its table
+/// numbered across every transform.
+struct Packer<'p> {
+    rows: &'p mut PackedRows,
+    first_table: usize,
+}
+
+impl<'a> Extend<(usize, Row<'a>)> for Packer<'_> {
+    fn extend<I: IntoIterator<Item = (usize, Row<'a>)>>(&mut self, rows: I) {
+        for (table, row) in rows {
+            self.rows.push(self.first_table + table, &row);
+        }
     }
 }
 

@@ -190,7 +190,7 @@ impl Transformer {
         self.shape.read(input, self.keep_drift).map(ParsedRecord)
     }
 
-    /// Appends the rows of one read record to `out`, as (table index, row).
+    /// Hands the rows of one read record to `out` as they are made, as (table index, row).
     ///
     /// Table 0 gets one row per exploded element, or exactly one row when there is no exploded
     /// array or it is absent, null or empty. In `tables` mode each child table gets one row per
@@ -198,7 +198,7 @@ impl Transformer {
     pub fn emit<'a>(
         &self,
         record: &'a ParsedRecord<'_>,
-        out: &mut Vec<(usize, Row<'a>)>,
+        out: &mut impl Extend<(usize, Row<'a>)>,
     ) -> RecordReport {
         let parsed = &record.0;
         let mut report = parsed.report;
@@ -246,7 +246,7 @@ impl Transformer {
                     }
                 }
             }
-            out.push((0, row));
+            out.extend([(0, row)]);
         }
         if self.children {
             self.child_rows(parsed, &key, &mut report, out);
@@ -385,7 +385,7 @@ impl Transformer {
         parsed: &'a Parsed<'_>,
         key: &Option<String>,
         report: &mut RecordReport,
-        out: &mut Vec<(usize, Row<'a>)>,
+        out: &mut impl Extend<(usize, Row<'a>)>,
     ) {
         for (t, a) in self.arrays.iter().enumerate() {
             let items = match &parsed.slots[a.slot] {
@@ -399,7 +399,7 @@ impl Transformer {
             let drift = self.keep_drift.then(|| &self.shape.elements[t]);
             for (n, item) in items.iter().enumerate() {
                 let row = a.child_row(self.vendor.id, key, n, item, drift, report);
-                out.push((1 + t, row));
+                out.extend([(1 + t, row)]);
             }
         }
     }
