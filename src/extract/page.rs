@@ -51,7 +51,7 @@ pub fn read_page<R: RecordReader>(
     reader: &R,
 ) -> Result<(Envelope, Vec<R::Record>), VendorError> {
     // simdutf8 checks 32 or 64 bytes at a time (its width chosen at run time), where std's
-    // check cost 1.4 % of an export's instructions; std's, on failure only, says where.
+    // check cost about 1 % of an export's instructions; std's, on failure only, says where.
     let text = simdutf8::basic::from_utf8(body).map_err(|_| {
         let reason = std::str::from_utf8(body).err().map(|e| e.to_string());
         VendorError::new(format!(
