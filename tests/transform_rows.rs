@@ -1044,6 +1044,29 @@ fn undeclared_keys_are_kept_in_extra_and_counted() {
 }
 
 #[test]
+fn drift_two_objects_deep_is_named_by_its_whole_path() {
+    let t = transformer(v("adobe_vipmp"), &plan(Fields::All, ArrayMode::Explode));
+    let mut record = parse(ADOBE);
+    record["links"]["self"]["rel"] = json!("self");
+    let (out, report) = run(&t, &record);
+    assert_eq!(report.undeclared_fields, 1);
+    assert_eq!(
+        extra(&t, &out[0].1),
+        Some(json!({"links.self.rel": "self"}))
+    );
+
+    let mut record = parse(ADOBE);
+    record["links"]["self"] = json!("/v3/customers/1006500792");
+    let (out, report) = run(&t, &record);
+    assert_eq!(report.type_mismatches, 1);
+    assert_eq!(cell(&t, 0, &out[0].1, "links_self_uri"), &Cell::Null);
+    assert_eq!(
+        extra(&t, &out[0].1),
+        Some(json!({"links.self": "/v3/customers/1006500792"}))
+    );
+}
+
+#[test]
 fn a_scalar_where_an_object_was_declared_is_kept() {
     let t = transformer(v("crayon"), &plan(Fields::All, ArrayMode::Explode));
     let mut record = parse(CRAYON);

@@ -270,14 +270,7 @@ impl<'de> Visitor<'de> for RecordVisitor<'_, '_, 'de> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut prefix = String::new();
-        read_object(
-            self.shape,
-            &self.shape.root,
-            &mut map,
-            self.parsed,
-            &mut prefix,
-        )
+        read_object(self.shape, &self.shape.root, &mut map, self.parsed, None)
     }
 
     visit_as_value!(not_a_record);
@@ -293,13 +286,31 @@ impl RecordVisitor<'_, '_, '_> {
     }
 }
 
-/// Reads the keys of one object against its declared `node`.
+/// Where an object lies in the record: the keys that lead to it, innermost last. Kept on the
+/// stack and written out as a dotted path only when a key below needs naming (an undeclared key
+/// kept in `_extra`, a shape mismatch), which most records never do.
+#[derive(Clone, Copy)]
+struct KeyPath<'k> {
+    parent: Option<&'k KeyPath<'k>>,
+    key: &'k str,
+}
+
+impl KeyPath<'_> {
+    /// The dotted path of `key` inside the object at `at` (`None`: the record itself).
+    fn dotted(at: Option<&KeyPath<'_>>, key: &str) -> String {
+        let mut path = at.map_or_else(String::new, |at| KeyPath::dotted(at.parent, at.key) + ".");
+        path.push_str(key);
+        path
+    }
+}
+
+/// Reads the keys of one object against its declared `node`; `at` is where the object lies.
 fn read_object<'de, A: MapAccess<'de>>(
     shape: &Shape,
     node: &Declared,
     map: &mut A,
     parsed: &mut Parsed<'de>,
-    prefix: &mut String,
+    at: Option<&KeyPath<'_>>,
 ) -> Result<(), A::Error> {
     let mut previous = None;
     while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
@@ -316,7 +327,7 @@ fn read_object<'de, A: MapAccess<'de>>(
                     Cow::Borrowed(_) => value,
                     Cow::Owned(text) => raw_text(text),
                 };
-                parsed.extra.insert(format!("{prefix}{key}"), value);
+                parsed.extra.insert(KeyPath::dotted(at, &key), value);
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
@@ -338,23 +349,20 @@ fn read_object<'de, A: MapAccess<'de>>(
             // steps into a declared field's list): the slow way.
             (Some(slot), false) => {
                 let value = map.next_value::<Value>()?;
-                let len = prefix.len();
-                prefix.push_str(&key);
-                check_value(child, &value, parsed, prefix);
-                prefix.truncate(len);
+                check_value(child, &value, parsed, &mut KeyPath::dotted(at, &key));
                 fill_slots(shape, child, &value, parsed);
                 parsed.slots[slot] = Slot::Json(value);
             }
             (None, false) => {
-                let len = prefix.len();
-                prefix.push_str(&key);
                 map.next_value_seed(ObjectSeed {
                     shape,
                     node: child,
                     parsed,
-                    prefix,
+                    at: KeyPath {
+                        parent: at,
+                        key: &key,
+                    },
                 })?;
-                prefix.truncate(len);
             }
             (None, true) => {
                 map.next_value::<IgnoredAny>()?;
@@ -470,7 +478,8 @@ struct ObjectSeed<'s, 'p, 'x, 'de> {
     shape: &'s Shape,
     node: &'s Declared,
     parsed: &'p mut Parsed<'de>,
-    prefix: &'x mut String,
+    /// Where the object lies (its own key last).
+    at: KeyPath<'x>,
 }
 
 impl<'de> DeserializeSeed<'de> for ObjectSeed<'_, '_, '_, 'de> {
@@ -488,8 +497,7 @@ impl<'de> Visitor<'de> for ObjectSeed<'_, '_, '_, 'de> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        self.prefix.push('.');
-        read_object(self.shape, self.node, &mut map, self.parsed, self.prefix)
+        read_object(self.shape, self.node, &mut map, self.parsed, Some(&self.at))
     }
 
     visit_as_value!(not_an_object);
@@ -502,7 +510,8 @@ impl ObjectSeed<'_, '_, '_, '_> {
         }
         self.parsed.report.type_mismatches += 1;
         if self.parsed.keep {
-            self.parsed.extra.insert(self.prefix.clone(), raw(&value));
+            let path = KeyPath::dotted(self.at.parent, self.at.key);
+            self.parsed.extra.insert(path, raw(&value));
         }
     }
 }
