@@ -92,13 +92,14 @@ impl Declared {
     }
 
     /// Calls `found(path, value, is_shape_mismatch)` for every key of `object` (and of its declared
-    /// nested objects) that is not declared. A non-object where only an object was declared
-    /// (`"companyProfile": "x"`) is reported as a shape mismatch, since its value would be lost.
+    /// nested objects) that is not declared; `at` is where `object` lies. A non-object where only
+    /// an object was declared (`"companyProfile": "x"`) is reported as a shape mismatch, since its
+    /// value would be lost.
     pub(crate) fn undeclared<'v>(
         &self,
         object: &'v Map<String, Value>,
-        prefix: &mut String,
-        found: &mut impl FnMut(&str, &'v Value, bool),
+        at: Option<&KeyPath<'_>>,
+        found: &mut impl FnMut(&KeyPath<'_>, &'v Value, bool),
     ) {
         let mut previous = None;
         for (key, value) in object {
@@ -106,21 +107,41 @@ impl Declared {
             if key.starts_with("//") {
                 continue;
             }
-            let len = prefix.len();
-            prefix.push_str(key);
+            let path = KeyPath::new(at, key);
             match self.child(key, &mut previous) {
-                None => found(prefix, value, false),
+                None => found(&path, value, false),
                 Some(node) => match value {
                     Value::Object(inner) if !node.children.is_empty() => {
-                        prefix.push('.');
-                        node.undeclared(inner, prefix, found);
+                        node.undeclared(inner, Some(&path), found);
                     }
                     _ if node.leaf || value.is_null() => {}
-                    _ => found(prefix, value, true),
+                    _ => found(&path, value, true),
                 },
             }
-            prefix.truncate(len);
         }
+    }
+}
+
+/// Where a key lies in the record: the keys that lead to it, itself last. Kept on the stack and
+/// written out as a dotted path only when a key needs naming (an undeclared key kept in `_extra`,
+/// a shape mismatch), which most records never do.
+#[derive(Clone, Copy)]
+pub(crate) struct KeyPath<'k> {
+    parent: Option<&'k KeyPath<'k>>,
+    key: &'k str,
+}
+
+impl<'k> KeyPath<'k> {
+    /// `key` inside the object at `parent` (`None`: the record, or the element, itself).
+    pub(crate) fn new(parent: Option<&'k KeyPath<'k>>, key: &'k str) -> KeyPath<'k> {
+        KeyPath { parent, key }
+    }
+
+    /// The dotted path: `a.b.c`.
+    pub(crate) fn dotted(&self) -> String {
+        let mut path = self.parent.map_or_else(String::new, |p| p.dotted() + ".");
+        path.push_str(self.key);
+        path
     }
 }
 
@@ -286,25 +307,8 @@ impl RecordVisitor<'_, '_, '_> {
     }
 }
 
-/// Where an object lies in the record: the keys that lead to it, innermost last. Kept on the
-/// stack and written out as a dotted path only when a key below needs naming (an undeclared key
-/// kept in `_extra`, a shape mismatch), which most records never do.
-#[derive(Clone, Copy)]
-struct KeyPath<'k> {
-    parent: Option<&'k KeyPath<'k>>,
-    key: &'k str,
-}
-
-impl KeyPath<'_> {
-    /// The dotted path of `key` inside the object at `at` (`None`: the record itself).
-    fn dotted(at: Option<&KeyPath<'_>>, key: &str) -> String {
-        let mut path = at.map_or_else(String::new, |at| KeyPath::dotted(at.parent, at.key) + ".");
-        path.push_str(key);
-        path
-    }
-}
-
-/// Reads the keys of one object against its declared `node`; `at` is where the object lies.
+/// Reads the keys of one object against its declared `node`; `at` is where the object lies
+/// (`None`: the record itself).
 fn read_object<'de, A: MapAccess<'de>>(
     shape: &Shape,
     node: &Declared,
@@ -327,7 +331,7 @@ fn read_object<'de, A: MapAccess<'de>>(
                     Cow::Borrowed(_) => value,
                     Cow::Owned(text) => raw_text(text),
                 };
-                parsed.extra.insert(KeyPath::dotted(at, &key), value);
+                parsed.extra.insert(KeyPath::new(at, &key).dotted(), value);
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
@@ -349,7 +353,7 @@ fn read_object<'de, A: MapAccess<'de>>(
             // steps into a declared field's list): the slow way.
             (Some(slot), false) => {
                 let value = map.next_value::<Value>()?;
-                check_value(child, &value, parsed, &mut KeyPath::dotted(at, &key));
+                check_value(child, &value, parsed, &KeyPath::new(at, &key));
                 fill_slots(shape, child, &value, parsed);
                 parsed.slots[slot] = Slot::Json(value);
             }
@@ -358,10 +362,7 @@ fn read_object<'de, A: MapAccess<'de>>(
                     shape,
                     node: child,
                     parsed,
-                    at: KeyPath {
-                        parent: at,
-                        key: &key,
-                    },
+                    at: KeyPath::new(at, &key),
                 })?;
             }
             (None, true) => {
@@ -422,19 +423,18 @@ fn value_slot(value: &Value) -> Slot<'static> {
 }
 
 /// The drift rules of [`Declared::undeclared`] for one value already read whole.
-fn check_value(node: &Declared, value: &Value, parsed: &mut Parsed<'_>, path: &mut String) {
+fn check_value(node: &Declared, value: &Value, parsed: &mut Parsed<'_>, path: &KeyPath<'_>) {
     match value {
         Value::Object(inner) => {
-            path.push('.');
             let (report, extra, keep) = (&mut parsed.report, &mut parsed.extra, parsed.keep);
-            node.undeclared(inner, path, &mut |p, v, shape| {
+            node.undeclared(inner, Some(path), &mut |p, v, shape| {
                 if shape {
                     report.type_mismatches += 1;
                 } else {
                     report.undeclared_fields += 1;
                 }
                 if keep {
-                    extra.insert(p.to_string(), raw(v));
+                    extra.insert(p.dotted(), raw(v));
                 }
             });
         }
@@ -442,7 +442,7 @@ fn check_value(node: &Declared, value: &Value, parsed: &mut Parsed<'_>, path: &m
         other => {
             parsed.report.type_mismatches += 1;
             if parsed.keep {
-                parsed.extra.insert(path.clone(), raw(other));
+                parsed.extra.insert(path.dotted(), raw(other));
             }
         }
     }
@@ -478,7 +478,7 @@ struct ObjectSeed<'s, 'p, 'x, 'de> {
     shape: &'s Shape,
     node: &'s Declared,
     parsed: &'p mut Parsed<'de>,
-    /// Where the object lies (its own key last).
+    /// Where the object lies.
     at: KeyPath<'x>,
 }
 
@@ -510,8 +510,7 @@ impl ObjectSeed<'_, '_, '_, '_> {
         }
         self.parsed.report.type_mismatches += 1;
         if self.parsed.keep {
-            let path = KeyPath::dotted(self.at.parent, self.at.key);
-            self.parsed.extra.insert(path, raw(&value));
+            self.parsed.extra.insert(self.at.dotted(), raw(&value));
         }
     }
 }
@@ -680,11 +679,9 @@ const ARRAY_TEXT_START: usize = 256;
 
 /// The drift count of the elements of an array read whole.
 pub(crate) fn count_elements(element: &Declared, items: &[Value], report: &mut RecordReport) {
-    let mut prefix = String::new();
     for item in items {
         if let Value::Object(object) = item {
-            prefix.clear();
-            element.undeclared(object, &mut prefix, &mut |_, _, shape| {
+            element.undeclared(object, None, &mut |_, _, shape| {
                 if shape {
                     report.type_mismatches += 1;
                 } else {

@@ -321,13 +321,9 @@ impl Transformer {
         let a = &self.arrays[e];
         match item {
             Value::Object(object) if self.keep_drift && !a.fields.is_empty() => {
-                let prefix = &mut row_extra.prefix;
-                prefix.clear();
-                prefix.push_str(a.spec.path);
-                prefix.push_str("[].");
                 let found = &mut row_extra.found;
-                self.shape.elements[e].undeclared(object, prefix, &mut |path, value, _| {
-                    found.push((path.to_string(), value));
+                self.shape.elements[e].undeclared(object, None, &mut |path, value, _| {
+                    found.push((format!("{}[].{}", a.spec.path, path.dotted()), value));
                 });
             }
             Value::Object(_) | Value::Null => {}
@@ -458,8 +454,6 @@ impl Transformer {
 struct RowExtra<'v> {
     found: Vec<(String, &'v Value)>,
     raw: Vec<(String, Raw)>,
-    /// Scratch for the element's paths.
-    prefix: String,
 }
 
 impl RowExtra<'_> {
@@ -602,8 +596,8 @@ impl ArrayPlan {
             if let Value::Object(object) = item
                 && !self.fields.is_empty()
             {
-                declared.undeclared(object, &mut String::new(), &mut |path, value, _| {
-                    extra.insert(path.to_string(), raw(value));
+                declared.undeclared(object, None, &mut |path, value, _| {
+                    extra.insert(path.dotted(), raw(value));
                 });
             }
             let text = (!extra.is_empty()).then(|| json_object(&extra));
@@ -701,8 +695,8 @@ mod tests {
         let mut found = Vec::new();
         declared.undeclared(
             record.as_object().unwrap(),
-            &mut String::new(),
-            &mut |path, value, shape| found.push((path.to_string(), value.clone(), shape)),
+            None,
+            &mut |path, value, shape| found.push((path.dotted(), value.clone(), shape)),
         );
         found.sort_by(|x, y| x.0.cmp(&y.0));
         assert_eq!(
