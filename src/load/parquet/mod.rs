@@ -7,9 +7,10 @@
 //! same pipeline writes the same schema every night.
 //!
 //! Memory: rows are appended to one column builder per column; every `batch_rows` rows they
-//! become a `RecordBatch` handed to the `ArrowWriter`, which encodes and compresses it into the
-//! current row group and writes the group out once it holds `row_group_rows` rows. So the
-//! writer holds at most one batch of raw values plus one encoded row group, however many rows
+//! become a `RecordBatch` handed to the file's encoding threads ([`lanes`]), which encode and
+//! compress its columns into the current row group while the next batch fills; the group is
+//! written out once it holds `row_group_rows` rows. So the writer holds at most two batches of
+//! raw values (one filling, one being encoded) plus one encoded row group, however many rows
 //! the file gets. Both are also capped in bytes (a batch at 1 MiB of text, a row group at 8 MiB
 //! in the encoder; files written at once share those), so wide rows do not make memory grow
 //! with `batch_rows` or `row_group_rows`; once a group is written out, the allocator is asked to
@@ -40,6 +41,10 @@ use super::publish::{self, Sink, StageAt, Staged};
 use super::{Finished, LoadError, ParquetOptions, check_cells, check_row};
 use crate::model::row::{Cell, CellRef, ColumnType, PackedRow, Schema};
 
+mod lanes;
+
+use lanes::ColumnLanes;
+
 /// The time zone written on timestamp columns. Cells are UTC instants; saying so lets readers
 /// treat them as instants rather than local wall-clock times.
 const UTC: &str = "UTC";
@@ -58,8 +63,8 @@ const BATCH_SOFT_TEXT_BYTES: usize = 1024 * 1024;
 /// [`BATCH_SOFT_TEXT_BYTES`]: each batch costs the encoder a pass over every column.
 const MIN_BATCH_SOFT_TEXT_BYTES: usize = 256 * 1024;
 
-/// The current row group is closed early once the encoder holds this many bytes (its
-/// dictionaries and encoded pages), whatever `row_group_rows` says, so the writer's memory stays
+/// The current row group is closed early once the encoders hold this many bytes (its
+/// dictionaries and encoded pages; as of the batch before the last, see [`lanes`]), whatever `row_group_rows` says, so the writer's memory stays
 /// flat for wide rows too. Files written at once share it ([`ParquetWriter::share_memory`]).
 const ROW_GROUP_MEMORY_BYTES: usize = 8 * 1024 * 1024;
 
@@ -201,13 +206,16 @@ impl std::fmt::Debug for ParquetWriter {
 }
 
 /// The encoder under a file: waiting for the first batch, which decides the columns' encodings,
-/// then writing.
+/// then writing, its columns encoded by [`lanes`].
 enum Encoder {
     Waiting {
         sink: FooterFix,
         props: parquet::file::properties::WriterPropertiesBuilder,
+        /// How many lanes encode the file's columns.
+        lanes: usize,
+        max_group_rows: usize,
     },
-    Writing(ArrowWriter<FooterFix>),
+    Writing(ColumnLanes<FooterFix>),
     /// Only between [`Encoder::writer`]'s taking the waiting parts and its putting the writer back.
     Gone,
 }
@@ -219,9 +227,14 @@ impl Encoder {
         &mut self,
         schema: &SchemaRef,
         first: Option<&RecordBatch>,
-    ) -> Result<&mut ArrowWriter<FooterFix>, parquet::errors::ParquetError> {
+    ) -> Result<&mut ColumnLanes<FooterFix>, parquet::errors::ParquetError> {
         if let Encoder::Waiting { .. } = self {
-            let Encoder::Waiting { sink, mut props } = std::mem::replace(self, Encoder::Gone)
+            let Encoder::Waiting {
+                sink,
+                mut props,
+                lanes,
+                max_group_rows,
+            } = std::mem::replace(self, Encoder::Gone)
             else {
                 unreachable!("matched just above")
             };
@@ -237,10 +250,16 @@ impl Encoder {
                     );
                 }
             }
-            *self = Encoder::Writing(ArrowWriter::try_new(
-                sink,
+            // ArrowWriter sets up the file (its Parquet schema, the Arrow schema in its
+            // metadata) and hands it over; the lanes encode the row groups.
+            let writer = ArrowWriter::try_new(sink, schema.clone(), Some(props.build()))?;
+            let (file, factory) = writer.into_serialized_writer()?;
+            *self = Encoder::Writing(ColumnLanes::new(
+                file,
+                factory,
                 schema.clone(),
-                Some(props.build()),
+                lanes,
+                max_group_rows,
             )?);
         }
         match self {
@@ -253,7 +272,7 @@ impl Encoder {
     fn into_writer(
         mut self,
         schema: &SchemaRef,
-    ) -> Result<ArrowWriter<FooterFix>, parquet::errors::ParquetError> {
+    ) -> Result<ColumnLanes<FooterFix>, parquet::errors::ParquetError> {
         self.writer(schema, None)?;
         match self {
             Encoder::Writing(writer) => Ok(writer),
@@ -430,7 +449,12 @@ impl ParquetWriter {
             footer: None,
             columns: schema.len(),
         };
-        let out = Encoder::Waiting { sink, props };
+        let out = Encoder::Waiting {
+            sink,
+            props,
+            lanes: lanes::lanes_for_this_machine(),
+            max_group_rows: options.row_group_rows,
+        };
         // Builders never need more than one batch, and a huge batch_rows must not reserve
         // memory up front.
         let capacity = options.batch_rows.min(8192);
@@ -541,12 +565,8 @@ impl ParquetWriter {
             .out
             .writer(&self.arrow_schema, Some(&batch))
             .map_err(parquet_error)?;
-        let groups = out.flushed_row_groups().len();
-        out.write(&batch).map_err(parquet_error)?;
-        if out.memory_size() >= self.row_group_bytes {
-            out.flush().map_err(parquet_error)?;
-        }
-        if out.flushed_row_groups().len() > groups {
+        let closed = (out.write(&batch, self.row_group_bytes)).map_err(parquet_error)?;
+        if closed > 0 {
             // A row group's buffers, thousands of blocks, were just freed.
             crate::allocator::hand_back_free_memory();
         }
@@ -579,10 +599,10 @@ impl ParquetWriter {
             path: staged.final_path().to_path_buf(),
             source,
         };
-        let mut out = out.into_writer(&arrow_schema).map_err(parquet_error)?;
+        let out = out.into_writer(&arrow_schema).map_err(parquet_error)?;
         // The last row group goes out as is; what follows it (page indexes, the footer) is held
         // back to be corrected before it is written.
-        out.flush().map_err(parquet_error)?;
+        let mut out = out.finish().map_err(parquet_error)?;
         out.inner_mut().footer = Some(Vec::new());
         let fix = out.into_inner().map_err(parquet_error)?;
         let sink = fix.release().map_err(|e| staged.write_error(e))?;
