@@ -405,6 +405,59 @@ fn parquet_many_rows_span_bounded_row_groups() {
     assert!(metadata.row_groups().iter().all(|rg| rg.num_rows() <= 4096));
 }
 
+/// Rows whose text fills the encoders' memory budget long before `row_group_rows`: their row
+/// groups close on memory, encoded on several threads, and still at the same rows every time.
+#[test]
+fn parquet_wide_rows_close_row_groups_on_memory_alike_every_run() {
+    const ROWS: u64 = 30_000;
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str| {
+        let path = dir.path().join(name);
+        let options = ParquetOptions {
+            row_group_rows: 1_000_000,
+            batch_rows: 1000,
+            zstd_level: 1,
+        };
+        let mut w = Writer::create(&path, &Format::Parquet(options), schema()).unwrap();
+        for i in 0..ROWS {
+            // ~700 bytes of text that neither repeats nor compresses much, as a JSON list.
+            let mut x = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+            let noise: String = (0..40 + i % 5)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    format!("{x:016x}")
+                })
+                .collect();
+            let text = format!("customer {i} {noise}");
+            let row = vec![
+                Cell::Str(text.into()),
+                Cell::Int(i as i64),
+                Cell::Float(i as f64 / 3.0),
+                Cell::Bool(i % 2 == 0),
+                Cell::Timestamp(T0 + i as i64),
+            ];
+            w.write_row(&row).unwrap();
+        }
+        w.finish().unwrap().publish().unwrap();
+        path
+    };
+    let (first, second) = (write("first.parquet"), write("second.parquet"));
+    let (_, batches, metadata) = read_parquet(&first);
+    assert_eq!(
+        batches.iter().map(|b| b.num_rows() as u64).sum::<u64>(),
+        ROWS
+    );
+    let groups: Vec<i64> = (metadata.row_groups().iter())
+        .map(|g| g.num_rows())
+        .collect();
+    assert!(groups.len() >= 2, "closed on memory: {groups:?}");
+    let names = batches.last().unwrap().column(0).as_string::<i32>();
+    assert!(names.value(names.len() - 1).starts_with("customer 29999 "));
+    assert_eq!(fs::read(&first).unwrap(), fs::read(&second).unwrap());
+}
+
 /// Whether a column chunk is dictionary-encoded.
 fn dictionary_encoded(column: &parquet::file::metadata::ColumnChunkMetaData) -> bool {
     column.dictionary_page_offset().is_some()
