@@ -120,18 +120,19 @@ impl<'a> From<CellRef<'a>> for Cell<'a> {
 pub type Row<'a> = Vec<Cell<'a>>;
 
 /// Rows packed for the trip from the reading threads to the writer: their text in one string,
-/// their cells as ranges into it — a few allocations a record instead of one per text cell, and
-/// nothing borrowed from the page the record came from.
+/// their cells as ranges into it, each row's cells after a header naming its table — two
+/// allocations a record instead of one per text cell, and nothing borrowed from the page the
+/// record came from.
 #[derive(Debug, Default, Clone)]
 pub struct PackedRows {
     text: String,
     cells: Vec<Packed>,
-    /// (table, cell count) of each row, in order.
-    rows: Vec<(usize, usize)>,
 }
 
 #[derive(Debug, Clone, Copy)]
 enum Packed {
+    /// A row starts: its table, and how many cells follow.
+    Row(usize, usize),
     Null,
     Str(usize, usize),
     Int(i64),
@@ -148,7 +149,6 @@ impl PackedRows {
         PackedRows {
             text: String::with_capacity(text),
             cells: Vec::with_capacity(cells),
-            rows: Vec::with_capacity(1),
         }
     }
 
@@ -156,24 +156,21 @@ impl PackedRows {
     pub fn clear(&mut self) {
         self.text.clear();
         self.cells.clear();
-        self.rows.clear();
     }
 
     /// The bytes its buffers hold, used or not.
     pub fn capacity_bytes(&self) -> usize {
-        self.text.capacity()
-            + self.cells.capacity() * std::mem::size_of::<Packed>()
-            + self.rows.capacity() * std::mem::size_of::<(usize, usize)>()
+        self.text.capacity() + self.cells.capacity() * std::mem::size_of::<Packed>()
     }
 
-    /// (text bytes, cells) packed so far.
+    /// (text bytes, cells and row headers) packed so far.
     pub fn size(&self) -> (usize, usize) {
         (self.text.len(), self.cells.len())
     }
 
     /// Appends one row of `table`.
     pub fn push(&mut self, table: usize, row: &[Cell<'_>]) {
-        self.rows.push((table, row.len()));
+        self.cells.push(Packed::Row(table, row.len()));
         self.cells.extend(row.iter().map(|cell| match cell {
             Cell::Null => Packed::Null,
             Cell::Str(s) => {
@@ -191,17 +188,20 @@ impl PackedRows {
 
     /// Its rows, in order, as (table, row).
     pub fn rows(&self) -> impl Iterator<Item = (usize, PackedRow<'_>)> {
-        let mut from = 0;
-        self.rows.iter().map(move |&(table, len)| {
-            // Always in range (`push` adds a row's cells and its length together); an empty
-            // row rather than a panic should that ever not hold.
-            let cells = self.cells.get(from..from + len).unwrap_or_default();
-            from += len;
+        let mut rest = self.cells.as_slice();
+        std::iter::from_fn(move || {
+            let (&Packed::Row(table, len), after) = rest.split_first()? else {
+                // `push` starts every row with its header; should that ever not hold, the rows
+                // end there rather than a panic.
+                return None;
+            };
+            let (cells, next) = after.split_at_checked(len)?;
+            rest = next;
             let row = PackedRow {
                 text: &self.text,
                 cells,
             };
-            (table, row)
+            Some((table, row))
         })
     }
 }
@@ -229,7 +229,8 @@ impl<'a> PackedRow<'a> {
     pub fn cells(&self) -> impl Iterator<Item = CellRef<'a>> + use<'a> {
         let text = self.text;
         self.cells.iter().map(move |cell| match *cell {
-            Packed::Null => CellRef::Null,
+            // Never inside a row's cells (`rows` takes the headers out).
+            Packed::Null | Packed::Row(..) => CellRef::Null,
             Packed::Str(start, end) => CellRef::Str(&text[start..end]),
             Packed::Int(i) => CellRef::Int(i),
             Packed::Float(f) => CellRef::Float(f),

@@ -23,6 +23,8 @@
 //! again (ids, e-mails, timestamps) costs the writer a hash per value and ends in Parquet's
 //! fallback to plain encoding anyway, once the dictionary outgrows its page.
 
+mod lanes;
+
 use std::path::Path;
 use std::sync::Arc;
 
@@ -40,8 +42,6 @@ use parquet::schema::types::ColumnPath;
 use super::publish::{self, Sink, StageAt, Staged};
 use super::{Finished, LoadError, ParquetOptions, check_cells, check_row};
 use crate::model::row::{Cell, CellRef, ColumnType, PackedRow, Schema};
-
-mod lanes;
 
 use lanes::ColumnLanes;
 
