@@ -13,6 +13,7 @@
 //!   a vendor writes its keys in one order, so nearly every key costs one comparison.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
@@ -206,6 +207,56 @@ pub(crate) struct Parsed<'de> {
     /// when the record is not an object.
     pub(crate) extra: BTreeMap<String, Raw>,
     pub(crate) keep: bool,
+    /// How many slots hold a list's text, which [`Drop`] gives back.
+    texts: usize,
+}
+
+/// A record's texts go back to its thread's spare buffers ([`spare_text`]) once its rows are
+/// made: the next record's lists are written into them rather than into fresh allocations.
+impl Drop for Parsed<'_> {
+    fn drop(&mut self) {
+        let mut left = self.texts;
+        for slot in &mut self.slots {
+            if left == 0 {
+                break;
+            }
+            if let Slot::Text(text) = slot {
+                left -= 1;
+                give_back_text(std::mem::take(text));
+            }
+        }
+    }
+}
+
+thread_local! {
+    /// Emptied text buffers of this thread's last records, for the next records' lists. A
+    /// record is read, its rows made and the record dropped on one thread, so the buffers stay
+    /// where they are used, with no lock.
+    static SPARE_TEXTS: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The most spare text buffers a thread keeps, and the largest: a record's lists and escaped
+/// strings are a few of a few KiB; a buffer beyond is freed.
+const SPARE_TEXTS_KEPT: usize = 16;
+const SPARE_TEXT_BYTES: usize = 64 * 1024;
+
+/// An empty buffer for a list's text: a spare one of this thread's, or a new one with room for
+/// a usual list.
+fn spare_text() -> Vec<u8> {
+    (SPARE_TEXTS.with_borrow_mut(Vec::pop)).unwrap_or_else(|| Vec::with_capacity(ARRAY_TEXT_START))
+}
+
+fn give_back_text(text: String) {
+    let mut buffer = text.into_bytes();
+    if !(ARRAY_TEXT_START..=SPARE_TEXT_BYTES).contains(&buffer.capacity()) {
+        return;
+    }
+    buffer.clear();
+    SPARE_TEXTS.with_borrow_mut(|spare| {
+        if spare.len() < SPARE_TEXTS_KEPT {
+            spare.push(buffer);
+        }
+    });
 }
 
 impl Shape {
@@ -230,8 +281,10 @@ impl Shape {
         slots.resize_with(self.kinds.len(), || Slot::Absent);
         let mut parsed = Parsed {
             slots,
+            report: RecordReport::default(),
+            extra: BTreeMap::new(),
             keep,
-            ..Parsed::default()
+            texts: 0,
         };
         input.deserialize_any(RecordVisitor {
             shape: self,
@@ -342,11 +395,15 @@ fn read_object<'de, A: MapAccess<'de>>(
                 parsed.slots[slot] = match shape.kinds[slot] {
                     SlotKind::Scalar => map.next_value_seed(ScalarSeed)?,
                     SlotKind::Number => map.next_value_seed(NumberSeed)?,
-                    SlotKind::Array { read, element } => map.next_value_seed(ArraySeed {
-                        read,
-                        element: &shape.elements[element],
-                        report: &mut parsed.report,
-                    })?,
+                    SlotKind::Array { read, element } => {
+                        let list = map.next_value_seed(ArraySeed {
+                            read,
+                            element: &shape.elements[element],
+                            report: &mut parsed.report,
+                        })?;
+                        parsed.texts += usize::from(matches!(list, Slot::Text(_)));
+                        list
+                    }
                 };
             }
             // Read as a whole and declared inside too (a mapping that reads a declared object or
@@ -700,9 +757,9 @@ impl<'de> Visitor<'de> for ArraySeed<'_, '_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Slot<'de>, A::Error> {
-        // Room for a usual list's text from the start (a short-lived buffer): grown a doubling
-        // at a time from nothing, a list took four or five reallocations.
-        let mut text = Vec::with_capacity(ARRAY_TEXT_START);
+        // Room for a usual list's text from the start (grown a doubling at a time from nothing,
+        // a list took four or five reallocations): the last records' buffers, emptied.
+        let mut text = spare_text();
         let mut writer = JsonWriter {
             out: &mut text,
             declared: Some(self.element),
@@ -926,7 +983,33 @@ impl<'de> Visitor<'de> for &mut JsonWriter<'_, '_, '_> {
 
 #[cfg(test)]
 mod tests {
-    use super::needs_escape;
+    use super::*;
+
+    /// A record's list text is written into the buffer of the list before it, on one thread.
+    #[test]
+    fn a_list_is_written_into_the_last_records_buffer() {
+        let mut shape = Shape::default();
+        shape.root.insert("contacts");
+        let read = ArrayRead::Text;
+        let slot = shape.slot("contacts", SlotKind::Array { read, element: 0 });
+        shape.elements = vec![Declared::default()];
+        let list = |record: &str| {
+            let mut input = serde_json::Deserializer::from_str(record);
+            let parsed = shape.read(&mut input, false).unwrap();
+            match &parsed.slots[slot] {
+                Slot::Text(text) => (text.clone(), text.as_ptr()),
+                other => panic!("a list read as text, not {other:?}"),
+            }
+        };
+        let (first, at) = list(r#"{"contacts": [{"name": "Ann"}, 1]}"#);
+        // A block of the same size taken meanwhile: had the first buffer been freed, the
+        // allocator would hand it out here, and the second list would get another.
+        let _meanwhile: Vec<u8> = Vec::with_capacity(ARRAY_TEXT_START);
+        let (second, again) = list(r#"{"contacts": ["Bob", null], "id": 2}"#);
+        assert_eq!(first, r#"[{"name":"Ann"},1]"#);
+        assert_eq!(second, r#"["Bob",null]"#, "the buffer is emptied first");
+        assert_eq!(at, again, "the same buffer");
+    }
 
     #[test]
     fn needs_escape_agrees_with_serde_json_for_every_byte_at_every_place() {

@@ -662,10 +662,8 @@ mod tests {
         let mut taken = 0;
         for slot in &slots {
             for ty in types {
-                let parsed = Parsed {
-                    slots: vec![slot.clone()],
-                    ..Parsed::default()
-                };
+                let mut parsed = Parsed::default();
+                parsed.slots.push(slot.clone());
                 let source = Source::Slot {
                     slot: 0,
                     rest: JsonPath::new(""),
