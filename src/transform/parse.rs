@@ -211,8 +211,9 @@ pub(crate) struct Parsed<'de> {
     texts: usize,
 }
 
-/// A record's texts go back to its thread's spare buffers ([`spare_text`]) once its rows are
-/// made: the next record's lists are written into them rather than into fresh allocations.
+/// A record's list texts go back to its thread's spare buffers ([`spare_text`]) once its rows
+/// are made: the next record's lists are written into them rather than into fresh allocations.
+/// Only as many slots are looked at as it takes to find the texts counted while reading.
 impl Drop for Parsed<'_> {
     fn drop(&mut self) {
         let mut left = self.texts;
@@ -235,8 +236,8 @@ thread_local! {
     static SPARE_TEXTS: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
 }
 
-/// The most spare text buffers a thread keeps, and the largest: a record's lists and escaped
-/// strings are a few of a few KiB; a buffer beyond is freed.
+/// The most spare text buffers a thread keeps, and the largest: a record has a few lists of a
+/// few KiB; a buffer beyond is freed.
 const SPARE_TEXTS_KEPT: usize = 16;
 const SPARE_TEXT_BYTES: usize = 64 * 1024;
 
