@@ -64,8 +64,9 @@ const BATCH_SOFT_TEXT_BYTES: usize = 1024 * 1024;
 const MIN_BATCH_SOFT_TEXT_BYTES: usize = 256 * 1024;
 
 /// The current row group is closed early once the encoders hold this many bytes (its
-/// dictionaries and encoded pages; as of the batch before the last, see [`lanes`]), whatever `row_group_rows` says, so the writer's memory stays
-/// flat for wide rows too. Files written at once share it ([`ParquetWriter::share_memory`]).
+/// dictionaries and encoded pages, as of the batch before the last: see [`lanes`]), whatever
+/// `row_group_rows` says, so the writer's memory stays flat for wide rows too. Files written at
+/// once share it ([`ParquetWriter::share_memory`]).
 const ROW_GROUP_MEMORY_BYTES: usize = 8 * 1024 * 1024;
 
 /// The least a file's row group may hold before it is closed early, however many files share
