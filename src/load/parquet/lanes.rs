@@ -9,9 +9,9 @@
 //! one file's writer is no longer the ceiling of an export whose readers keep up.
 //!
 //! Determinism: which lane encodes a column changes no byte; a row group is closed on its row
-//! count, or once the encoders' memory *after the batch before the last* reached the limit — known
-//! to the writer without waiting for the last batch, and like the row count a function of the
-//! data alone — so two runs of one pipeline cut their row groups alike.
+//! count, or once the encoders' memory *after the batch before the last* reached the limit —
+//! known to the writer without waiting for the last batch, and like the row count a function of
+//! the data alone — so two runs of one pipeline cut their row groups alike.
 
 use std::io::Write;
 use std::sync::mpsc;
@@ -53,7 +53,7 @@ pub(super) struct ColumnLanes<W: Write + Send> {
 
 impl<W: Write + Send> ColumnLanes<W> {
     /// Lanes under `file`, `lanes` of them (at least one, at most one a column), row groups of at
-    /// most `max_group_rows` rows. `file` and `factory` come from
+    /// most the rows its properties say. `file` and `factory` come from
     /// [`parquet::arrow::ArrowWriter::into_serialized_writer`], which has set the file's schema and
     /// its Arrow metadata.
     pub(super) fn new(
@@ -61,16 +61,16 @@ impl<W: Write + Send> ColumnLanes<W> {
         factory: ArrowRowGroupWriterFactory,
         schema: SchemaRef,
         lanes: usize,
-        max_group_rows: usize,
     ) -> Result<Self> {
         let columns = file.schema_descr().num_columns();
+        let max_group_rows = file.properties().max_row_group_row_count();
         let lanes = Lanes::start(lanes.clamp(1, columns.max(1)), columns)?;
         Ok(ColumnLanes {
             file,
             factory,
             schema,
             lanes,
-            max_group_rows: max_group_rows.max(1),
+            max_group_rows: max_group_rows.unwrap_or(usize::MAX).max(1),
             group_rows: None,
             batch_unacknowledged: false,
             acknowledged_memory: 0,
@@ -85,7 +85,10 @@ impl<W: Write + Send> ColumnLanes<W> {
         while rest.num_rows() > 0 {
             let open_rows = match self.group_rows {
                 Some(rows) => rows,
-                None => self.open_group()?,
+                None => {
+                    self.open_group()?;
+                    0
+                }
             };
             let now = rest.num_rows().min(self.max_group_rows - open_rows);
             let this = rest.slice(0, now);
@@ -110,8 +113,8 @@ impl<W: Write + Send> ColumnLanes<W> {
         Ok(self.file)
     }
 
-    /// Starts a row group: every lane gets its columns' writers. Returns 0, its rows so far.
-    fn open_group(&mut self) -> Result<usize> {
+    /// Starts a row group: every lane gets its columns' writers.
+    fn open_group(&mut self) -> Result<()> {
         let index = self.file.flushed_row_groups().len();
         let mut writers = self.factory.create_column_writers(index)?.into_iter();
         for lane in &self.lanes.lanes {
@@ -119,7 +122,7 @@ impl<W: Write + Send> ColumnLanes<W> {
         }
         self.group_rows = Some(0);
         self.acknowledged_memory = 0;
-        Ok(0)
+        Ok(())
     }
 
     /// Sends each lane its columns of `batch`, then takes the lanes' word on the batch before
@@ -354,17 +357,19 @@ mod tests {
         (schema, batches)
     }
 
-    fn properties() -> WriterProperties {
+    /// ZSTD 1, row groups of at most `max_rows` rows (`None`: no limit).
+    fn properties(max_rows: Option<usize>) -> WriterProperties {
         WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap()))
-            .set_max_row_group_row_count(Some(250))
+            .set_max_row_group_row_count(max_rows)
             .build()
     }
 
     fn by_lanes(lanes: usize, schema: &SchemaRef, batches: &[RecordBatch]) -> Vec<u8> {
-        let writer = ArrowWriter::try_new(Vec::new(), schema.clone(), Some(properties())).unwrap();
+        let props = properties(Some(250));
+        let writer = ArrowWriter::try_new(Vec::new(), schema.clone(), Some(props)).unwrap();
         let (file, factory) = writer.into_serialized_writer().unwrap();
-        let mut encoder = ColumnLanes::new(file, factory, schema.clone(), lanes, 250).unwrap();
+        let mut encoder = ColumnLanes::new(file, factory, schema.clone(), lanes).unwrap();
         for batch in batches {
             encoder.write(batch, usize::MAX).unwrap();
         }
@@ -374,8 +379,8 @@ mod tests {
     #[test]
     fn lanes_write_the_bytes_one_arrow_writer_writes() {
         let (schema, batches) = batches();
-        let mut writer =
-            ArrowWriter::try_new(Vec::new(), schema.clone(), Some(properties())).unwrap();
+        let props = properties(Some(250));
+        let mut writer = ArrowWriter::try_new(Vec::new(), schema.clone(), Some(props)).unwrap();
         for batch in &batches {
             writer.write(batch).unwrap();
         }
@@ -391,9 +396,10 @@ mod tests {
     #[test]
     fn a_row_group_closes_once_the_batch_before_the_last_filled_the_memory() {
         let (schema, batches) = batches();
-        let writer = ArrowWriter::try_new(Vec::new(), schema.clone(), Some(properties())).unwrap();
+        let props = properties(None);
+        let writer = ArrowWriter::try_new(Vec::new(), schema.clone(), Some(props)).unwrap();
         let (file, factory) = writer.into_serialized_writer().unwrap();
-        let mut encoder = ColumnLanes::new(file, factory, schema.clone(), 2, usize::MAX).unwrap();
+        let mut encoder = ColumnLanes::new(file, factory, schema.clone(), 2).unwrap();
         // One byte: the first batch of a group has no batch before it, so the group closes
         // after its second batch.
         let closed: Vec<usize> = (batches.iter())

@@ -212,9 +212,6 @@ enum Encoder {
     Waiting {
         sink: FooterFix,
         props: parquet::file::properties::WriterPropertiesBuilder,
-        /// How many lanes encode the file's columns.
-        lanes: usize,
-        max_group_rows: usize,
     },
     Writing(ColumnLanes<FooterFix>),
     /// Only between [`Encoder::writer`]'s taking the waiting parts and its putting the writer back.
@@ -230,12 +227,7 @@ impl Encoder {
         first: Option<&RecordBatch>,
     ) -> Result<&mut ColumnLanes<FooterFix>, parquet::errors::ParquetError> {
         if let Encoder::Waiting { .. } = self {
-            let Encoder::Waiting {
-                sink,
-                mut props,
-                lanes,
-                max_group_rows,
-            } = std::mem::replace(self, Encoder::Gone)
+            let Encoder::Waiting { sink, mut props } = std::mem::replace(self, Encoder::Gone)
             else {
                 unreachable!("matched just above")
             };
@@ -255,13 +247,8 @@ impl Encoder {
             // metadata) and hands it over; the lanes encode the row groups.
             let writer = ArrowWriter::try_new(sink, schema.clone(), Some(props.build()))?;
             let (file, factory) = writer.into_serialized_writer()?;
-            *self = Encoder::Writing(ColumnLanes::new(
-                file,
-                factory,
-                schema.clone(),
-                lanes,
-                max_group_rows,
-            )?);
+            let lanes = lanes::lanes_for_this_machine();
+            *self = Encoder::Writing(ColumnLanes::new(file, factory, schema.clone(), lanes)?);
         }
         match self {
             Encoder::Writing(writer) => Ok(writer),
@@ -450,12 +437,7 @@ impl ParquetWriter {
             footer: None,
             columns: schema.len(),
         };
-        let out = Encoder::Waiting {
-            sink,
-            props,
-            lanes: lanes::lanes_for_this_machine(),
-            max_group_rows: options.row_group_rows,
-        };
+        let out = Encoder::Waiting { sink, props };
         // Builders never need more than one batch, and a huge batch_rows must not reserve
         // memory up front.
         let capacity = options.batch_rows.min(8192);
@@ -566,7 +548,9 @@ impl ParquetWriter {
             .out
             .writer(&self.arrow_schema, Some(&batch))
             .map_err(parquet_error)?;
-        let closed = (out.write(&batch, self.row_group_bytes)).map_err(parquet_error)?;
+        let closed = out
+            .write(&batch, self.row_group_bytes)
+            .map_err(parquet_error)?;
         if closed > 0 {
             // A row group's buffers, thousands of blocks, were just freed.
             crate::allocator::hand_back_free_memory();
