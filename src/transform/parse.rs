@@ -23,7 +23,7 @@ use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
-use super::rows::RecordReport;
+use super::rows::{Drift, RecordReport};
 use super::value::{Raw, compact, raw, raw_text};
 
 /// The declared shape of a record (or array element) as a tree of keys.
@@ -92,15 +92,15 @@ impl Declared {
         Some(&self.children[at].1)
     }
 
-    /// Calls `found(path, value, is_shape_mismatch)` for every key of `object` (and of its declared
-    /// nested objects) that is not declared; `at` is where `object` lies. A non-object where only
-    /// an object was declared (`"companyProfile": "x"`) is reported as a shape mismatch, since its
-    /// value would be lost.
+    /// Calls `found(path, value, drift)` for every key of `object` (and of its declared nested
+    /// objects) that is not declared; `at` is where `object` lies. A non-object where only an
+    /// object was declared (`"companyProfile": "x"`) is a [`Drift::ShapeMismatch`], since its value
+    /// would be lost.
     pub(crate) fn undeclared<'v>(
         &self,
         object: &'v Map<String, Value>,
         at: Option<&KeyPath<'_>>,
-        found: &mut impl FnMut(&KeyPath<'_>, &'v Value, bool),
+        found: &mut impl FnMut(&KeyPath<'_>, &'v Value, Drift),
     ) {
         let mut previous = None;
         for (key, value) in object {
@@ -110,13 +110,13 @@ impl Declared {
             }
             let path = KeyPath::new(at, key);
             match self.child(key, &mut previous) {
-                None => found(&path, value, false),
+                None => found(&path, value, Drift::Undeclared),
                 Some(node) => match value {
                     Value::Object(inner) if !node.children.is_empty() => {
                         node.undeclared(inner, Some(&path), found);
                     }
                     _ if node.leaf || value.is_null() => {}
-                    _ => found(&path, value, true),
+                    _ => found(&path, value, Drift::ShapeMismatch),
                 },
             }
         }
@@ -485,12 +485,8 @@ fn check_value(node: &Declared, value: &Value, parsed: &mut Parsed<'_>, path: &K
     match value {
         Value::Object(inner) => {
             let (report, extra, keep) = (&mut parsed.report, &mut parsed.extra, parsed.keep);
-            node.undeclared(inner, Some(path), &mut |p, v, shape| {
-                if shape {
-                    report.type_mismatches += 1;
-                } else {
-                    report.undeclared_fields += 1;
-                }
+            node.undeclared(inner, Some(path), &mut |p, v, drift| {
+                report.count(drift);
                 if keep {
                     extra.insert(p.dotted(), raw(v));
                 }
@@ -739,13 +735,7 @@ const ARRAY_TEXT_START: usize = 256;
 pub(crate) fn count_elements(element: &Declared, items: &[Value], report: &mut RecordReport) {
     for item in items {
         if let Value::Object(object) = item {
-            element.undeclared(object, None, &mut |_, _, shape| {
-                if shape {
-                    report.type_mismatches += 1;
-                } else {
-                    report.undeclared_fields += 1;
-                }
-            });
+            element.undeclared(object, None, &mut |_, _, drift| report.count(drift));
         }
     }
 }

@@ -51,6 +51,25 @@ pub struct RecordReport {
     pub undeclared_fields: u32,
 }
 
+/// How a value strays from the vendor spec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Drift {
+    /// A key the spec does not declare.
+    Undeclared,
+    /// A declared key whose value has another shape (a scalar where an object was declared).
+    ShapeMismatch,
+}
+
+impl RecordReport {
+    /// Counts one value that strays from the spec.
+    pub(crate) fn count(&mut self, drift: Drift) {
+        match drift {
+            Drift::Undeclared => self.undeclared_fields += 1,
+            Drift::ShapeMismatch => self.type_mismatches += 1,
+        }
+    }
+}
+
 impl AddAssign for RecordReport {
     fn add_assign(&mut self, other: RecordReport) {
         self.type_mismatches = self.type_mismatches.saturating_add(other.type_mismatches);
@@ -688,21 +707,27 @@ mod tests {
         let mut declared = Declared::default();
         declared.insert("a.b");
         declared.insert("c");
-        let record =
-            json!({"// note": "", "a": {"b": 1, "z": 2}, "c": {"x": 1}, "d": 3, "e": null});
+        declared.insert("f.g");
+        let record = json!({"// note": "", "a": {"b": 1, "z": 2}, "c": {"x": 1}, "d": 3, "e": null,
+            "f": "not an object"});
         let mut found = Vec::new();
         declared.undeclared(
             record.as_object().unwrap(),
             None,
-            &mut |path, value, shape| found.push((path.dotted(), value.clone(), shape)),
+            &mut |path, value, drift| found.push((path.dotted(), value.clone(), drift)),
         );
         found.sort_by(|x, y| x.0.cmp(&y.0));
         assert_eq!(
             found,
             [
-                ("a.z".to_string(), json!(2), false),
-                ("d".to_string(), json!(3), false),
-                ("e".to_string(), Value::Null, false),
+                ("a.z".to_string(), json!(2), Drift::Undeclared),
+                ("d".to_string(), json!(3), Drift::Undeclared),
+                ("e".to_string(), Value::Null, Drift::Undeclared),
+                (
+                    "f".to_string(),
+                    json!("not an object"),
+                    Drift::ShapeMismatch
+                ),
             ]
         );
     }
