@@ -76,7 +76,7 @@ impl Declared {
         let from = previous.unwrap_or(self.children.len());
         let hint = self.follows.get(from).map_or(NO_HINT, |h| h.load(Relaxed));
         if let Some((k, node)) = self.children.get(hint as usize)
-            && **k == *key
+            && same_key(k, key)
         {
             *previous = Some(hint as usize);
             return Some(node);
@@ -120,6 +120,38 @@ impl Declared {
                 },
             }
         }
+    }
+}
+
+/// Whether two keys are equal. Keys of up to 32 bytes (nearly all of a vendor's) are compared as
+/// a few overlapping words, in place: matching a record's keys against the hints is most of
+/// the reader's comparisons, and through a call to `memcmp` each they cost 3 % of an export's
+/// cycles (callgrind, 10k: 1,046.1M → 1,034.8M instructions with this).
+#[inline]
+fn same_key(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], at: usize| {
+        let mut w = [0; 8];
+        w.copy_from_slice(&s[at..at + 8]);
+        u64::from_ne_bytes(w)
+    };
+    let half = |s: &[u8], at: usize| {
+        let mut w = [0; 4];
+        w.copy_from_slice(&s[at..at + 4]);
+        u32::from_ne_bytes(w)
+    };
+    let same_at = |at: usize| word(a, at) == word(b, at);
+    match n {
+        0 => true,
+        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+        4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        8..=16 => same_at(0) && same_at(n - 8),
+        17..=32 => same_at(0) && same_at(8) && same_at(n - 16) && same_at(n - 8),
+        _ => a == b,
     }
 }
 
@@ -974,6 +1006,26 @@ impl<'de> Visitor<'de> for &mut JsonWriter<'_, '_, '_> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn keys_of_every_length_are_told_apart() {
+        let key: String = ('a'..='z').chain('A'..='Z').collect();
+        for n in 0..=key.len() {
+            let k = &key[..n];
+            let copy = String::from(k);
+            assert!(same_key(k, &copy), "{n} bytes, equal");
+            for at in 0..n {
+                let mut other = k.as_bytes().to_vec();
+                other[at] = b'_';
+                let other = String::from_utf8(other).unwrap();
+                assert!(!same_key(k, &other), "{n} bytes, byte {at} differs");
+            }
+            assert!(
+                !same_key(k, &key[..n.saturating_sub(1)]) || n == 0,
+                "{n} bytes, shorter"
+            );
+        }
+    }
+
     use super::*;
 
     /// A record's list text is written into the buffer of the list before it, on one thread.
