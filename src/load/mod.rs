@@ -250,11 +250,11 @@ impl Writer {
         }
     }
 
-    /// Shares the memory of a Parquet file's batches and row groups, and the threads encoding
-    /// it, with the other Parquet files of a run, `files` in all; other formats have neither.
-    pub fn share_machine(&mut self, files: usize) {
+    /// Shares the memory of a Parquet file's batches and row groups with the other Parquet files
+    /// of a run, `files` in all; other formats hold neither.
+    pub fn share_memory(&mut self, files: usize) {
         if let Writer::Parquet(w) = self {
-            w.share_machine(files);
+            w.share_memory(files);
         }
     }
 

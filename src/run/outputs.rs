@@ -134,13 +134,13 @@ impl Files {
         routes: Vec<Routes>,
     ) -> (Running, Vec<SourceFiles>) {
         // Written at the same time, the Parquet files share one budget for their batches and
-        // row groups, and the machine's encoding lanes.
+        // row groups.
         let parquet = (self.writers.iter())
             .filter(|w| matches!(w, Writer::Parquet(_)))
             .count();
         self.writers
             .iter_mut()
-            .for_each(|w| w.share_machine(parquet));
+            .for_each(|w| w.share_memory(parquet));
         let mut files: Vec<RunningFile> = (self.writers.into_iter().zip(&self.users))
             .map(|(writer, users)| match users.len() {
                 0 | 1 => RunningFile::Own(Some(Box::new(writer))),

@@ -66,7 +66,7 @@ const MIN_BATCH_SOFT_TEXT_BYTES: usize = 256 * 1024;
 /// The current row group is closed early once the encoders hold this many bytes (its
 /// dictionaries and encoded pages, as of the batch before the last: see [`lanes`]), whatever
 /// `row_group_rows` says, so the writer's memory stays flat for wide rows too. Files written at
-/// once share it ([`ParquetWriter::share_machine`]).
+/// once share it ([`ParquetWriter::share_memory`]).
 const ROW_GROUP_MEMORY_BYTES: usize = 8 * 1024 * 1024;
 
 /// The least a file's row group may hold before it is closed early, however many files share
@@ -193,9 +193,6 @@ pub struct ParquetWriter {
     row_group_bytes: usize,
     /// A batch is handed on once its text reaches this many bytes.
     batch_text_bytes: usize,
-    /// Threads encoding the file's columns ([`lanes`]): the machine's, split among the Parquet
-    /// files written at once.
-    lanes: usize,
     rows: u64,
 }
 
@@ -228,7 +225,6 @@ impl Encoder {
         &mut self,
         schema: &SchemaRef,
         first: Option<&RecordBatch>,
-        lanes: usize,
     ) -> Result<&mut ColumnLanes<FooterFix>, parquet::errors::ParquetError> {
         if let Encoder::Waiting { .. } = self {
             let Encoder::Waiting { sink, mut props } = std::mem::replace(self, Encoder::Gone)
@@ -251,6 +247,7 @@ impl Encoder {
             // metadata) and hands it over; the lanes encode the row groups.
             let writer = ArrowWriter::try_new(sink, schema.clone(), Some(props.build()))?;
             let (file, factory) = writer.into_serialized_writer()?;
+            let lanes = lanes::lanes_for_this_machine();
             *self = Encoder::Writing(ColumnLanes::new(file, factory, schema.clone(), lanes)?);
         }
         match self {
@@ -264,8 +261,7 @@ impl Encoder {
         mut self,
         schema: &SchemaRef,
     ) -> Result<ColumnLanes<FooterFix>, parquet::errors::ParquetError> {
-        // No rows to encode: one lane.
-        self.writer(schema, None, 1)?;
+        self.writer(schema, None)?;
         match self {
             Encoder::Writing(writer) => Ok(writer),
             _ => Err(encoder_gone()),
@@ -459,23 +455,20 @@ impl ParquetWriter {
             pending_text: 0,
             row_group_bytes: ROW_GROUP_MEMORY_BYTES,
             batch_text_bytes: BATCH_SOFT_TEXT_BYTES,
-            lanes: lanes::lanes_for_this_machine(),
             rows: 0,
         })
     }
 
-    /// Shares the machine with the other files of a run written at the same time, `files` in
-    /// all (this one included): each hands a batch on at its part of [`BATCH_SOFT_TEXT_BYTES`]
-    /// (at least [`MIN_BATCH_SOFT_TEXT_BYTES`]), closes its row group at its part of
-    /// [`ROW_GROUP_MEMORY_BYTES`] (at least [`MIN_ROW_GROUP_MEMORY_BYTES`]) and encodes on its
-    /// part of the lanes (at least one): five files on four cores are five threads encoding, each
-    /// with its ZSTD context, not twenty. A part of the pipeline, not of the moment: two runs of
-    /// one pipeline cut their batches and row groups alike.
-    pub(crate) fn share_machine(&mut self, files: usize) {
+    /// Shares the memory of batches and row groups with the other files of a run written at the
+    /// same time, `files` in all (this one included): each hands a batch on at its part of
+    /// [`BATCH_SOFT_TEXT_BYTES`] (at least [`MIN_BATCH_SOFT_TEXT_BYTES`]) and closes its row
+    /// group at its part of [`ROW_GROUP_MEMORY_BYTES`] (at least [`MIN_ROW_GROUP_MEMORY_BYTES`]).
+    /// A part of the pipeline, not of the moment: two runs of one pipeline cut their batches and
+    /// row groups alike.
+    pub(crate) fn share_memory(&mut self, files: usize) {
         let files = files.max(1);
         self.batch_text_bytes = (BATCH_SOFT_TEXT_BYTES / files).max(MIN_BATCH_SOFT_TEXT_BYTES);
         self.row_group_bytes = (ROW_GROUP_MEMORY_BYTES / files).max(MIN_ROW_GROUP_MEMORY_BYTES);
-        self.lanes = (lanes::lanes_for_this_machine() / files).max(1);
     }
 
     pub(crate) fn write_row(&mut self, row: &[Cell]) -> Result<(), LoadError> {
@@ -553,7 +546,7 @@ impl ParquetWriter {
         };
         let out = self
             .out
-            .writer(&self.arrow_schema, Some(&batch), self.lanes)
+            .writer(&self.arrow_schema, Some(&batch))
             .map_err(parquet_error)?;
         let closed = out
             .write(&batch, self.row_group_bytes)
