@@ -1006,6 +1006,8 @@ impl<'de> Visitor<'de> for &mut JsonWriter<'_, '_, '_> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn keys_of_every_length_are_told_apart() {
         let key: String = ('a'..='z').chain('A'..='Z').collect();
@@ -1025,8 +1027,6 @@ mod tests {
             );
         }
     }
-
-    use super::*;
 
     /// A record's list text is written into the buffer of the list before it, on one thread.
     #[test]
