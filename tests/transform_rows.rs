@@ -7,8 +7,8 @@ mod common;
 use customer_export::model::record::{self, CANONICAL_COLUMNS, Canonical, RecordSpec};
 use customer_export::model::{Cell, ColumnType, Row, VendorRecord};
 use customer_export::transform::{
-    ArrayMode, FieldType, Fields, Mapping, Options as TransformPlan, Promoted, RecordReport, Table,
-    Transformer,
+    ArrayMode, FieldType, Fields, Mapping, Options as TransformPlan, ParsedRecord, Promoted,
+    RecordReport, Table, Transformer,
 };
 use serde_json::{Value, json};
 
@@ -295,26 +295,26 @@ fn run(t: &Transformer, record: &Value) -> (Vec<(usize, Row<'static>)>, RecordRe
 /// The rows of a record read from a `Value` rather than from JSON text.
 fn run_value(t: &Transformer, record: &Value) -> (Vec<(usize, Row<'static>)>, RecordReport) {
     let parsed = t.read(record).expect("reading a Value cannot fail");
-    let mut rows = Vec::new();
-    let report = t.emit(&parsed, &mut rows);
-    let out = rows
-        .into_iter()
-        .map(|(t, row)| (t, row.into_iter().map(Cell::into_owned).collect()))
-        .collect();
-    (out, report)
+    owned_rows(t, &parsed)
 }
 
 /// The rows as a run makes them: the record read once, straight from the page's JSON text.
 fn run_text(t: &Transformer, text: &str) -> (Vec<(usize, Row<'static>)>, RecordReport) {
     let mut input = serde_json::Deserializer::from_str(text);
     let record = t.read(&mut input).expect("the text is JSON");
+    owned_rows(t, &record)
+}
+
+/// The rows `emit` lends, kept.
+fn owned_rows(
+    t: &Transformer,
+    record: &ParsedRecord<'_>,
+) -> (Vec<(usize, Row<'static>)>, RecordReport) {
     let mut out = Vec::new();
-    let report = t.emit(&record, &mut out);
-    let owned = out
-        .into_iter()
-        .map(|(table, row)| (table, row.into_iter().map(Cell::into_owned).collect()))
-        .collect();
-    (owned, report)
+    let report = t.emit(record, &mut |table, row| {
+        out.push((table, row.iter().cloned().map(Cell::into_owned).collect()))
+    });
+    (out, report)
 }
 
 /// Text cells holding a JSON array or object, as values: the vendor's key order is kept from
@@ -1282,8 +1282,9 @@ fn throughput() {
             for _ in 0..n {
                 let mut input = serde_json::Deserializer::from_str(&text);
                 let parsed = t.read(&mut input).expect("JSON");
-                let mut out = Vec::new();
-                std::hint::black_box(t.emit(&parsed, &mut out));
+                std::hint::black_box(t.emit(&parsed, &mut |table, row| {
+                    std::hint::black_box((table, row));
+                }));
             }
             let secs = start.elapsed().as_secs_f64();
             println!(

@@ -16,7 +16,7 @@ use crate::extract::{
     self, ExtractError, Extracted, RecordReader, Session, SourceProgress, ValueReader,
 };
 use crate::load::LoadError;
-use crate::model::{PackedRows, Row, RowForWriters};
+use crate::model::{PackedRows, RowForWriters};
 use crate::pipeline::SourcePlan;
 use crate::transform::observe::Observed;
 use crate::transform::{ParsedRecord, RecordReport, Transformer, Transforms};
@@ -266,35 +266,21 @@ impl RowReader {
         self.transforms.get(i)
     }
 
-    /// Packs transform `i`'s rows of one record for the writer thread, numbering its tables
-    /// across every transform.
+    /// Packs transform `i`'s rows of one record for the writer thread as the transform makes
+    /// them (no list of the record's rows in between), numbering its tables across every
+    /// transform.
     fn add(&self, read: &mut ReadRecord, i: usize, record: &ParsedRecord<'_>) {
-        let mut packer = Packer {
-            rows: &mut read.rows,
-            first_table: self.transforms.first_table(i),
-        };
-        let report = self.transformer(i).emit(record, &mut packer);
+        let first_table = self.transforms.first_table(i);
+        let rows = &mut read.rows;
+        let report = (self.transformer(i)).emit(record, &mut |table, row| {
+            rows.push(first_table + table, row)
+        });
         read.report = if i == 0 {
             report
         } else {
             read.report.most(report)
         };
         read.key = read.key.or(record.key_hash());
-    }
-}
-
-/// Packs each row as a transform makes it (no list of the record's rows in between), its table
-/// numbered across every transform.
-struct Packer<'p> {
-    rows: &'p mut PackedRows,
-    first_table: usize,
-}
-
-impl<'a> Extend<(usize, Row<'a>)> for Packer<'_> {
-    fn extend<I: IntoIterator<Item = (usize, Row<'a>)>>(&mut self, rows: I) {
-        for (table, row) in rows {
-            self.rows.push(self.first_table + table, &row);
-        }
     }
 }
 

@@ -14,6 +14,7 @@ pub mod options;
 mod parse;
 mod rows;
 mod set;
+mod spare;
 mod value;
 
 pub use columns::{EXTRA_COLUMN, Promoted};

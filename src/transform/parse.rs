@@ -24,6 +24,7 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor
 use serde_json::{Map, Number, Value};
 
 use super::rows::{Drift, RecordReport};
+use super::spare::Spare;
 use super::value::{Raw, compact, raw, raw_text};
 
 /// The declared shape of a record (or array element) as a tree of keys.
@@ -244,8 +245,9 @@ pub(crate) struct Parsed<'de> {
 }
 
 /// A record's list texts go back to its thread's spare buffers ([`spare_text`]) once its rows
-/// are made: the next record's lists are written into them rather than into fresh allocations.
-/// Only as many slots are looked at as it takes to find the texts counted while reading.
+/// are made, and its slots to [`SPARE_SLOTS`]: the next record's are written into them rather
+/// than into fresh allocations. Only as many slots are looked at as it takes to find the texts
+/// counted while reading.
 impl Drop for Parsed<'_> {
     fn drop(&mut self) {
         let mut left = self.texts;
@@ -258,10 +260,15 @@ impl Drop for Parsed<'_> {
                 give_back_text(std::mem::take(text));
             }
         }
+        let slots = std::mem::take(&mut self.slots);
+        // A thread's own storage is gone only while the thread ends: the buffer is freed then.
+        let _ = SPARE_SLOTS.try_with(|spare| spare.give_back(slots));
     }
 }
 
 thread_local! {
+    /// The slots of this thread's last records, emptied, for the next records.
+    static SPARE_SLOTS: Spare<Slot<'static>> = const { Spare::new() };
     /// Emptied text buffers of this thread's last records, for the next records' lists. A
     /// record is read, its rows made and the record dropped on one thread, so the buffers stay
     /// where they are used, with no lock.
@@ -309,7 +316,7 @@ impl Shape {
         input: D,
         keep: bool,
     ) -> Result<Parsed<'de>, D::Error> {
-        let mut slots = Vec::with_capacity(self.kinds.len());
+        let mut slots = SPARE_SLOTS.with(|spare| spare.take(self.kinds.len()));
         // Not `vec![Slot::Absent; n]`, which clones the first through a match on every variant.
         slots.resize_with(self.kinds.len(), || Slot::Absent);
         let mut parsed = Parsed {

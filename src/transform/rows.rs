@@ -30,9 +30,26 @@ use super::columns::{
 };
 use super::options::{ArrayMode, Fields, Options};
 use super::parse::{ArrayRead, Declared, Parsed, Shape, Slot, SlotKind};
+use super::spare::Spare;
 use super::value::{Raw, Scalar, raw, to_cell, to_raw, to_text};
 use crate::model::record::Status;
 use crate::model::{Cell, ColumnType, KeyRef, Row, Schema, VendorRecord, key_hash};
+
+thread_local! {
+    /// The cells of this thread's last rows, emptied, for the next rows: a row is packed for the
+    /// writer as soon as it is made, so its buffer is free again.
+    static SPARE_CELLS: Spare<Cell<'static>> = const { Spare::new() };
+}
+
+/// An empty row with room for `room` cells, from the thread's spare buffers where it can be.
+fn spare_cells<'a>(room: usize) -> Row<'a> {
+    SPARE_CELLS.with(|spare| spare.take(room))
+}
+
+fn give_back_cells(row: Row<'_>) {
+    // A thread's own storage is gone only while the thread ends: the row is freed then.
+    let _ = SPARE_CELLS.try_with(|spare| spare.give_back(row));
+}
 
 /// One output table of a source: "customers" first, then one per array in `tables` mode.
 #[derive(Debug, Clone, PartialEq)]
@@ -209,7 +226,8 @@ impl Transformer {
         self.shape.read(input, self.keep_drift).map(ParsedRecord)
     }
 
-    /// Hands the rows of one read record to `out` as they are made, as (table index, row).
+    /// Hands the rows of one read record to `out` as they are made, as (table index, row), each
+    /// lent only for the call: its buffer is the thread's for the next row ([`SPARE_CELLS`]).
     ///
     /// Table 0 gets one row per exploded element, or exactly one row when there is no exploded
     /// array or it is absent, null or empty. In `tables` mode each child table gets one row per
@@ -217,7 +235,7 @@ impl Transformer {
     pub fn emit<'a>(
         &self,
         record: &'a ParsedRecord<'_>,
-        out: &mut impl Extend<(usize, Row<'a>)>,
+        out: &mut impl FnMut(usize, &[Cell<'a>]),
     ) -> RecordReport {
         let parsed = &record.0;
         let mut report = parsed.report;
@@ -236,7 +254,9 @@ impl Transformer {
             let mut row = if n + 1 == count {
                 std::mem::take(&mut base)
             } else {
-                base.clone()
+                let mut row = spare_cells(base.len());
+                row.extend_from_slice(&base);
+                row
             };
             row_extra.clear();
             if let (Some(e), Some(item)) = (self.explode, element) {
@@ -265,7 +285,8 @@ impl Transformer {
                     }
                 }
             }
-            out.extend([(0, row)]);
+            out(0, &row);
+            give_back_cells(row);
         }
         if self.children {
             self.child_rows(parsed, &key, &mut report, out);
@@ -283,7 +304,7 @@ impl Transformer {
         extra: &mut BTreeMap<String, Raw>,
     ) -> Row<'a> {
         let keep = self.extra.is_some();
-        let mut base: Row = Vec::with_capacity(self.main.len());
+        let mut base = spare_cells(self.main.len());
         for (i, col) in self.main.iter().enumerate() {
             let cell = match &col.source {
                 Source::Element { array, .. } if Some(*array) == self.explode => Cell::Null,
@@ -400,7 +421,7 @@ impl Transformer {
         parsed: &'a Parsed<'_>,
         key: &Option<String>,
         report: &mut RecordReport,
-        out: &mut impl Extend<(usize, Row<'a>)>,
+        out: &mut impl FnMut(usize, &[Cell<'a>]),
     ) {
         for (t, a) in self.arrays.iter().enumerate() {
             let items = match &parsed.slots[a.slot] {
@@ -414,7 +435,8 @@ impl Transformer {
             let drift = self.keep_drift.then(|| &self.shape.elements[t]);
             for (n, item) in items.iter().enumerate() {
                 let row = a.child_row(self.vendor.id, key, n, item, drift, report);
-                out.extend([(1 + t, row)]);
+                out(1 + t, &row);
+                give_back_cells(row);
             }
         }
     }
@@ -581,7 +603,7 @@ impl ArrayPlan {
         drift: Option<&Declared>,
         report: &mut RecordReport,
     ) -> Row<'a> {
-        let mut row: Row<'a> = Vec::with_capacity(4 + self.fields.len().max(1));
+        let mut row: Row<'a> = spare_cells(4 + self.fields.len().max(1));
         row.push(Cell::Str(vendor.into()));
         row.push(key.clone().map_or(Cell::Null, |k| Cell::Str(k.into())));
         row.push(Cell::Int(n as i64));

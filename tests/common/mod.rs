@@ -245,11 +245,7 @@ pub fn rows_of(
     let text = serde_json::to_string(record).expect("a JSON value");
     let mut input = serde_json::Deserializer::from_str(&text);
     let parsed = transformer.read(&mut input).expect("any JSON is read");
-    let mut rows = Vec::new();
-    let report = transformer.emit(&parsed, &mut rows);
-    out.extend(
-        rows.into_iter()
-            .map(|(t, row)| (t, row.into_iter().map(|c| c.into_owned()).collect())),
-    );
-    report
+    transformer.emit(&parsed, &mut |table, row| {
+        out.push((table, row.iter().map(|c| c.clone().into_owned()).collect()));
+    })
 }
