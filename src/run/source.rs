@@ -272,7 +272,7 @@ impl RowReader {
     fn add(&self, read: &mut ReadRecord, i: usize, record: &ParsedRecord<'_>) {
         let first_table = self.transforms.first_table(i);
         let rows = &mut read.rows;
-        let report = (self.transformer(i)).emit(record, &mut |table, row| {
+        let report = self.transformer(i).emit(record, &mut |table, row| {
             rows.push(first_table + table, row)
         });
         read.report = if i == 0 {

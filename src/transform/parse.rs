@@ -240,14 +240,15 @@ pub(crate) struct Parsed<'de> {
     /// when the record is not an object.
     pub(crate) extra: BTreeMap<String, Raw>,
     pub(crate) keep: bool,
-    /// How many slots hold a list's text, which [`Drop`] gives back.
+    /// How many slots hold one of the thread's text buffers (a list's text, a string unescaped),
+    /// which [`Drop`] gives back.
     texts: usize,
 }
 
-/// A record's list texts go back to its thread's spare buffers ([`spare_text`]) once its rows
-/// are made, and its slots to [`SPARE_SLOTS`]: the next record's are written into them rather
-/// than into fresh allocations. Only as many slots are looked at as it takes to find the texts
-/// counted while reading.
+/// A record's list texts and unescaped strings go back to its thread's spare buffers
+/// ([`spare_text`]) once its rows are made, and its slots to [`SPARE_SLOTS`]: the next record's
+/// are written into them rather than into fresh allocations. Only as many slots are looked at as
+/// it takes to find the texts counted while reading.
 impl Drop for Parsed<'_> {
     fn drop(&mut self) {
         let mut left = self.texts;
@@ -255,7 +256,7 @@ impl Drop for Parsed<'_> {
             if left == 0 {
                 break;
             }
-            if let Slot::Text(text) = slot {
+            if let Slot::Text(text) | Slot::Str(Cow::Owned(text)) = slot {
                 left -= 1;
                 give_back_text(std::mem::take(text));
             }
@@ -269,32 +270,33 @@ impl Drop for Parsed<'_> {
 thread_local! {
     /// The slots of this thread's last records, emptied, for the next records.
     static SPARE_SLOTS: Spare<Slot<'static>> = const { Spare::new() };
-    /// Emptied text buffers of this thread's last records, for the next records' lists. A
-    /// record is read, its rows made and the record dropped on one thread, so the buffers stay
-    /// where they are used, with no lock.
-    static SPARE_TEXTS: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+    /// Emptied text buffers of this thread's last records, for the next records' lists and
+    /// strings with escapes. A record is read, its rows made and the record dropped on one
+    /// thread, so the buffers stay where they are used, with no lock.
+    static SPARE_TEXTS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The most spare text buffers a thread keeps, and the largest: a record has a few lists of a
-/// few KiB; a buffer beyond is freed.
+/// few KiB and a few strings with escapes; a buffer beyond is freed.
 const SPARE_TEXTS_KEPT: usize = 16;
 const SPARE_TEXT_BYTES: usize = 64 * 1024;
 
-/// An empty buffer for a list's text: a spare one of this thread's, or a new one with room for
-/// a usual list.
-fn spare_text() -> Vec<u8> {
-    (SPARE_TEXTS.with_borrow_mut(Vec::pop)).unwrap_or_else(|| Vec::with_capacity(ARRAY_TEXT_START))
+/// An empty text buffer: a spare one of this thread's, or a new one with room for a usual list.
+fn spare_text() -> String {
+    (SPARE_TEXTS.with_borrow_mut(Vec::pop))
+        .unwrap_or_else(|| String::with_capacity(ARRAY_TEXT_START))
 }
 
-fn give_back_text(text: String) {
-    let mut buffer = text.into_bytes();
-    if !(ARRAY_TEXT_START..=SPARE_TEXT_BYTES).contains(&buffer.capacity()) {
+fn give_back_text(mut text: String) {
+    if !(ARRAY_TEXT_START..=SPARE_TEXT_BYTES).contains(&text.capacity()) {
         return;
     }
-    buffer.clear();
-    SPARE_TEXTS.with_borrow_mut(|spare| {
+    text.clear();
+    // A thread's own storage is gone only while the thread ends: the buffer is freed then.
+    let _ = SPARE_TEXTS.try_with(|spare| {
+        let mut spare = spare.borrow_mut();
         if spare.len() < SPARE_TEXTS_KEPT {
-            spare.push(buffer);
+            spare.push(text);
         }
     });
 }
@@ -433,7 +435,11 @@ fn read_object<'de, A: MapAccess<'de>>(
         match (child.slot, child.children.is_empty()) {
             (Some(slot), true) => {
                 parsed.slots[slot] = match shape.kinds[slot] {
-                    SlotKind::Scalar => map.next_value_seed(ScalarSeed)?,
+                    SlotKind::Scalar => {
+                        let value = map.next_value_seed(ScalarSeed)?;
+                        parsed.texts += usize::from(matches!(value, Slot::Str(Cow::Owned(_))));
+                        value
+                    }
                     SlotKind::Number => map.next_value_seed(NumberSeed)?,
                     SlotKind::Array { read, element } => {
                         let list = map.next_value_seed(ArraySeed {
@@ -639,8 +645,12 @@ impl<'de> Visitor<'de> for ScalarSeed {
     fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Slot<'de>, E> {
         Ok(Slot::Str(Cow::Borrowed(v)))
     }
+    /// A string with escapes, unescaped by serde_json into its scratch space: copied into one
+    /// of the thread's spare buffers (a record has a few: a name in quotes, an address on lines).
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Slot<'de>, E> {
-        Ok(Slot::Str(Cow::Owned(v.to_string())))
+        let mut text = spare_text();
+        text.push_str(v);
+        Ok(Slot::Str(Cow::Owned(text)))
     }
     fn visit_string<E: de::Error>(self, v: String) -> Result<Slot<'de>, E> {
         Ok(Slot::Str(Cow::Owned(v)))
@@ -789,7 +799,7 @@ impl<'de> Visitor<'de> for ArraySeed<'_, '_> {
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Slot<'de>, A::Error> {
         // Room for a usual list's text from the start (grown a doubling at a time from nothing,
         // a list took four or five reallocations): the last records' buffers, emptied.
-        let mut text = spare_text();
+        let mut text = spare_text().into_bytes();
         let mut writer = JsonWriter {
             out: &mut text,
             declared: Some(self.element),
@@ -797,7 +807,12 @@ impl<'de> Visitor<'de> for ArraySeed<'_, '_> {
         };
         writer.write_list(seq)?;
         Ok(match self.read {
-            ArrayRead::Check => Slot::Absent,
+            ArrayRead::Check => {
+                // Only its drift was wanted: the buffer goes back, empty, for the next list.
+                text.clear();
+                give_back_text(json_text(text));
+                Slot::Absent
+            }
             _ => Slot::Text(json_text(text)),
         })
     }

@@ -232,17 +232,18 @@ impl Transformer {
     /// Table 0 gets one row per exploded element, or exactly one row when there is no exploded
     /// array or it is absent, null or empty. In `tables` mode each child table gets one row per
     /// element of its array.
-    pub fn emit<'a>(
+    pub fn emit(
         &self,
-        record: &'a ParsedRecord<'_>,
-        out: &mut impl FnMut(usize, &[Cell<'a>]),
+        record: &ParsedRecord<'_>,
+        out: &mut impl FnMut(usize, &[Cell<'_>]),
     ) -> RecordReport {
         let parsed = &record.0;
         let mut report = parsed.report;
         // Drift found by the reader: undeclared keys and shape mismatches, by path.
         let mut extra: BTreeMap<String, Raw> = parsed.extra.clone();
         let key = if self.writes_key { record.key() } else { None };
-        let mut base = self.base_row(parsed, key.as_deref(), &mut report, &mut extra);
+        let key = key.as_deref();
+        let mut base = self.base_row(parsed, key, &mut report, &mut extra);
         let elements = self.exploded_elements(parsed, &mut report, &mut extra);
         // `_extra` as written when the row adds nothing of its own, serialised once per record.
         let record_extra: Option<String> = (!extra.is_empty()).then(|| json_object(&extra));
@@ -267,7 +268,7 @@ impl Transformer {
                 parsed,
                 element,
                 n,
-                key.as_deref(),
+                key,
                 &mut report,
                 &mut row_extra,
             );
@@ -289,7 +290,7 @@ impl Transformer {
             give_back_cells(row);
         }
         if self.children {
-            self.child_rows(parsed, &key, &mut report, out);
+            self.child_rows(parsed, key, &mut report, out);
         }
         report
     }
@@ -299,7 +300,7 @@ impl Transformer {
     fn base_row<'a>(
         &self,
         parsed: &'a Parsed<'_>,
-        key: Option<&str>,
+        key: Option<&'a str>,
         report: &mut RecordReport,
         extra: &mut BTreeMap<String, Raw>,
     ) -> Row<'a> {
@@ -388,7 +389,7 @@ impl Transformer {
         parsed: &'a Parsed<'_>,
         element: Option<&'a Value>,
         n: usize,
-        key: Option<&str>,
+        key: Option<&'a str>,
         report: &mut RecordReport,
         row_extra: &mut RowExtra<'_>,
     ) {
@@ -419,9 +420,9 @@ impl Transformer {
     fn child_rows<'a>(
         &self,
         parsed: &'a Parsed<'_>,
-        key: &Option<String>,
+        key: Option<&'a str>,
         report: &mut RecordReport,
-        out: &mut impl FnMut(usize, &[Cell<'a>]),
+        out: &mut impl FnMut(usize, &[Cell<'_>]),
     ) {
         for (t, a) in self.arrays.iter().enumerate() {
             let items = match &parsed.slots[a.slot] {
@@ -448,7 +449,7 @@ impl Transformer {
         col: &Col,
         parsed: &'a Parsed<'_>,
         element: Option<&'a Value>,
-        key: Option<&str>,
+        key: Option<&'a str>,
     ) -> Result<Cell<'a>, Option<Raw>> {
         if let Some(cell) = plain_cell(col, parsed) {
             return Ok(cell);
@@ -456,7 +457,7 @@ impl Transformer {
         let value = match &col.source {
             Source::Null | Source::Index | Source::Extra | Source::Path { .. } => None,
             Source::Const(text) => Some(Scalar::Str(text)),
-            Source::Key => return Ok(text_cell(key, col.ty).into_owned()),
+            Source::Key => return Ok(text_cell(key, col.ty)),
             Source::Slot { slot, rest } => match &parsed.slots[*slot] {
                 slot if rest.is_empty() => scalar(slot),
                 Slot::Json(value) => rest.get(value).map(Scalar::from),
@@ -524,8 +525,9 @@ impl ParsedRecord<'_> {
         scalar(self.0.slots.first()?)
     }
 
-    /// The record's key as text; `None` when absent, null or empty.
-    pub fn key(&self) -> Option<String> {
+    /// The record's key as text (borrowed from the record when it is text); `None` when absent,
+    /// null or empty.
+    pub fn key(&self) -> Option<Cow<'_, str>> {
         key_text(self.key_scalar())
     }
 
@@ -597,7 +599,7 @@ impl ArrayPlan {
     fn child_row<'a>(
         &self,
         vendor: &'static str,
-        key: &Option<String>,
+        key: Option<&'a str>,
         n: usize,
         item: &'a Value,
         drift: Option<&Declared>,
@@ -605,7 +607,7 @@ impl ArrayPlan {
     ) -> Row<'a> {
         let mut row: Row<'a> = spare_cells(4 + self.fields.len().max(1));
         row.push(Cell::Str(vendor.into()));
-        row.push(key.clone().map_or(Cell::Null, |k| Cell::Str(k.into())));
+        row.push(key.map_or(Cell::Null, |k| Cell::Str(k.into())));
         row.push(Cell::Int(n as i64));
         let mut extra: BTreeMap<String, Raw> = BTreeMap::new();
         let mut cell = |value: Option<&'a Value>, ty: ColumnType, name: &str| {
@@ -657,11 +659,11 @@ fn text_cell(text: Option<&str>, ty: ColumnType) -> Cell<'_> {
     }
 }
 
-fn key_text(value: Option<Scalar<'_>>) -> Option<String> {
+fn key_text(value: Option<Scalar<'_>>) -> Option<Cow<'_, str>> {
     match value? {
         Scalar::Null => None,
         // An empty key identifies nothing; de-duplicating on it would merge unrelated records.
-        v => Some(to_text(v).into_owned()).filter(|t| !t.is_empty()),
+        v => Some(to_text(v)).filter(|t| !t.is_empty()),
     }
 }
 
