@@ -97,10 +97,11 @@ fn a_record_read_and_packed_allocates_next_to_nothing() {
     let records = valomnia_records(6 * A_PAGE as u64);
     let pages: Vec<String> = records.chunks(A_PAGE).map(|page| page.join("\n")).collect();
     let vendors: Vec<_> = common::vendors().iter().map(|(v, _)| v.record()).collect();
-    // What is left is rare in `fields: all`: an undeclared key kept in `_extra` (its dotted path,
-    // a value with escapes). The canonical columns also write Valomnia's numeric id as text
-    // twice (`customer_id`, and the record's key for `source_record_id`): a string each. With only the slots and
-    // rows reused (fa52186; strings with escapes, checked lists and the key not), 1.07 and 5.62.
+    // What is left is rare in `fields: all`: an undeclared key kept in `_extra` (its dotted
+    // path, a value with escapes). The canonical columns also write Valomnia's numeric id as
+    // text twice (`customer_id`, and the record's key for `source_record_id`): a string each.
+    // With only the slots and rows reused (fa52186; strings with escapes, checked lists and the
+    // key not), 1.07 and 5.62.
     for (fields, most) in [(Fields::All, 0.5), (Fields::Canonical, 2.5)] {
         let plan = TransformPlan {
             fields: fields.clone(),

@@ -5,7 +5,8 @@
 //! Those buffers hold values that borrow the page a record was read from, so a kept one cannot
 //! keep its type: it is kept as the same type under `'static`, empty, and handed out again under
 //! the next record's lifetime ([`recycle`]). A record is read, its rows made and the record
-//! dropped on one thread, so the buffers stay where they are used, with no lock.
+//! dropped on one thread, so the buffers stay where they are used, with no lock. (List texts and
+//! unescaped strings own their text, so `parse` keeps those in a pool of its own, bounded in size.)
 
 use std::cell::RefCell;
 
