@@ -7,8 +7,8 @@ mod common;
 use customer_export::model::record::{self, CANONICAL_COLUMNS, Canonical, RecordSpec};
 use customer_export::model::{Cell, ColumnType, Row, VendorRecord};
 use customer_export::transform::{
-    ArrayMode, FieldType, Fields, Mapping, Options as TransformPlan, ParsedRecord, Promoted,
-    RecordReport, Table, Transformer,
+    ArrayMode, FieldType, Fields, Mapping, Options as TransformPlan, Promoted, RecordReport, Table,
+    Transformer,
 };
 use serde_json::{Value, json};
 
@@ -295,26 +295,14 @@ fn run(t: &Transformer, record: &Value) -> (Vec<(usize, Row<'static>)>, RecordRe
 /// The rows of a record read from a `Value` rather than from JSON text.
 fn run_value(t: &Transformer, record: &Value) -> (Vec<(usize, Row<'static>)>, RecordReport) {
     let parsed = t.read(record).expect("reading a Value cannot fail");
-    owned_rows(t, &parsed)
+    common::owned_rows(t, &parsed)
 }
 
 /// The rows as a run makes them: the record read once, straight from the page's JSON text.
 fn run_text(t: &Transformer, text: &str) -> (Vec<(usize, Row<'static>)>, RecordReport) {
     let mut input = serde_json::Deserializer::from_str(text);
     let record = t.read(&mut input).expect("the text is JSON");
-    owned_rows(t, &record)
-}
-
-/// The rows `emit` lends, kept.
-fn owned_rows(
-    t: &Transformer,
-    record: &ParsedRecord<'_>,
-) -> (Vec<(usize, Row<'static>)>, RecordReport) {
-    let mut out = Vec::new();
-    let report = t.emit(record, &mut |table, row| {
-        out.push((table, row.iter().cloned().map(Cell::into_owned).collect()))
-    });
-    (out, report)
+    common::owned_rows(t, &record)
 }
 
 /// Text cells holding a JSON array or object, as values: the vendor's key order is kept from

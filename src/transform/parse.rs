@@ -24,7 +24,7 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor
 use serde_json::{Map, Number, Value};
 
 use super::rows::{Drift, RecordReport};
-use super::spare::Spare;
+use super::spare::{Spare, give_back_to, take_from};
 use super::value::{Raw, compact, raw, raw_text};
 
 /// The declared shape of a record (or array element) as a tree of keys.
@@ -261,9 +261,7 @@ impl Drop for Parsed<'_> {
                 give_back_text(std::mem::take(text));
             }
         }
-        let slots = std::mem::take(&mut self.slots);
-        // A thread's own storage is gone only while the thread ends: the buffer is freed then.
-        let _ = SPARE_SLOTS.try_with(|spare| spare.give_back(slots));
+        give_back_to(&SPARE_SLOTS, std::mem::take(&mut self.slots));
     }
 }
 
@@ -318,7 +316,7 @@ impl Shape {
         input: D,
         keep: bool,
     ) -> Result<Parsed<'de>, D::Error> {
-        let mut slots = SPARE_SLOTS.with(|spare| spare.take(self.kinds.len()));
+        let mut slots = take_from(&SPARE_SLOTS, self.kinds.len());
         // Not `vec![Slot::Absent; n]`, which clones the first through a match on every variant.
         slots.resize_with(self.kinds.len(), || Slot::Absent);
         let mut parsed = Parsed {

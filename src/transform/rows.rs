@@ -30,7 +30,7 @@ use super::columns::{
 };
 use super::options::{ArrayMode, Fields, Options};
 use super::parse::{ArrayRead, Declared, Parsed, Shape, Slot, SlotKind};
-use super::spare::Spare;
+use super::spare::{Spare, give_back_to, take_from};
 use super::value::{Raw, Scalar, raw, to_cell, to_raw, to_text};
 use crate::model::record::Status;
 use crate::model::{Cell, ColumnType, KeyRef, Row, Schema, VendorRecord, key_hash};
@@ -39,16 +39,6 @@ thread_local! {
     /// The cells of this thread's last rows, emptied, for the next rows: a row is packed for the
     /// writer as soon as it is made, so its buffer is free again.
     static SPARE_CELLS: Spare<Cell<'static>> = const { Spare::new() };
-}
-
-/// An empty row with room for `room` cells, from the thread's spare buffers where it can be.
-fn spare_cells<'a>(room: usize) -> Row<'a> {
-    SPARE_CELLS.with(|spare| spare.take(room))
-}
-
-fn give_back_cells(row: Row<'_>) {
-    // A thread's own storage is gone only while the thread ends: the row is freed then.
-    let _ = SPARE_CELLS.try_with(|spare| spare.give_back(row));
 }
 
 /// One output table of a source: "customers" first, then one per array in `tables` mode.
@@ -255,7 +245,7 @@ impl Transformer {
             let mut row = if n + 1 == count {
                 std::mem::take(&mut base)
             } else {
-                let mut row = spare_cells(base.len());
+                let mut row = take_from(&SPARE_CELLS, base.len());
                 row.extend_from_slice(&base);
                 row
             };
@@ -287,7 +277,7 @@ impl Transformer {
                 }
             }
             out(0, &row);
-            give_back_cells(row);
+            give_back_to(&SPARE_CELLS, row);
         }
         if self.children {
             self.child_rows(parsed, key, &mut report, out);
@@ -305,7 +295,7 @@ impl Transformer {
         extra: &mut BTreeMap<String, Raw>,
     ) -> Row<'a> {
         let keep = self.extra.is_some();
-        let mut base = spare_cells(self.main.len());
+        let mut base = take_from(&SPARE_CELLS, self.main.len());
         for (i, col) in self.main.iter().enumerate() {
             let cell = match &col.source {
                 Source::Element { array, .. } if Some(*array) == self.explode => Cell::Null,
@@ -437,7 +427,7 @@ impl Transformer {
             for (n, item) in items.iter().enumerate() {
                 let row = a.child_row(self.vendor.id, key, n, item, drift, report);
                 out(1 + t, &row);
-                give_back_cells(row);
+                give_back_to(&SPARE_CELLS, row);
             }
         }
     }
@@ -605,7 +595,7 @@ impl ArrayPlan {
         drift: Option<&Declared>,
         report: &mut RecordReport,
     ) -> Row<'a> {
-        let mut row: Row<'a> = spare_cells(4 + self.fields.len().max(1));
+        let mut row: Row<'a> = take_from(&SPARE_CELLS, 4 + self.fields.len().max(1));
         row.push(Cell::Str(vendor.into()));
         row.push(key.map_or(Cell::Null, |k| Cell::Str(k.into())));
         row.push(Cell::Int(n as i64));

@@ -9,6 +9,7 @@
 //! unescaped strings own their text, so `parse` keeps those in a pool of its own, bounded in size.)
 
 use std::cell::RefCell;
+use std::thread::LocalKey;
 
 /// The most buffers of one kind a thread keeps: a record is read by one transform at a time, and
 /// its rows are handed on one at a time.
@@ -28,13 +29,13 @@ impl<T: 'static> Spare<T> {
     }
 
     /// An empty buffer: one kept, or a new one with room for `room` values.
-    pub(super) fn take<U>(&self, room: usize) -> Vec<U> {
+    fn take<U>(&self, room: usize) -> Vec<U> {
         let kept = self.buffers.borrow_mut().pop();
         kept.map_or_else(|| Vec::with_capacity(room), recycle)
     }
 
     /// Keeps `buffer`'s allocation for [`Spare::take`], emptied (its values are dropped now).
-    pub(super) fn give_back<U>(&self, buffer: Vec<U>) {
+    fn give_back<U>(&self, buffer: Vec<U>) {
         if buffer.capacity() == 0 {
             return;
         }
@@ -43,6 +44,18 @@ impl<T: 'static> Spare<T> {
             buffers.push(recycle(buffer));
         }
     }
+}
+
+/// An empty buffer from this thread's `spare` (one kept, or a new one with room for `room`).
+pub(super) fn take_from<T, U>(spare: &'static LocalKey<Spare<T>>, room: usize) -> Vec<U> {
+    // A thread's own storage is gone only while the thread ends: a new buffer then.
+    (spare.try_with(|spare| spare.take(room))).unwrap_or_else(|_| Vec::with_capacity(room))
+}
+
+/// Keeps `buffer`'s allocation in this thread's `spare` for the next [`take_from`], emptied.
+pub(super) fn give_back_to<T, U>(spare: &'static LocalKey<Spare<T>>, buffer: Vec<U>) {
+    // A thread's own storage is gone only while the thread ends: the buffer is freed then.
+    let _ = spare.try_with(|spare| spare.give_back(buffer));
 }
 
 /// `buffer`'s allocation, emptied, as a `Vec` of a type of the same size and alignment (here, the

@@ -11,10 +11,10 @@ use std::sync::{Arc, OnceLock};
 use customer_export::extract::{
     self, ExtractError, Extracted, Session, SourceProgress, ValueReader,
 };
-use customer_export::model::Row;
+use customer_export::model::{Cell, Row};
 use customer_export::pipeline::{self, EnvMode, Plan, SourcePlan};
 use customer_export::sandbox::{self, Emulator, Sandbox, SandboxConfig};
-use customer_export::transform::{RecordReport, Transformer};
+use customer_export::transform::{ParsedRecord, RecordReport, Transformer};
 use customer_export::vendors::{self, Vendor};
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -245,7 +245,19 @@ pub fn rows_of(
     let text = serde_json::to_string(record).expect("a JSON value");
     let mut input = serde_json::Deserializer::from_str(&text);
     let parsed = transformer.read(&mut input).expect("any JSON is read");
-    transformer.emit(&parsed, &mut |table, row| {
-        out.push((table, row.iter().map(|c| c.clone().into_owned()).collect()));
-    })
+    let (rows, report) = owned_rows(transformer, &parsed);
+    out.extend(rows);
+    report
+}
+
+/// The rows `emit` lends, kept.
+pub fn owned_rows(
+    transformer: &Transformer,
+    record: &ParsedRecord<'_>,
+) -> (Vec<(usize, Row<'static>)>, RecordReport) {
+    let mut out = Vec::new();
+    let report = transformer.emit(record, &mut |table, row| {
+        out.push((table, row.iter().cloned().map(Cell::into_owned).collect()))
+    });
+    (out, report)
 }
