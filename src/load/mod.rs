@@ -504,15 +504,16 @@ fn type_name(ty: ColumnType) -> &'static str {
     }
 }
 
-fn cell_name(cell: CellRef) -> &'static str {
-    match cell {
-        CellRef::Null => "null",
-        CellRef::Str(_) => "a string",
-        CellRef::Int(_) => "an integer",
-        CellRef::Float(_) => "a float",
-        CellRef::Bool(_) => "a boolean",
-        CellRef::Timestamp(_) => "a timestamp",
-        CellRef::Date(_) => "a date",
+/// How an error names what a cell held: its type, `None` for a null.
+fn cell_name(ty: Option<ColumnType>) -> &'static str {
+    match ty {
+        None => "null",
+        Some(ColumnType::Utf8) => "a string",
+        Some(ColumnType::Int64) => "an integer",
+        Some(ColumnType::Float64) => "a float",
+        Some(ColumnType::Boolean) => "a boolean",
+        Some(ColumnType::Timestamp) => "a timestamp",
+        Some(ColumnType::Date) => "a date",
     }
 }
 
@@ -520,15 +521,20 @@ fn cell_name(cell: CellRef) -> &'static str {
 /// partial record (or mismatched Parquet column builders) behind. No coercion: the transform
 /// stage owns types, and a silent Int→Float here would hide its bugs.
 fn check_row(path: &Path, schema: &[Column], row: &[Cell]) -> Result<(), LoadError> {
-    check_cells(path, schema, row.len(), row.iter().map(CellRef::from))
+    check_types(
+        path,
+        schema,
+        row.len(),
+        row.iter().map(|c| CellRef::from(c).ty()),
+    )
 }
 
-/// [`check_row`] for a row of `len` cells read one at a time.
-fn check_cells<'c>(
+/// [`check_row`] for a row of `len` cells given by their types (`None` for a null).
+fn check_types(
     path: &Path,
     schema: &[Column],
     len: usize,
-    cells: impl Iterator<Item = CellRef<'c>>,
+    types: impl Iterator<Item = Option<ColumnType>>,
 ) -> Result<(), LoadError> {
     if len != schema.len() {
         return Err(LoadError::RowLength {
@@ -537,23 +543,13 @@ fn check_cells<'c>(
             found: len,
         });
     }
-    for (column, cell) in schema.iter().zip(cells) {
-        let ok = matches!(
-            (column.ty, cell),
-            (_, CellRef::Null)
-                | (ColumnType::Utf8, CellRef::Str(_))
-                | (ColumnType::Int64, CellRef::Int(_))
-                | (ColumnType::Float64, CellRef::Float(_))
-                | (ColumnType::Boolean, CellRef::Bool(_))
-                | (ColumnType::Timestamp, CellRef::Timestamp(_))
-                | (ColumnType::Date, CellRef::Date(_))
-        );
-        if !ok {
+    for (column, ty) in schema.iter().zip(types) {
+        if ty.is_some_and(|ty| ty != column.ty) {
             return Err(LoadError::TypeMismatch {
                 path: path.to_path_buf(),
                 column: column.name.clone(),
                 expected: type_name(column.ty),
-                found: cell_name(cell),
+                found: cell_name(ty),
             });
         }
     }

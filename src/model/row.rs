@@ -88,6 +88,21 @@ pub enum CellRef<'a> {
     Date(i32),
 }
 
+impl CellRef<'_> {
+    /// The column type it fits; `None` for a null, which fits every column.
+    pub fn ty(&self) -> Option<ColumnType> {
+        match self {
+            CellRef::Null => None,
+            CellRef::Str(_) => Some(ColumnType::Utf8),
+            CellRef::Int(_) => Some(ColumnType::Int64),
+            CellRef::Float(_) => Some(ColumnType::Float64),
+            CellRef::Bool(_) => Some(ColumnType::Boolean),
+            CellRef::Timestamp(_) => Some(ColumnType::Timestamp),
+            CellRef::Date(_) => Some(ColumnType::Date),
+        }
+    }
+}
+
 impl<'a> From<&'a Cell<'_>> for CellRef<'a> {
     fn from(cell: &'a Cell<'_>) -> CellRef<'a> {
         match cell {
@@ -237,6 +252,20 @@ impl<'a> PackedRow<'a> {
             Packed::Bool(b) => CellRef::Bool(b),
             Packed::Timestamp(t) => CellRef::Timestamp(t),
             Packed::Date(d) => CellRef::Date(d),
+        })
+    }
+
+    /// Its cells' types ([`CellRef::ty`]), read from the packing alone: a check of the row
+    /// against its schema never slices the text.
+    pub fn types(&self) -> impl Iterator<Item = Option<ColumnType>> + use<'a> {
+        self.cells.iter().map(|cell| match *cell {
+            Packed::Null | Packed::Row(..) => None,
+            Packed::Str(..) => Some(ColumnType::Utf8),
+            Packed::Int(_) => Some(ColumnType::Int64),
+            Packed::Float(_) => Some(ColumnType::Float64),
+            Packed::Bool(_) => Some(ColumnType::Boolean),
+            Packed::Timestamp(_) => Some(ColumnType::Timestamp),
+            Packed::Date(_) => Some(ColumnType::Date),
         })
     }
 

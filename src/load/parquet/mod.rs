@@ -40,7 +40,7 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
 use super::publish::{self, Sink, StageAt, Staged};
-use super::{Finished, LoadError, ParquetOptions, check_cells, check_row};
+use super::{Finished, LoadError, ParquetOptions, check_row, check_types};
 use crate::model::row::{Cell, CellRef, ColumnType, PackedRow, Schema};
 
 use lanes::ColumnLanes;
@@ -335,7 +335,7 @@ impl ColumnBuilder {
         }
     }
 
-    /// Appends a cell already checked against the column type by [`check_cells`]; a mismatch
+    /// Appends a cell already checked against the column type by [`check_types`]; a mismatch
     /// here is unreachable, and is reported rather than panicking all the same.
     #[inline]
     fn append(&mut self, cell: CellRef) -> bool {
@@ -482,11 +482,11 @@ impl ParquetWriter {
     /// [`ParquetWriter::write_row`] for a packed row: its cells go to the columns as they are
     /// read, and its text's size is known without adding it up.
     pub(crate) fn write_packed(&mut self, row: PackedRow<'_>) -> Result<(), LoadError> {
-        check_cells(
+        check_types(
             self.staged.final_path(),
             &self.schema,
             row.len(),
-            row.cells(),
+            row.types(),
         )?;
         self.append(row.cells(), row.text_bytes())
     }
@@ -514,7 +514,7 @@ impl ParquetWriter {
                     path: self.staged.final_path().to_path_buf(),
                     column: column.name.clone(),
                     expected: super::type_name(column.ty),
-                    found: super::cell_name(cell),
+                    found: super::cell_name(cell.ty()),
                 });
             }
         }
