@@ -275,10 +275,15 @@ pub fn phone(g: &Gen, i: u64, field: u64) -> String {
 
 /// `value`, or (deterministically, now and then) `null` or `""` in its place.
 pub fn sometimes_empty(g: &Gen, i: u64, field: u64, value: String) -> Value {
+    sometimes_empty_text(g, i, field, value).map_or(Value::Null, Value::String)
+}
+
+/// [`sometimes_empty`] for a record serialised from a struct: `None` is the `null`.
+pub fn sometimes_empty_text(g: &Gen, i: u64, field: u64, value: String) -> Option<String> {
     match g.h(i, field) % 10 {
-        0 => Value::Null,
-        1 => Value::String(String::new()),
-        _ => Value::String(value),
+        0 => None,
+        1 => Some(String::new()),
+        _ => Some(value),
     }
 }
 
