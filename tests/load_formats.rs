@@ -16,6 +16,7 @@ use customer_export::load::{
     XlsxOptions, write_manifest,
 };
 use customer_export::model::row::{Cell, Column, ColumnType, Row, Schema};
+use customer_export::model::{PackedRows, RowForWriters};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::Compression;
 use sha2::{Digest, Sha256};
@@ -585,6 +586,18 @@ fn mismatched_cell_names_the_column_and_the_writer_goes_on() {
         assert!(matches!(err, LoadError::TypeMismatch { .. }), "{err}");
         let msg = err.to_string();
         assert!(msg.contains("`count`") && msg.contains("typed."), "{msg}");
+        assert!(
+            msg.contains("declared int64 but a row holds a string"),
+            "{msg}"
+        );
+
+        // The same row packed, as a run hands it over (Parquet checks it from its packed types).
+        let mut packed = PackedRows::default();
+        packed.push(0, &bad);
+        let (_, row) = packed.rows().next().unwrap();
+        let mut scratch = Vec::new();
+        let err = (w.write_packed(&mut RowForWriters::new(row, &mut scratch))).unwrap_err();
+        assert_eq!(err.to_string(), msg);
 
         let short = vec![Cell::Null];
         assert!(matches!(
