@@ -289,11 +289,12 @@ pub fn sometimes_empty_text(g: &Gen, i: u64, field: u64, value: String) -> Optio
 
 /// `null` or `""` (both occur in vendor data for "no value").
 pub fn empty(g: &Gen, i: u64, field: u64) -> Value {
-    if g.h(i, field).is_multiple_of(2) {
-        Value::Null
-    } else {
-        Value::String(String::new())
-    }
+    empty_text(g, i, field).map_or(Value::Null, |e| Value::String(e.into()))
+}
+
+/// [`empty`] for a record serialised from a struct: `None` is the `null`.
+pub fn empty_text(g: &Gen, i: u64, field: u64) -> Option<&'static str> {
+    (!g.h(i, field).is_multiple_of(2)).then_some("")
 }
 
 /// Unix seconds → `YYYY-MM-DDTHH:MM:SSZ`.

@@ -457,7 +457,7 @@ async fn stats_handler(State(shared): State<Arc<Shared>>) -> Response {
 // Small helpers for the vendor modules.
 
 /// A JSON response.
-pub fn json(status: StatusCode, body: &Value) -> Response {
+pub fn json(status: StatusCode, body: &impl serde::Serialize) -> Response {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
     (
         status,

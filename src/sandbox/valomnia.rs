@@ -877,13 +877,7 @@ async fn list(
         paging: json!({"total": total, "max": q.max, "offset": q.offset, "previous": previous, "next": next}),
         data: rows.iter().map(Row::customer).collect(),
     };
-    let bytes = serde_json::to_vec(&page).unwrap_or_default();
-    let response = (
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
-        bytes,
-    )
-        .into_response();
+    let response = super::json(StatusCode::OK, &page);
     // New customers arrive while the client pages (ids stay positive: at most FIRST_ID - 1 inserts).
     let k = u64::from(shared.config.live_inserts);
     if k > 0 {
