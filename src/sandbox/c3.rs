@@ -117,78 +117,60 @@ fn customer(g: &Gen, i: u64) -> Customer {
         text.map_or_else(|| data::empty_text(g, i, field).map(String::from), Some)
     };
     Customer {
-        crm_opportunity_id: text_or_empty(
+        CRMOpportunityID: text_or_empty(
             (g.chance(i, 30, 40)).then(|| format!("OPP-{}", g.h(i, 31) % 1_000_000)),
             32,
         ),
-        city,
-        country,
-        billing_reference_id: data::sometimes_empty_text(g, i, 17, format!("BR-{:06}", i + 1)),
-        billing_type: match g.pick(i, 27, 4) {
+        City: city,
+        Country: country,
+        CustomerBillingReferenceId: data::sometimes_empty_text(g, i, 17, format!("BR-{:06}", i + 1)),
+        CustomerBillingType: match g.pick(i, 27, 4) {
             0 => Some("Invoice"),
             1 => Some("CreditCard"),
             _ => data::empty_text(g, i, 28),
         },
-        first_name: data::sometimes_empty_text(g, i, 13, first.to_string()),
-        customer_id: customer_id(g, i),
-        last_name: data::sometimes_empty_text(g, i, 14, last.to_string()),
-        erp_customer_id: data::sometimes_empty_text(g, i, 29, format!("=ERP{:05}", i % 100_000)),
-        email_addresses: data::sometimes_empty_text(g, i, 19, data::email(first, last, i)),
-        line1: data::street(g, i, 22),
-        line2: text_or_empty((g.chance(i, 23, 30)).then(|| format!("Floor {}", i % 12 + 1)), 24),
-        linked_provider_name: if g.chance(i, 18, 85) { "Microsoft" } else { "Partner" },
-        provider_reference_name: format!("{}{}.onmicrosoft.com", slug.to_ascii_lowercase(), i + 1),
-        name,
-        phone_numbers: data::sometimes_empty_text(g, i, 20, data::phone(g, i, 21)),
-        state: if state.is_empty() { data::empty_text(g, i, 25) } else { Some(state) },
-        tenant_id: g.guid(i, 16),
-        zip: (!g.chance(i, 26, 20)).then_some(zip),
+        CustomerFirstName: data::sometimes_empty_text(g, i, 13, first.to_string()),
+        CustomerID: customer_id(g, i),
+        CustomerLastName: data::sometimes_empty_text(g, i, 14, last.to_string()),
+        ERPCustomerID: data::sometimes_empty_text(g, i, 29, format!("=ERP{:05}", i % 100_000)),
+        EmailAddresses: data::sometimes_empty_text(g, i, 19, data::email(first, last, i)),
+        Line1: data::street(g, i, 22),
+        Line2: text_or_empty((g.chance(i, 23, 30)).then(|| format!("Floor {}", i % 12 + 1)), 24),
+        LinkedProviderName: if g.chance(i, 18, 85) { "Microsoft" } else { "Partner" },
+        ProviderReferenceName: format!("{}{}.onmicrosoft.com", slug.to_ascii_lowercase(), i + 1),
+        Name: name,
+        PhoneNumbers: data::sometimes_empty_text(g, i, 20, data::phone(g, i, 21)),
+        State: if state.is_empty() { data::empty_text(g, i, 25) } else { Some(state) },
+        TenantId: g.guid(i, 16),
+        Zip: (!g.chance(i, 26, 20)).then_some(zip),
         drift: g.drift(i),
     }
 }
 
 /// One customer, its keys in the order C3 serves them (byte order: the lower-case keys of drift
 /// come last). `None` is the API's `null`.
+#[allow(non_snake_case)]
 #[derive(serde::Serialize)]
 struct Customer {
-    #[serde(rename = "CRMOpportunityID")]
-    crm_opportunity_id: Option<String>,
-    #[serde(rename = "City")]
-    city: &'static str,
-    #[serde(rename = "Country")]
-    country: &'static str,
-    #[serde(rename = "CustomerBillingReferenceId")]
-    billing_reference_id: Option<String>,
-    #[serde(rename = "CustomerBillingType")]
-    billing_type: Option<&'static str>,
-    #[serde(rename = "CustomerFirstName")]
-    first_name: Option<String>,
-    #[serde(rename = "CustomerID")]
-    customer_id: String,
-    #[serde(rename = "CustomerLastName")]
-    last_name: Option<String>,
-    #[serde(rename = "ERPCustomerID")]
-    erp_customer_id: Option<String>,
-    #[serde(rename = "EmailAddresses")]
-    email_addresses: Option<String>,
-    #[serde(rename = "Line1")]
-    line1: String,
-    #[serde(rename = "Line2")]
-    line2: Option<String>,
-    #[serde(rename = "LinkedProviderName")]
-    linked_provider_name: &'static str,
-    #[serde(rename = "Name")]
-    name: String,
-    #[serde(rename = "PhoneNumbers")]
-    phone_numbers: Option<String>,
-    #[serde(rename = "ProviderReferenceName")]
-    provider_reference_name: String,
-    #[serde(rename = "State")]
-    state: Option<&'static str>,
-    #[serde(rename = "TenantId")]
-    tenant_id: String,
-    #[serde(rename = "Zip")]
-    zip: Option<&'static str>,
+    CRMOpportunityID: Option<String>,
+    City: &'static str,
+    Country: &'static str,
+    CustomerBillingReferenceId: Option<String>,
+    CustomerBillingType: Option<&'static str>,
+    CustomerFirstName: Option<String>,
+    CustomerID: String,
+    CustomerLastName: Option<String>,
+    ERPCustomerID: Option<String>,
+    EmailAddresses: Option<String>,
+    Line1: String,
+    Line2: Option<String>,
+    LinkedProviderName: &'static str,
+    Name: String,
+    PhoneNumbers: Option<String>,
+    ProviderReferenceName: String,
+    State: Option<&'static str>,
+    TenantId: String,
+    Zip: Option<&'static str>,
     /// Fields beyond the documentation, on the drifted share of records.
     #[serde(flatten)]
     drift: serde_json::Map<String, Value>,
