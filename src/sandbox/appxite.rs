@@ -17,6 +17,7 @@
 //! - A block whose `include…` flag is false is **absent** (key missing, junk keys included), not null.
 //!   `customerTenants` holds 0–4 tenants, so some customers have none (`[]`).
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use axum::Router;
@@ -255,110 +256,168 @@ fn select(g: &Gen, n: u64, orgs: &[String], q: &Query) -> Vec<u32> {
         .collect()
 }
 
+/// Customer `i`, as [`customer`] serialises it.
 fn record(g: &Gen, i: u64, inc: &Includes) -> Value {
-    let mut m = Map::new();
-    head(g, i, &mut m);
-    let mut put = |k: &str, v: Value| {
-        m.insert(k.to_string(), v);
-    };
-    if inc.tenants {
-        let tenants: Vec<Value> = (0..g.h(i, 210) % 5).map(|k| tenant(g, i, k)).collect();
-        put("customerTenants", Value::Array(tenants));
-    }
-    if inc.addresses {
-        put("// Addresses", json!(""));
-        put("// \"Type\": \"Primary\"", json!(""));
-        put("customerPrimaryAddress", address(g, i, "primary", 220));
-        put("// \"Type\": \"Billing\"", json!(""));
-        put("customerBillingAddress", address(g, i, "billing", 230));
-    }
-    if inc.contacts {
-        contacts(g, i, &mut m);
-    }
-    if inc.custom_properties {
-        m.insert("customerCustomProperties".into(), custom_properties(g, i));
-    }
-    if inc.industries {
-        m.insert("customerIndustries".into(), industries(g, i));
-    }
-    m.extend(g.drift(i));
-    Value::Object(m)
+    serde_json::to_value(customer(g, i, inc)).unwrap_or(Value::Null)
 }
 
-/// The keys every customer has, whatever the `include…` flags.
-fn head(g: &Gen, i: u64, m: &mut Map<String, Value>) {
+/// Customer `i` as the API serialises it: typed fields (a tree of `Value`s with sorted maps for
+/// each customer cost the sandbox twice the CPU of the client reading them). A block whose
+/// `include…` flag is false is `None`, and absent from the JSON.
+fn customer(g: &Gen, i: u64, inc: &Includes) -> Customer {
     let (reseller_id, reseller_name) = owner(i);
     let (_, _, country, _) = data::place(g, i, 201);
     let registration = format!("{:09}", g.h(i, 205) % 1_000_000_000);
     let vat = format!("{country}{:09}", g.h(i, 207) % 1_000_000_000);
-    let currency = ["EUR", "NOK", "SEK", "USD", "GBP"][g.pick(i, 208, 5)];
-    let segment = ["Segment1", "SMB", "Enterprise", "Public sector, EU"][g.pick(i, 209, 4)];
-    let fields = [
-        ("customerId", json!(g.guid(i, 202))),
-        ("customerName", json!(data::company_name(g, i))),
-        ("resellerId", json!(reseller_id)),
-        ("resellerName", json!(reseller_name)),
-        ("customerStatus", json!(status(g, i))),
-        ("customerCountry", json!(country)),
-        (
-            "customerErpOrganizationId",
-            data::sometimes_empty(g, i, 203, format!("{}", 10_000 + i)),
-        ),
-        (
-            "customerRegistrationNumber",
-            data::sometimes_empty(g, i, 204, registration),
-        ),
-        ("customerVatNumber", data::sometimes_empty(g, i, 206, vat)),
-        ("customerCurrency", json!(currency)),
-        ("customerSegment", json!(segment)),
-    ];
-    m.extend(fields.into_iter().map(|(k, v)| (k.to_string(), v)));
-}
-
-/// The four contact blocks, each after the documentation's comment key.
-fn contacts(g: &Gen, i: u64, m: &mut Map<String, Value>) {
-    let blocks = [
-        ("Primary", "customerPrimaryContact", "primary", "CEO", 240),
-        ("Billing", "customerBillingContact", "billing", "CFO", 250),
-        (
-            "AccountManager",
-            "customerAccountManagerContact",
-            "accountManager",
-            "Account Manager",
-            260,
-        ),
-        (
-            "ServiceDesk",
-            "customerServiceDeskContact",
-            "serviceDesk",
-            "Service Desk Lead",
-            270,
-        ),
-    ];
-    m.insert("// Contacts".into(), json!(""));
-    for (kind, key, prefix, role, field) in blocks {
-        m.insert(format!("// \"Type\": \"{kind}\""), json!(""));
-        m.insert(key.into(), contact(g, i, prefix, role, field));
+    let mut drift = g.drift(i);
+    // The documentation's comment keys, each served as "" before the blocks it names.
+    let comment = |on: bool| on.then_some("");
+    let contact = |kind, role, field| inc.contacts.then(|| contact(g, i, kind, role, field));
+    let address = |kind, field| inc.addresses.then(|| address(g, i, kind, field));
+    Customer {
+        comment_account_manager: comment(inc.contacts),
+        comment_billing: comment(inc.contacts || inc.addresses),
+        comment_primary: comment(inc.contacts || inc.addresses),
+        comment_service_desk: comment(inc.contacts),
+        comment_addresses: comment(inc.addresses),
+        comment_contacts: comment(inc.contacts),
+        accountHealth: drift.remove("accountHealth"),
+        customerAccountManagerContact: contact("accountManager", "Account Manager", 260),
+        customerBillingAddress: address("billing", 230),
+        customerBillingContact: contact("billing", "CFO", 250),
+        customerCountry: country,
+        customerCurrency: ["EUR", "NOK", "SEK", "USD", "GBP"][g.pick(i, 208, 5)],
+        customerCustomProperties: inc.custom_properties.then(|| custom_properties(g, i)),
+        customerErpOrganizationId: data::sometimes_empty_text(g, i, 203, format!("{}", 10_000 + i)),
+        customerId: g.guid(i, 202),
+        customerIndustries: inc.industries.then(|| industries(g, i)),
+        customerName: data::company_name(g, i),
+        customerPrimaryAddress: address("primary", 220),
+        customerPrimaryContact: contact("primary", "CEO", 240),
+        customerRegistrationNumber: data::sometimes_empty_text(g, i, 204, registration),
+        customerSegment: ["Segment1", "SMB", "Enterprise", "Public sector, EU"][g.pick(i, 209, 4)],
+        customerServiceDeskContact: contact("serviceDesk", "Service Desk Lead", 270),
+        customerStatus: status(g, i),
+        customerTenants: inc
+            .tenants
+            .then(|| (0..g.h(i, 210) % 5).map(|k| tenant(g, i, k)).collect()),
+        customerVatNumber: data::sometimes_empty_text(g, i, 206, vat),
+        loyaltyTier: drift.remove("loyaltyTier"),
+        resellerId: reseller_id,
+        resellerName: reseller_name,
+        other_drift: drift,
     }
 }
 
-fn custom_properties(g: &Gen, i: u64) -> Value {
+/// One customer, its keys in the byte order AppXite's sorted maps served them: the comment keys
+/// (`/` sorts first), then the rest, drift's `accountHealth` and `loyaltyTier` among them.
+#[allow(non_snake_case)]
+#[derive(serde::Serialize)]
+struct Customer {
+    #[serde(rename = "// \"Type\": \"AccountManager\"", skip_serializing_if = "Option::is_none")]
+    comment_account_manager: Option<&'static str>,
+    #[serde(rename = "// \"Type\": \"Billing\"", skip_serializing_if = "Option::is_none")]
+    comment_billing: Option<&'static str>,
+    #[serde(rename = "// \"Type\": \"Primary\"", skip_serializing_if = "Option::is_none")]
+    comment_primary: Option<&'static str>,
+    #[serde(rename = "// \"Type\": \"ServiceDesk\"", skip_serializing_if = "Option::is_none")]
+    comment_service_desk: Option<&'static str>,
+    #[serde(rename = "// Addresses", skip_serializing_if = "Option::is_none")]
+    comment_addresses: Option<&'static str>,
+    #[serde(rename = "// Contacts", skip_serializing_if = "Option::is_none")]
+    comment_contacts: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    accountHealth: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customerAccountManagerContact: Option<Block>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customerBillingAddress: Option<Block>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customerBillingContact: Option<Block>,
+    customerCountry: &'static str,
+    customerCurrency: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customerCustomProperties: Option<Vec<CustomProperty>>,
+    customerErpOrganizationId: Option<String>,
+    customerId: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customerIndustries: Option<Vec<&'static str>>,
+    customerName: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customerPrimaryAddress: Option<Block>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customerPrimaryContact: Option<Block>,
+    customerRegistrationNumber: Option<String>,
+    customerSegment: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customerServiceDeskContact: Option<Block>,
+    customerStatus: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customerTenants: Option<Vec<Tenant>>,
+    customerVatNumber: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    loyaltyTier: Option<Value>,
+    resellerId: &'static str,
+    resellerName: &'static str,
+    /// Drift's other fields, should it grow any.
+    #[serde(flatten)]
+    other_drift: Map<String, Value>,
+}
+
+/// An address or contact block: every key starts with its kind (`billingAddressCity`); its
+/// fields are in sorted order, text or `null`.
+struct Block {
+    kind: &'static str,
+    fields: Vec<(&'static str, Option<Cow<'static, str>>)>,
+}
+
+impl serde::Serialize for Block {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.fields.len()))?;
+        for (suffix, value) in &self.fields {
+            map.serialize_entry(&format!("{}{suffix}", self.kind), value)?;
+        }
+        map.end()
+    }
+}
+
+#[allow(non_snake_case)]
+#[derive(serde::Serialize)]
+struct CustomProperty {
+    customPropertyName: &'static str,
+    customPropertyValue: &'static str,
+}
+
+#[allow(non_snake_case)]
+#[derive(serde::Serialize)]
+struct Tenant {
+    DomainName: String,
+    ExternalId: String,
+    InternalId: String,
+    vendorId: &'static str,
+    vendorName: &'static str,
+}
+
+fn custom_properties(g: &Gen, i: u64) -> Vec<CustomProperty> {
     let props = [
         ("Tax Zone", "EU_Belgium"),
         ("Payment Terms", "30 days, net"),
         ("Formula", "=1+2"),
         ("Note", "Line1\nLine2"),
     ];
-    let list: Vec<Value> = (0..g.h(i, 280) % 4)
+    (0..g.h(i, 280) % 4)
         .map(|k| {
             let (name, value) = props[(k as usize + g.pick(i, 281, props.len())) % props.len()];
-            json!({"customPropertyName": name, "customPropertyValue": value})
+            CustomProperty {
+                customPropertyName: name,
+                customPropertyValue: value,
+            }
         })
-        .collect();
-    Value::Array(list)
+        .collect()
 }
 
-fn industries(g: &Gen, i: u64) -> Value {
+fn industries(g: &Gen, i: u64) -> Vec<&'static str> {
     let industries = [
         "Retail",
         "Manufacturing",
@@ -367,13 +426,12 @@ fn industries(g: &Gen, i: u64) -> Value {
         "Public Sector",
         "Finance & Insurance",
     ];
-    let list: Vec<Value> = (0..g.h(i, 290) % 3)
-        .map(|k| json!(industries[(k as usize + g.pick(i, 291, 6)) % 6]))
-        .collect();
-    Value::Array(list)
+    (0..g.h(i, 290) % 3)
+        .map(|k| industries[(k as usize + g.pick(i, 291, 6)) % 6])
+        .collect()
 }
 
-fn tenant(g: &Gen, i: u64, k: u64) -> Value {
+fn tenant(g: &Gen, i: u64, k: u64) -> Tenant {
     let vendors = [
         ("77777777-8888-9999-aaaa-bbbbbbbbbbbb", "Microsoft"),
         ("77777777-8888-9999-aaaa-bbbbbbbbbbb1", "Adobe"),
@@ -382,37 +440,45 @@ fn tenant(g: &Gen, i: u64, k: u64) -> Value {
     ];
     let (vendor_id, vendor_name) = vendors[((k + g.h(i, 211)) % 4) as usize];
     let field = 212 + k * 4;
-    json!({
-        "vendorId": vendor_id,
-        "vendorName": vendor_name,
-        "DomainName": format!("tenant{}-{}.example", i + 1, k + 1),
-        "InternalId": g.guid(i, field),
-        "ExternalId": format!("G{:09}", g.h(i, field + 1) % 1_000_000_000),
-    })
+    Tenant {
+        DomainName: format!("tenant{}-{}.example", i + 1, k + 1),
+        ExternalId: format!("G{:09}", g.h(i, field + 1) % 1_000_000_000),
+        InternalId: g.guid(i, field),
+        vendorId: vendor_id,
+        vendorName: vendor_name,
+    }
 }
 
-fn address(g: &Gen, i: u64, kind: &str, field: u64) -> Value {
+fn address(g: &Gen, i: u64, kind: &'static str, field: u64) -> Block {
     let (city, province, country, postal) = data::place(g, i, field);
-    json!({
-        format!("{kind}AddressAddressLine1"): data::street(g, i, field + 1),
-        format!("{kind}AddressAddressLine2"): data::sometimes_empty(g, i, field + 2, format!("Unit {}", i % 50 + 1)),
-        format!("{kind}AddressCity"): city,
-        format!("{kind}AddressProvince"): province,
-        format!("{kind}AddressPostalCode"): postal,
-        format!("{kind}AddressCountryCode"): country,
-    })
+    let line2 = data::sometimes_empty_text(g, i, field + 2, format!("Unit {}", i % 50 + 1));
+    Block {
+        kind,
+        fields: vec![
+            ("AddressAddressLine1", Some(data::street(g, i, field + 1).into())),
+            ("AddressAddressLine2", line2.map(Cow::Owned)),
+            ("AddressCity", Some(city.into())),
+            ("AddressCountryCode", Some(country.into())),
+            ("AddressPostalCode", Some(postal.into())),
+            ("AddressProvince", Some(province.into())),
+        ],
+    }
 }
 
-fn contact(g: &Gen, i: u64, kind: &str, role: &str, field: u64) -> Value {
+fn contact(g: &Gen, i: u64, kind: &'static str, role: &'static str, field: u64) -> Block {
     let first = data::first_name(g, i, field);
     let last = data::last_name(g, i, field + 1);
-    json!({
-        format!("{kind}ContactFirstName"): first,
-        format!("{kind}ContactLastName"): last,
-        format!("{kind}ContactRole"): role,
-        format!("{kind}ContactEmail"): data::sometimes_empty(g, i, field + 2, data::email(first, last, i)),
-        format!("{kind}ContactPhone"): data::phone(g, i, field + 3),
-    })
+    let email = data::sometimes_empty_text(g, i, field + 2, data::email(first, last, i));
+    Block {
+        kind,
+        fields: vec![
+            ("ContactEmail", email.map(Cow::Owned)),
+            ("ContactFirstName", Some(first.into())),
+            ("ContactLastName", Some(last.into())),
+            ("ContactPhone", Some(data::phone(g, i, field + 3).into())),
+            ("ContactRole", Some(role.into())),
+        ],
+    }
 }
 
 fn apim(status: StatusCode, message: &str) -> Response {
@@ -483,13 +549,13 @@ fn respond(shared: &Shared, orgs: Vec<String>, raw: Option<&str>) -> Response {
     let key = format!("appxite|{orgs:?}|{}|{:?}", q.include_children, q.status);
     let view = shared.view(key, || select(&g, n, &orgs, &q));
     let start = (q.page - 1).saturating_mul(q.page_size);
-    let items: Vec<Value> = view
+    let items: Vec<Customer> = view
         .iter()
         .skip(usize::try_from(start).unwrap_or(usize::MAX))
         .take(q.page_size as usize)
-        .map(|&i| record(&g, u64::from(i), &q.includes))
+        .map(|&i| customer(&g, u64::from(i), &q.includes))
         .collect();
-    super::json(StatusCode::OK, &Value::Array(items))
+    super::json(StatusCode::OK, &items)
 }
 
 fn is_guid(s: &str) -> bool {
