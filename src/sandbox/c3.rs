@@ -185,37 +185,41 @@ fn customer_id(g: &Gen, i: u64) -> String {
     }
 }
 
-fn envelope(data: Value, status: &str, message: Value, detail: Value) -> Value {
-    json!({
-        "OperationType": null,
-        "Status": status,
-        "RequestCorrelationID": uuid::Uuid::new_v4().to_string(),
-        "ErrorMessage": message,
-        "ErrorDetail": detail,
-        "Data": data,
-    })
+/// The envelope of every answer of the list, success or error, in the key order C3 serves it.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Envelope {
+    data: Option<Vec<Customer>>,
+    error_detail: Option<String>,
+    error_message: Option<&'static str>,
+    operation_type: (),
+    #[serde(rename = "RequestCorrelationID")]
+    request_correlation_id: String,
+    status: &'static str,
+}
+
+/// An `Error` envelope: no data, the vendor's message and its detail.
+fn failed(message: &'static str, detail: Option<String>) -> Envelope {
+    Envelope {
+        data: None,
+        error_detail: detail,
+        error_message: Some(message),
+        operation_type: (),
+        request_correlation_id: uuid::Uuid::new_v4().to_string(),
+        status: "Error",
+    }
 }
 
 fn server_error(status: StatusCode) -> Response {
-    let body = envelope(
-        Value::Null,
-        "Error",
-        json!("An error has occurred while processing the request."),
-        json!(format!(
-            "Upstream service unavailable ({})",
-            status.as_u16()
-        )),
+    let body = failed(
+        "An error has occurred while processing the request.",
+        Some(format!("Upstream service unavailable ({})", status.as_u16())),
     );
     super::json(status, &body)
 }
 
 fn throttled() -> Response {
-    let body = envelope(
-        Value::Null,
-        "Error",
-        json!("Too many requests. Please retry later."),
-        Value::Null,
-    );
+    let body = failed("Too many requests. Please retry later.", None);
     super::json(StatusCode::TOO_MANY_REQUESTS, &body)
 }
 
@@ -225,32 +229,21 @@ async fn list(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response
         return unauthorized(&shared, check);
     }
     if shared.config.application_error.iter().any(|v| v == ID) {
-        let body = envelope(
-            Value::Null,
-            "Error",
-            json!("An error occurred while fetching the active customers."),
-            json!("Sandbox: application_error is set (HTTP 200 with Status:\"Error\")."),
+        let body = failed(
+            "An error occurred while fetching the active customers.",
+            Some("Sandbox: application_error is set (HTTP 200 with Status:\"Error\").".into()),
         );
         return super::json(StatusCode::OK, &body);
     }
     let g = Gen::of(&shared.config, ID);
-    #[derive(serde::Serialize)]
-    #[serde(rename_all = "PascalCase")]
-    struct Envelope {
-        data: Vec<Customer>,
-        error_detail: (),
-        error_message: (),
-        operation_type: (),
-        #[serde(rename = "RequestCorrelationID")]
-        request_correlation_id: String,
-        status: &'static str,
-    }
     let body = Envelope {
-        data: (0..shared.config.customers_for(ID))
-            .map(|i| customer(&g, i))
-            .collect(),
-        error_detail: (),
-        error_message: (),
+        data: Some(
+            (0..shared.config.customers_for(ID))
+                .map(|i| customer(&g, i))
+                .collect(),
+        ),
+        error_detail: None,
+        error_message: None,
         operation_type: (),
         request_correlation_id: uuid::Uuid::new_v4().to_string(),
         status: "Success",
